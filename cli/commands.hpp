@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: Apache-2.0
+// The CLI's command handlers; main.cpp wires them to CLI11.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace fracta::cli {
+
+struct global_options {
+  std::string config_path;  // --config; empty → default path
+  bool verbose = false;
+};
+
+struct add_options {
+  std::string name, url, auth_type;
+  std::vector<std::string> headers;  // K=V
+  std::vector<std::string> sets;     // KEY=VALUE
+  std::vector<std::string> secrets;  // KEY=env:NAME | file:PATH | value:TEXT
+};
+
+int cmd_config_add(const global_options& g, const add_options& o);
+int cmd_config_list(const global_options& g, bool json);
+int cmd_config_show(const global_options& g, const std::string& name, bool json);
+int cmd_config_remove(const global_options& g, const std::string& name);
+int cmd_config_validate(const global_options& g, bool json);
+int cmd_plugins_list(const global_options& g, bool json);
+int cmd_version(bool json);
+int cmd_call(const global_options& g, const std::string& server, const std::string& tool,
+             const std::string& args, bool json);
+int cmd_tools(const global_options& g, const std::string& server, bool json);
+
+}  // namespace fracta::cli

@@ -1,0 +1,334 @@
+// SPDX-License-Identifier: Apache-2.0
+// `fracta config mcp …`, `fracta plugins list`, `fracta version`.
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <system_error>
+
+#include "commands.hpp"
+#include "fracta/config.hpp"
+#include "fracta/json_writer.hpp"
+#include "fracta/plugins.hpp"
+#include "output.hpp"
+
+namespace fracta::cli {
+namespace fs = std::filesystem;
+namespace {
+
+fs::path config_path(const global_options& g) {
+  return g.config_path.empty() ? config::default_path() : fs::path(g.config_path);
+}
+
+// Loads the config or prints the error; nullopt means "exit with exit_usage".
+std::optional<config::config> load_or_report(const global_options& g) {
+  try {
+    return config::load(config_path(g));
+  } catch (const config::config_error& e) {
+    print_error(e.what());
+    return std::nullopt;
+  }
+}
+
+std::optional<std::pair<std::string, std::string>> split_kv(const std::string& s) {
+  const auto eq = s.find('=');
+  if (eq == std::string::npos || eq == 0) return std::nullopt;
+  return std::make_pair(s.substr(0, eq), s.substr(eq + 1));
+}
+
+bool sensitive_header(std::string_view name) {
+  std::string n(name);
+  for (auto& c : n) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (std::string_view w : {"authorization", "cookie", "token", "key", "secret", "password", "auth"}) {
+    if (n.find(w) != std::string::npos) return true;
+  }
+  return false;
+}
+
+std::string read_file_or_empty(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) return {};
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+struct secret_field {
+  const char* key;
+  const std::optional<config::secret_value>* value;
+};
+
+std::vector<secret_field> secret_fields(const config::auth& a) {
+  return {{"token", &a.token},
+          {"header_value", &a.header_value},
+          {"username", &a.username},
+          {"password", &a.password},
+          {"client_id", &a.client_id},
+          {"client_secret", &a.client_secret},
+          {"access_token", &a.access_token},
+          {"refresh_token", &a.refresh_token}};
+}
+
+}  // namespace
+
+int cmd_config_add(const global_options& g, const add_options& o) {
+  config::new_server s;
+  s.name = o.name;
+  s.url = o.url;
+  s.auth_type = o.auth_type;
+  for (const auto& h : o.headers) {
+    auto kv = split_kv(h);
+    if (!kv) {
+      print_error("--header '" + h.substr(0, h.find('=')) + "': expected NAME=VALUE");
+      return exit_usage;
+    }
+    s.headers.push_back(*kv);
+  }
+  if (o.auth_type.empty() && (!o.sets.empty() || !o.secrets.empty())) {
+    print_error("--set and --secret configure an auth block: give its type with --auth TYPE");
+    return exit_usage;
+  }
+  for (const auto& kvs : o.sets) {
+    auto kv = split_kv(kvs);
+    if (!kv) {
+      print_error("--set '" + kvs.substr(0, kvs.find('=')) + "': expected KEY=VALUE");
+      return exit_usage;
+    }
+    s.auth_strings.push_back(*kv);
+  }
+  for (const auto& kvs : o.secrets) {
+    auto kv = split_kv(kvs);
+    const auto colon = kv ? kv->second.find(':') : std::string::npos;
+    if (!kv || colon == std::string::npos) {
+      print_error("--secret '" + kvs.substr(0, kvs.find('=')) +
+                  "': expected KEY=env:NAME, KEY=file:PATH or KEY=value:TEXT");
+      return exit_usage;
+    }
+    const std::string kind = kv->second.substr(0, colon);
+    config::secret_value sv;
+    sv.ref = kv->second.substr(colon + 1);
+    sv.key = kv->first;
+    if (kind == "env") {
+      sv.from = config::secret_value::source::env;
+    } else if (kind == "file") {
+      sv.from = config::secret_value::source::file;
+      std::error_code ec;
+      auto abs = fs::absolute(sv.ref, ec);
+      if (!ec) sv.ref = abs.lexically_normal().string();
+    } else if (kind == "value") {
+      sv.from = config::secret_value::source::value;
+    } else {
+      print_error("--secret '" + kv->first + "': unknown source '" + kind + "'; use env:, file: or value:");
+      return exit_usage;
+    }
+    s.auth_secrets.emplace_back(kv->first, std::move(sv));
+  }
+  const fs::path path = config_path(g);
+  try {
+    const std::string text = read_file_or_empty(path);
+    const std::string updated = config::with_server_added(text, path.string(), s);
+    config::write_file_atomically(path, updated);
+  } catch (const config::config_error& e) {
+    print_error(e.what());
+    return exit_usage;
+  } catch (const std::system_error& e) {
+    print_error(e.what());
+    return exit_usage;
+  }
+  std::cout << "added server '" << o.name << "' to " << path.string() << "\n";
+  return exit_ok;
+}
+
+int cmd_config_list(const global_options& g, bool json) {
+  auto cfg = load_or_report(g);
+  if (!cfg) return exit_usage;
+  if (json) {
+    fracta::json::writer w;
+    w.begin_array();
+    for (const auto& s : cfg->servers) {
+      w.begin_object().key("name").value(s.name).key("url").value(s.url).key("auth").value(s.auth.type).end_object();
+    }
+    w.end_array();
+    std::cout << w.take() << "\n";
+    return exit_ok;
+  }
+  if (cfg->servers.empty()) {
+    std::cout << "no servers configured in " << cfg->path << "; add one with `fracta config mcp add`\n";
+    return exit_ok;
+  }
+  std::size_t wname = 4, wurl = 3;
+  for (const auto& s : cfg->servers) {
+    wname = std::max(wname, s.name.size());
+    wurl = std::max(wurl, s.url.size());
+  }
+  auto pad = [](const std::string& t, std::size_t w) { return t + std::string(w - t.size() + 2, ' '); };
+  std::cout << pad("NAME", wname) << pad("URL", wurl) << "AUTH\n";
+  for (const auto& s : cfg->servers) std::cout << pad(s.name, wname) << pad(s.url, wurl) << s.auth.type << "\n";
+  return exit_ok;
+}
+
+int cmd_config_show(const global_options& g, const std::string& name, bool json) {
+  auto cfg = load_or_report(g);
+  if (!cfg) return exit_usage;
+  const auto* s = cfg->find(name);
+  if (s == nullptr) {
+    print_error("no server named '" + name + "' in " + cfg->path + "; see `fracta config mcp list`");
+    return exit_usage;
+  }
+  const auto& a = s->auth;
+  if (json) {
+    fracta::json::writer w;
+    w.begin_object().key("name").value(s->name).key("url").value(s->url);
+    w.key("headers").begin_object();
+    for (const auto& [k, v] : s->headers) w.key(k).value(sensitive_header(k) ? std::string("(hidden)") : v);
+    w.end_object();
+    w.key("auth").begin_object().key("type").value(a.type);
+    if (!a.header_name.empty()) w.key("header_name").value(a.header_name);
+    if (!a.grant_type.empty()) w.key("grant_type").value(a.grant_type);
+    if (!a.token_store.empty()) w.key("token_store").value(a.token_store);
+    if (!a.scopes.empty()) {
+      w.key("scopes").begin_array();
+      for (const auto& sc : a.scopes) w.value(sc);
+      w.end_array();
+    }
+    if (!a.token_file.empty()) w.key("token_file").value(a.token_file);
+    if (!a.metadata_url.empty()) w.key("metadata_url").value(a.metadata_url);
+    for (const auto& f : secret_fields(a)) {
+      if (f.value->has_value()) w.key(f.key).value(describe_secret(**f.value));
+    }
+    w.end_object();
+    w.key("defined_at").value(s->where.file + ":" + std::to_string(s->where.line));
+    w.end_object();
+    std::cout << w.take() << "\n";
+    return exit_ok;
+  }
+  std::cout << "server:     " << s->name << "\n"
+            << "url:        " << s->url << "\n"
+            << "defined at: " << s->where.file << ":" << s->where.line << "\n";
+  for (const auto& [k, v] : s->headers) {
+    std::cout << "header:     " << k << ": " << (sensitive_header(k) ? "(hidden)" : v) << "\n";
+  }
+  std::cout << "auth:       " << a.type << "\n";
+  if (!a.header_name.empty()) std::cout << "  header_name:  " << a.header_name << "\n";
+  if (!a.grant_type.empty()) std::cout << "  grant_type:   " << a.grant_type << "\n";
+  if (!a.scopes.empty()) {
+    std::cout << "  scopes:      ";
+    for (const auto& sc : a.scopes) std::cout << " " << sc;
+    std::cout << "\n";
+  }
+  if (!a.token_file.empty()) std::cout << "  token_file:   " << a.token_file << "\n";
+  if (!a.metadata_url.empty()) std::cout << "  metadata_url: " << a.metadata_url << "\n";
+  for (const auto& f : secret_fields(a)) {
+    if (f.value->has_value()) std::cout << "  " << f.key << ": " << describe_secret(**f.value) << "\n";
+  }
+  return exit_ok;
+}
+
+int cmd_config_remove(const global_options& g, const std::string& name) {
+  const fs::path path = config_path(g);
+  std::error_code ec;
+  if (!fs::exists(path, ec)) {
+    print_error("no config file at " + path.string() + "; nothing to remove");
+    return exit_usage;
+  }
+  try {
+    const std::string text = read_file_or_empty(path);
+    const std::string updated = config::with_server_removed(text, path.string(), name);
+    config::write_file_atomically(path, updated);
+  } catch (const config::config_error& e) {
+    print_error(e.what());
+    return exit_usage;
+  } catch (const std::system_error& e) {
+    print_error(e.what());
+    return exit_usage;
+  }
+  std::cout << "removed server '" << name << "' from " << path.string() << "\n";
+  return exit_ok;
+}
+
+int cmd_config_validate(const global_options& g, bool json) {
+  auto cfg = load_or_report(g);
+  if (!cfg) return exit_usage;
+  // Every auth type must be provided by a built-in provider or a plugin found on the path.
+  const auto registry = plugin_registry::load(plugin_search_path(&*cfg));
+  int problems = 0;
+  for (const auto& s : cfg->servers) {
+    const std::string type = provider_type_for(s.auth);
+    if (registry.find(type) == nullptr) {
+      const auto& w = s.auth.where;
+      print_error(w.file + ":" + std::to_string(w.line) + ":" + std::to_string(w.column) + ": server '" + s.name +
+                  "': mcp.servers." + s.name + ".remote.auth.type: no plugin provides auth type '" + type +
+                  "'. Install the plugin, or add its directory to FRACTA_PLUGIN_PATH or [plugins] paths " +
+                  "(see `fracta plugins list`)");
+      ++problems;
+    }
+  }
+  if (problems) return exit_usage;
+  if (json) {
+    fracta::json::writer w;
+    w.begin_object().key("valid").value(true).key("path").value(cfg->path)
+        .key("servers").value(static_cast<std::int64_t>(cfg->servers.size())).end_object();
+    std::cout << w.take() << "\n";
+  } else {
+    std::cout << cfg->path << " is valid (" << cfg->servers.size() << " server"
+              << (cfg->servers.size() == 1 ? "" : "s") << ")\n";
+  }
+  return exit_ok;
+}
+
+int cmd_plugins_list(const global_options& g, bool json) {
+  std::optional<config::config> cfg;
+  const fs::path path = config_path(g);
+  std::error_code ec;
+  if (fs::exists(path, ec)) {
+    try {
+      cfg = config::load(path);
+    } catch (const config::config_error& e) {
+      print_error(std::string("warning: ignoring the config's plugin paths: ") + e.what());
+    }
+  }
+  const auto search = plugin_search_path(cfg ? &*cfg : nullptr);
+  const auto registry = plugin_registry::load(search);
+  if (json) {
+    fracta::json::writer w;
+    w.begin_object().key("plugins").begin_array();
+    for (const auto& p : registry.plugins()) {
+      w.begin_object().key("path").value(p.path).key("name").value(p.name).key("version").value(p.version)
+          .key("abi").value(std::to_string(p.abi_major) + "." + std::to_string(p.abi_minor)).key("types").begin_array();
+      for (const auto& t : p.types) w.value(t);
+      w.end_array().end_object();
+    }
+    w.end_array().key("refused").begin_array();
+    for (const auto& r : registry.refused()) w.begin_object().key("path").value(r.path).key("reason").value(r.reason).end_object();
+    w.end_array().key("searched").begin_array();
+    for (const auto& d : registry.searched()) w.value(d.string());
+    w.end_array().end_object();
+    std::cout << w.take() << "\n";
+    return exit_ok;
+  }
+  for (const auto& p : registry.plugins()) {
+    std::cout << p.path << "\n  abi " << p.abi_major << "." << p.abi_minor << ", " << p.name
+              << (p.version.empty() ? "" : " " + p.version) << ", types:";
+    for (const auto& t : p.types) std::cout << " " << t;
+    std::cout << "\n";
+  }
+  for (const auto& r : registry.refused()) std::cout << "refused: " << r.reason << "\n";
+  std::cout << "searched:";
+  for (const auto& d : registry.searched()) std::cout << " " << d.string();
+  std::cout << "\n";
+  return exit_ok;
+}
+
+int cmd_version(bool json) {
+  if (json) {
+    fracta::json::writer w;
+    w.begin_object().key("version").value(FRACTA_VERSION)
+        .key("plugin_abi").value(std::to_string(FRACTA_ABI_MAJOR) + "." + std::to_string(FRACTA_ABI_MINOR)).end_object();
+    std::cout << w.take() << "\n";
+  } else {
+    std::cout << "fracta " << FRACTA_VERSION << " (plugin ABI " << FRACTA_ABI_MAJOR << "." << FRACTA_ABI_MINOR << ")\n";
+  }
+  return exit_ok;
+}
+
+}  // namespace fracta::cli

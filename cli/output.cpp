@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: Apache-2.0
+// Exit codes and error printing for the CLI.
+#include "output.hpp"
+
+#include <iostream>
+
+namespace fracta::cli {
+
+int exit_code_for(const error& e) {
+  if (e.code.category() != fracta::category()) return exit_transport;
+  switch (static_cast<errc>(e.code.value())) {
+    case errc::config:
+    case errc::unsupported: return exit_usage;
+    case errc::auth_failed:
+    case errc::needs_login: return exit_auth;
+    case errc::remote: return exit_remote;
+    case errc::transport:
+    case errc::protocol:
+    case errc::plugin:
+    case errc::cancelled: return exit_transport;
+  }
+  return exit_transport;
+}
+
+void print_error(std::string_view message) { std::cerr << "fracta: " << message << "\n"; }
+
+std::string describe_secret(const config::secret_value& s) {
+  switch (s.from) {
+    case config::secret_value::source::env: return "env " + s.ref;
+    case config::secret_value::source::file: return "file " + s.ref;
+    case config::secret_value::source::value: return "inline value (hidden)";
+  }
+  return "?";
+}
+
+}  // namespace fracta::cli

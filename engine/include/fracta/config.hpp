@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: Apache-2.0
+// fracta's configuration: TOML → typed model, every validation rule, SecretValue, safe edits.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "fracta/result.hpp"
+
+namespace fracta::config {
+
+/// Where something was written. line/column are 1-based; 0 when unknown.
+struct location {
+  std::string file;
+  std::uint32_t line = 0;
+  std::uint32_t column = 0;
+};
+
+/// A configuration mistake found at load time. what() is the complete message for people:
+/// "<file>:<line>:<col>: server '<name>': <key>: <problem>. <what to do instead>".
+/// Never contains a secret value.
+class config_error final : public std::runtime_error {
+ public:
+  config_error(const std::string& message, location where, std::string server, std::string key);
+  const location& where() const noexcept { return where_; }
+  const std::string& server() const noexcept { return server_; }
+  const std::string& key() const noexcept { return key_; }
+
+ private:
+  location where_;
+  std::string server_;
+  std::string key_;
+};
+
+/// A secret given by reference: exactly one of `value`, `env` or `file`.
+struct secret_value {
+  enum class source { value, env, file };
+  source from = source::value;
+  /// The literal (value), the variable name (env), or the absolute path (file; relative paths
+  /// in the config are resolved against the config file's directory).
+  std::string ref;
+  /// Dotted key, e.g. "mcp.servers.github.remote.auth.token"; used in error messages.
+  std::string key;
+  location where;
+};
+
+/// Reads the secret. `file` strips one trailing "\n" or "\r\n". Errors name the key, the
+/// source and what to do (the variable name or path, never the value). Blocking for `file`:
+/// call it off the event loop. Thread-safe.
+result<std::string> resolve(const secret_value& s);
+
+/// The per-server `remote.auth` block.
+struct auth {
+  std::string type = "none";  // none | bearer | header | basic | oauth | <plugin type>
+  location where;             // of the auth table (of `type` when present)
+
+  // bearer
+  std::optional<secret_value> token;
+  // header
+  std::string header_name;
+  std::optional<secret_value> header_value;
+  // basic
+  std::optional<secret_value> username;
+  std::optional<secret_value> password;
+  // oauth
+  std::string grant_type;  // authorization_code (default) | client_credentials | device_code
+  std::vector<std::string> scopes;
+  std::string token_store;  // auto (default) | keyring | file
+  std::optional<secret_value> client_id, client_secret, access_token, refresh_token;
+  std::optional<std::int64_t> expires_at;  // unix seconds, for inline access_token
+  std::string token_file;                  // absolute path
+  std::string client_registration_file;    // absolute path
+  std::string metadata_url;
+
+  /// The whole auth table as JSON, keys as written (SecretValue tables stay references and are
+  /// resolved by the host on the provider's request); relative `file` paths made absolute.
+  std::string json = "{}";
+};
+
+struct server {
+  std::string name;
+  location where;  // of the server's first table header
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> headers;  // remote.headers, in file order
+  std::string ca_bundle;                                      // remote.ca_bundle (absolute), optional
+  std::uint32_t timeout_seconds = 30;                         // remote.timeout_seconds
+  struct auth auth;
+};
+
+struct config {
+  std::string path;                         // the file it came from ("" when parsed from text)
+  std::vector<std::string> plugin_paths;    // [plugins] paths, absolute
+  std::vector<server> servers;              // in file order
+  const server* find(std::string_view name) const noexcept;
+};
+
+/// $FRACTA_CONFIG, else $XDG_CONFIG_HOME/fracta/config.toml, else ~/.config/fracta/config.toml.
+std::filesystem::path default_path();
+
+/// Parses and validates. Throws config_error (every rule of the product brief).
+config parse(std::string_view text, const std::string& path);
+/// Reads `path` then parse(). A missing file is a config_error telling how to create one.
+config load(const std::filesystem::path& path);
+
+/// Description of a server for `fracta config mcp add`.
+struct new_server {
+  std::string name;
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string auth_type;  // empty → no auth table
+  std::vector<std::pair<std::string, std::string>> auth_strings;               // key = "text"
+  std::vector<std::pair<std::string, secret_value>> auth_secrets;              // key = { env = … }
+  std::vector<std::pair<std::string, std::vector<std::string>>> auth_lists;    // key = ["a", "b"]
+};
+
+/// The file text with `s` appended as `[mcp.servers.<name>.remote]` (+ `.auth`) tables; every
+/// existing byte is kept. The result is validated with parse() before it is returned. Throws
+/// config_error when the name exists or the result would be invalid.
+std::string with_server_added(std::string_view text, const std::string& path, const new_server& s);
+
+/// The file text without server `name`'s tables; every other byte is kept, comments included.
+/// Throws config_error when absent, or when the server is written in a form (dotted keys or
+/// inline tables in a parent table) that cannot be removed without rewriting other lines.
+std::string with_server_removed(std::string_view text, const std::string& path, std::string_view name);
+
+/// Atomic replace: temp file in the same directory, fsync, rename, fsync the directory.
+/// Keeps the existing file's mode (0600 for a new file). Creates parent directories (0700).
+/// Blocking: call off the event loop. Throws std::system_error naming the path.
+void write_file_atomically(const std::filesystem::path& path, std::string_view text);
+
+}  // namespace fracta::config

@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: Apache-2.0
+// The embeddable engine: configured servers, their credential providers, and MCP sessions.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+
+#include "fracta/config.hpp"
+#include "fracta/errors.hpp"
+#include "fracta/plugins.hpp"
+#include "fracta/result.hpp"
+
+namespace fracta {
+
+/// The outcome of tools/call.
+struct tool_result {
+  std::string result_json;  // the JSON-RPC `result` object, minified
+  bool is_error = false;    // the tool said isError
+  std::string text;         // every text content item, joined with "\n"
+};
+
+/// The outcome of tools/list.
+struct tool_list {
+  struct tool {
+    std::string name;
+    std::string description;
+  };
+  std::string result_json;  // the JSON-RPC `result` object, minified
+  std::vector<tool> tools;
+};
+
+enum class log_level : std::int32_t { debug = 10, info = 20, warn = 30, error = 40 };
+
+/// One MCP session with one remote server, over Streamable HTTP. Owns the server's actor:
+/// every operation runs on the session's strand, so calls from any thread are safe, but
+/// operations on one session are serialised. Credentials are applied to every request; a
+/// 401/403 consults the provider and retries once.
+class mcp_session final {
+ public:
+  ~mcp_session();
+  mcp_session(const mcp_session&) = delete;
+  mcp_session& operator=(const mcp_session&) = delete;
+
+  const std::string& server_name() const noexcept;
+
+  /// initialize + notifications/initialized. Returns the initialize result (JSON).
+  /// Called implicitly by list_tools/call_tool when needed.
+  asio::awaitable<result<std::string>> initialize();
+  /// tools/list (first page).
+  asio::awaitable<result<tool_list>> list_tools();
+  /// tools/call with arguments given as a JSON object text (validated here).
+  asio::awaitable<result<tool_result>> call_tool(std::string name, std::string arguments_json);
+  /// Ends the session (HTTP DELETE with the session id, best effort).
+  asio::awaitable<void> close();
+
+  /// The provider's status document (JSON object), or "{}" when it offers none.
+  asio::awaitable<std::string> auth_status();
+
+  /// The negotiated protocol version ("" before initialize).
+  std::string protocol_version() const;
+
+  struct impl;
+
+ private:
+  friend class engine;
+  explicit mcp_session(std::shared_ptr<impl> p);
+  std::shared_ptr<impl> impl_;
+};
+
+struct engine_options {
+  /// Receives engine and plugin log lines. Never receives secret values.
+  std::function<void(log_level, std::string_view)> log;
+};
+
+/// Loads plugins once and opens sessions to configured servers. Thread-safe after construction.
+class engine final {
+ public:
+  /// Loads every plugin on the search path for `cfg`. Does not contact any server.
+  engine(asio::any_io_executor ex, config::config cfg, engine_options opts = {});
+  ~engine();
+  engine(const engine&) = delete;
+  engine& operator=(const engine&) = delete;
+
+  const config::config& configuration() const noexcept;
+  const plugin_registry& plugins() const noexcept;
+
+  /// Creates the server's actor and its provider instance (which validates its auth table and
+  /// resolves its secrets). Errors: errc::config naming the file, server and key.
+  result<std::unique_ptr<mcp_session>> open(std::string_view server_name);
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace fracta

@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: Apache-2.0
+// Credential policy: apply → refresh when asked; on 401/403 consult the provider, retry once;
+// refresh proactively before a reported expiry.
+#include "auth/credential.hpp"
+
+#include <algorithm>
+#include <random>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+#include <simdjson.h>
+
+#include "auth/www_authenticate.hpp"
+#include "core/json.hpp"
+#include "fracta/errors.hpp"
+
+namespace fracta::auth {
+
+struct refresh_timer {
+  explicit refresh_timer(asio::strand<asio::any_io_executor> s) : timer(s) {}
+  asio::steady_timer timer;
+  bool alive = true;
+};
+
+namespace {
+
+std::string printable(std::string_view s, std::size_t max) {
+  std::string out;
+  for (char c : s.substr(0, max)) out.push_back(static_cast<unsigned char>(c) < 0x20 ? ' ' : c);
+  if (s.size() > max) out += "…";
+  return out;
+}
+
+error make_error(std::int32_t status, std::string msg) {
+  return error{make_error_code(errc_from_plugin_status(status)), std::move(msg)};
+}
+
+}  // namespace
+
+std::string describe_rejection(const http::response& resp) {
+  std::string joined;
+  for (const auto& h : resp.headers) {
+    if (h.name.size() == 16 && std::equal(h.name.begin(), h.name.end(), "www-authenticate",
+                                          [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; })) {
+      if (!joined.empty()) joined += ", ";
+      joined += h.value;
+    }
+  }
+  std::string error_code, description;
+  for (const auto& c : parse_www_authenticate(joined)) {
+    if (auto d = c.param("error_description"); d && description.empty()) description = *d;
+    if (auto e = c.param("error"); e && error_code.empty()) error_code = *e;
+  }
+  if (description.empty() && !resp.body.empty()) {
+    simdjson::dom::parser p;
+    simdjson::dom::element doc;
+    if (json::parse(p, resp.body, doc).empty() && doc.is_object()) {
+      if (auto d = json::get_string(doc, "error_description")) description = *d;
+      if (auto e = json::get_string(doc, "error"); e && error_code.empty()) error_code = *e;
+      if (description.empty()) {
+        // JSON-RPC style error objects.
+        if (auto eobj = json::get(doc, "error"); eobj && eobj->is_object()) {
+          if (auto m = json::get_string(*eobj, "message")) description = *m;
+        }
+      }
+    }
+  }
+  std::string out = "HTTP " + std::to_string(resp.status);
+  if (!error_code.empty()) out += " " + printable(error_code, 64);
+  if (!description.empty()) out += ": " + printable(description, 300);
+  return out;
+}
+
+credential::credential(std::unique_ptr<plugin::provider_instance> instance,
+                       std::shared_ptr<const core::clock> clock, asio::strand<asio::any_io_executor> strand)
+    : instance_(std::move(instance)), clock_(std::move(clock)), strand_(std::move(strand)) {}
+
+credential::~credential() {
+  if (timer_) {
+    timer_->alive = false;
+    timer_->timer.cancel();
+  }
+}
+
+asio::awaitable<result<void>> credential::authorize(http::request& req) {
+  std::string msg;
+  std::int32_t st = instance_->apply(req, msg);
+  if (st == FRACTA_NEED_REFRESH) {
+    auto r = co_await refresh();
+    if (r.status != FRACTA_OK) {
+      co_return make_error(r.status, "obtaining a credential failed: " +
+                                         (r.message.empty() ? "status " + std::to_string(r.status) : r.message));
+    }
+    st = instance_->apply(req, msg);
+    if (st == FRACTA_NEED_REFRESH) {
+      co_return error{make_error_code(errc::plugin),
+                      "auth provider '" + std::string(instance_->type()) +
+                          "' still has no credential right after a successful refresh"};
+    }
+  }
+  if (st != FRACTA_OK) co_return make_error(st, msg);
+  co_return result<void>{};
+}
+
+asio::awaitable<plugin::op_result> credential::refresh() {
+  auto r = co_await refresh_flight_.run([this] { return instance_->refresh(); });
+  if (r.status == FRACTA_OK && r.expires_at_ms > 0) schedule_refresh(r.expires_at_ms);
+  co_return r;
+}
+
+asio::awaitable<result<void>> credential::recover(const http::response& resp) {
+  const std::string rejection = describe_rejection(resp);
+  const std::string type(instance_->type());
+  bool need_refresh = false;
+  if (instance_->has_on_challenge()) {
+    std::string www;
+    for (const auto& h : resp.headers) {
+      if (h.name.size() == 16 && std::equal(h.name.begin(), h.name.end(), "www-authenticate",
+                                            [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; })) {
+        if (!www.empty()) www += ", ";
+        www += h.value;
+      }
+    }
+    auto r = co_await instance_->on_challenge(static_cast<int>(resp.status), www, resp.body);
+    if (r.status == FRACTA_OK) co_return result<void>{};
+    if (r.status != FRACTA_NEED_REFRESH) {
+      co_return error{make_error_code(r.status == FRACTA_E_NEEDS_LOGIN ? errc::needs_login : errc::auth_failed),
+                      "the server refused the credential (" + rejection + ")" +
+                          (r.message.empty() ? std::string() : "; " + r.message)};
+    }
+    need_refresh = true;
+  } else {
+    need_refresh = instance_->has_refresh();
+  }
+  if (!need_refresh || !instance_->has_refresh()) {
+    co_return error{make_error_code(errc::auth_failed),
+                    "the server refused the credential (" + rejection + "), and the '" + type +
+                        "' auth provider has no other credential to offer"};
+  }
+  auto r = co_await refresh();
+  if (r.status != FRACTA_OK) {
+    const errc code = r.status == FRACTA_E_NEEDS_LOGIN ? errc::needs_login
+                      : (r.status == FRACTA_E_TRANSIENT || r.status == FRACTA_E_UNAVAILABLE ||
+                         r.status == FRACTA_E_TIMEOUT)
+                          ? errc::transport
+                          : errc::auth_failed;
+    co_return error{make_error_code(code), "the server refused the credential (" + rejection + ")" +
+                                               (r.message.empty() ? std::string() : "; " + r.message)};
+  }
+  co_return result<void>{};
+}
+
+void credential::schedule_refresh(std::int64_t expires_at_ms) {
+  const std::int64_t now = clock_->wall_ms();
+  const std::int64_t lifetime = std::max<std::int64_t>(expires_at_ms - now, 0);
+  // Refresh ahead of expiry: a tenth of the lifetime, between 1 s and 60 s, plus a little
+  // jitter so replicas sharing a grant do not refresh in lock-step.
+  const std::int64_t skew = std::clamp<std::int64_t>(lifetime / 10, 1000, 60'000);
+  static thread_local std::minstd_rand rng{std::random_device{}()};
+  const std::int64_t jitter = std::uniform_int_distribution<std::int64_t>(0, std::max<std::int64_t>(skew / 10, 1))(rng);
+  const std::int64_t delay = std::max<std::int64_t>(lifetime - skew - jitter, 0);
+  next_refresh_at_ms_ = now + delay;
+  if (timer_) {
+    timer_->alive = false;
+    timer_->timer.cancel();
+  }
+  timer_ = std::make_shared<refresh_timer>(strand_);
+  auto t = timer_;
+  t->timer.expires_after(std::chrono::milliseconds(delay));
+  t->timer.async_wait([this, t](std::error_code ec) {
+    if (ec || !t->alive) return;
+    asio::co_spawn(strand_, [this, t]() -> asio::awaitable<void> {
+      if (!t->alive) co_return;
+      auto r = co_await refresh();
+      if (!t->alive || r.status == FRACTA_OK) co_return;
+      if (r.status == FRACTA_E_TRANSIENT || r.status == FRACTA_E_UNAVAILABLE || r.status == FRACTA_E_TIMEOUT) {
+        // Keep everything; try again shortly (the reactive path still covers requests).
+        next_refresh_at_ms_ = 0;
+        schedule_refresh(clock_->wall_ms() + 20'000);
+      } else {
+        next_refresh_at_ms_ = 0;
+      }
+    }, asio::detached);
+  });
+}
+
+}  // namespace fracta::auth

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: Apache-2.0
+// Per-server credential state: applying, refreshing (single-flight, proactive) and the 401/403
+// policy around one provider instance.
+#pragma once
+#include "core/internal.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <asio/awaitable.hpp>
+#include <asio/strand.hpp>
+
+#include "core/async.hpp"
+#include "core/clock.hpp"
+#include "fracta/result.hpp"
+#include "http/client.hpp"
+#include "plugin/instance.hpp"
+
+namespace fracta::auth {
+
+/// The part of a 401/403 answer people need: the server's own words, never a credential.
+std::string describe_rejection(const http::response& resp);
+
+/// Actor-bound: lives on its server's strand.
+class credential final {
+ public:
+  credential(std::unique_ptr<plugin::provider_instance> instance, std::shared_ptr<const core::clock> clock,
+             asio::strand<asio::any_io_executor> strand);
+  ~credential();
+  credential(const credential&) = delete;
+  credential& operator=(const credential&) = delete;
+
+  /// Attaches the current credential, refreshing first when the provider asks for it.
+  asio::awaitable<result<void>> authorize(http::request& req);
+
+  /// The server refused the credential (401/403). Ok means "retry the request once": the
+  /// provider produced a new credential. An error says why no retry makes sense.
+  asio::awaitable<result<void>> recover(const http::response& resp);
+
+  plugin::provider_instance& instance() noexcept { return *instance_; }
+
+  /// Refreshes now (coalesced with any refresh in flight).
+  asio::awaitable<plugin::op_result> refresh();
+
+  /// When the next proactive refresh is due (unix ms), or 0 when none is scheduled.
+  std::int64_t next_refresh_at_ms() const noexcept { return next_refresh_at_ms_; }
+
+ private:
+  void schedule_refresh(std::int64_t expires_at_ms);
+
+  std::unique_ptr<plugin::provider_instance> instance_;
+  std::shared_ptr<const core::clock> clock_;
+  asio::strand<asio::any_io_executor> strand_;
+  core::single_flight<plugin::op_result> refresh_flight_;
+  std::int64_t next_refresh_at_ms_ = 0;
+  std::shared_ptr<struct refresh_timer> timer_;
+};
+
+}  // namespace fracta::auth

@@ -1,0 +1,515 @@
+// SPDX-License-Identifier: Apache-2.0
+// Text-level config edits (add / remove a server) that keep every other byte, and atomic writes.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <toml++/toml.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <optional>
+#include <system_error>
+
+#include "config/detail.hpp"
+
+namespace fracta::config {
+namespace {
+
+using detail::make_error;
+using detail::toml_key;
+using detail::toml_quote;
+
+// ---- a line scanner that knows enough TOML to find table headers -----------------------------
+
+enum class line_kind { blank, comment, header, other };
+
+struct line_info {
+  std::size_t begin = 0;  // offset of the first byte
+  std::size_t end = 0;    // offset after the line terminator
+  line_kind kind = line_kind::other;
+  std::vector<std::string> key;  // the header's key segments (headers only)
+};
+
+struct scan_state {
+  enum class string_kind { none, multi_basic, multi_literal };
+  string_kind open = string_kind::none;
+  int depth = 0;  // open [ and { of a value spanning lines
+};
+
+bool is_ws(char c) { return c == ' ' || c == '\t'; }
+
+bool is_bare_char(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '-';
+}
+
+void append_utf8(std::string& out, std::uint32_t cp) {
+  if (cp < 0x80) {
+    out.push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+// A quoted key segment starting at s[i] (a quote); advances i past it.
+std::optional<std::string> parse_quoted(std::string_view s, std::size_t& i) {
+  const char q = s[i++];
+  std::string out;
+  while (i < s.size() && s[i] != q) {
+    if (q == '"' && s[i] == '\\') {
+      if (++i >= s.size()) return std::nullopt;
+      const char e = s[i++];
+      switch (e) {
+        case 'b':
+          out.push_back('\b');
+          break;
+        case 't':
+          out.push_back('\t');
+          break;
+        case 'n':
+          out.push_back('\n');
+          break;
+        case 'f':
+          out.push_back('\f');
+          break;
+        case 'r':
+          out.push_back('\r');
+          break;
+        case '"':
+          out.push_back('"');
+          break;
+        case '\\':
+          out.push_back('\\');
+          break;
+        case 'u':
+        case 'U': {
+          const std::size_t n = e == 'u' ? 4 : 8;
+          if (i + n > s.size()) return std::nullopt;
+          std::uint32_t cp = 0;
+          for (std::size_t k = 0; k < n; ++k) {
+            const char h = s[i + k];
+            cp <<= 4;
+            if (h >= '0' && h <= '9')
+              cp |= static_cast<std::uint32_t>(h - '0');
+            else if (h >= 'a' && h <= 'f')
+              cp |= static_cast<std::uint32_t>(h - 'a' + 10);
+            else if (h >= 'A' && h <= 'F')
+              cp |= static_cast<std::uint32_t>(h - 'A' + 10);
+            else
+              return std::nullopt;
+          }
+          i += n;
+          append_utf8(out, cp);
+          break;
+        }
+        default:
+          return std::nullopt;
+      }
+    } else {
+      out.push_back(s[i++]);
+    }
+  }
+  if (i >= s.size()) return std::nullopt;
+  ++i;  // closing quote
+  return out;
+}
+
+// `[a.b."c"]` or `[[a.b]]` starting at s[i]; the key segments, or nullopt when not a header.
+std::optional<std::vector<std::string>> parse_header(std::string_view s, std::size_t i) {
+  const bool array = s.substr(i, 2) == "[[";
+  i += array ? 2 : 1;
+  std::vector<std::string> key;
+  for (;;) {
+    while (i < s.size() && is_ws(s[i])) ++i;
+    if (i >= s.size()) return std::nullopt;
+    if (s[i] == '"' || s[i] == '\'') {
+      auto seg = parse_quoted(s, i);
+      if (!seg) return std::nullopt;
+      key.push_back(std::move(*seg));
+    } else {
+      const std::size_t start = i;
+      while (i < s.size() && is_bare_char(s[i])) ++i;
+      if (i == start) return std::nullopt;
+      key.emplace_back(s.substr(start, i - start));
+    }
+    while (i < s.size() && is_ws(s[i])) ++i;
+    if (i < s.size() && s[i] == '.') {
+      ++i;
+      continue;
+    }
+    break;
+  }
+  const std::string_view close = array ? "]]" : "]";
+  if (s.substr(i, close.size()) != close) return std::nullopt;
+  i += close.size();
+  while (i < s.size() && is_ws(s[i])) ++i;
+  if (i < s.size() && s[i] != '#') return std::nullopt;
+  return key;
+}
+
+// Follows strings, comments and brackets through the rest of a line.
+void scan_text(std::string_view s, std::size_t i, scan_state& st) {
+  using sk = scan_state::string_kind;
+  while (i < s.size()) {
+    if (st.open == sk::multi_basic) {
+      if (s[i] == '\\') {
+        i += 2;
+      } else if (s.substr(i, 3) == "\"\"\"") {
+        i += 3;
+        while (i < s.size() && s[i] == '"') ++i;
+        st.open = sk::none;
+      } else {
+        ++i;
+      }
+      continue;
+    }
+    if (st.open == sk::multi_literal) {
+      if (s.substr(i, 3) == "'''") {
+        i += 3;
+        while (i < s.size() && s[i] == '\'') ++i;
+        st.open = sk::none;
+      } else {
+        ++i;
+      }
+      continue;
+    }
+    const char c = s[i];
+    if (c == '#') return;
+    if (c == '"') {
+      if (s.substr(i, 3) == "\"\"\"") {
+        st.open = sk::multi_basic;
+        i += 3;
+        continue;
+      }
+      ++i;
+      while (i < s.size() && s[i] != '"') i += s[i] == '\\' ? 2 : 1;
+      ++i;
+      continue;
+    }
+    if (c == '\'') {
+      if (s.substr(i, 3) == "'''") {
+        st.open = sk::multi_literal;
+        i += 3;
+        continue;
+      }
+      ++i;
+      while (i < s.size() && s[i] != '\'') ++i;
+      ++i;
+      continue;
+    }
+    if (c == '[' || c == '{') {
+      ++st.depth;
+    } else if ((c == ']' || c == '}') && st.depth > 0) {
+      --st.depth;
+    }
+    ++i;
+  }
+}
+
+std::vector<line_info> scan_lines(std::string_view text) {
+  std::vector<line_info> lines;
+  scan_state st;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    line_info li;
+    li.begin = pos;
+    const std::size_t nl = text.find('\n', pos);
+    li.end = nl == std::string_view::npos ? text.size() : nl + 1;
+    std::string_view content =
+        text.substr(pos, (nl == std::string_view::npos ? text.size() : nl) - pos);
+    if (!content.empty() && content.back() == '\r') content.remove_suffix(1);
+    pos = li.end;
+
+    if (st.open != scan_state::string_kind::none || st.depth > 0) {
+      scan_text(content, 0, st);
+      lines.push_back(std::move(li));
+      continue;
+    }
+    std::size_t i = 0;
+    while (i < content.size() && is_ws(content[i])) ++i;
+    if (i == content.size()) {
+      li.kind = line_kind::blank;
+    } else if (content[i] == '#') {
+      li.kind = line_kind::comment;
+    } else if (content[i] == '[') {
+      if (auto key = parse_header(content, i)) {
+        li.kind = line_kind::header;
+        li.key = std::move(*key);
+      }
+      // A header's trailing comment cannot open anything; other lines are followed through.
+      if (li.kind != line_kind::header) scan_text(content, i, st);
+    } else {
+      scan_text(content, i, st);
+    }
+    lines.push_back(std::move(li));
+  }
+  return lines;
+}
+
+// Lines (1-based, as toml++ counts) where anything of `t` is written, with the position of each.
+void collect_positions(const toml::node& n, std::vector<toml::source_position>& out) {
+  if (const auto* t = n.as_table()) {
+    if (t->is_inline()) out.push_back(t->source().begin);
+    for (auto&& [k, v] : *t) {
+      out.push_back(k.source().begin);
+      collect_positions(v, out);
+    }
+    return;
+  }
+  if (const auto* a = n.as_array()) {
+    for (const auto& e : *a) collect_positions(e, out);
+    return;
+  }
+  out.push_back(n.source().begin);
+}
+
+std::string line_ending_of(std::string_view text) {
+  const std::size_t nl = text.find('\n');
+  if (nl != std::string_view::npos && nl > 0 && text[nl - 1] == '\r') return "\r\n";
+  return "\n";
+}
+
+detail::parse_options no_file_checks() {
+  detail::parse_options o;
+  o.check_files = false;
+  return o;
+}
+
+std::string secret_inline(const secret_value& s) {
+  const char* k = s.from == secret_value::source::env    ? "env"
+                  : s.from == secret_value::source::file ? "file"
+                                                         : "value";
+  return std::string("{ ") + k + " = " + toml_quote(s.ref) + " }";
+}
+
+[[noreturn]] void throw_errno(const std::string& what, const std::filesystem::path& path) {
+  const int e = errno;
+  throw std::system_error(e, std::generic_category(), what + " '" + path.string() + "'");
+}
+
+void make_parent_dirs(const std::filesystem::path& dir) {
+  std::filesystem::path built;
+  for (const auto& part : dir) {
+    built /= part;
+    if (::mkdir(built.c_str(), 0700) != 0 && errno != EEXIST)
+      throw_errno("cannot create directory", built);
+  }
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) throw_errno("cannot create directory", dir);
+  if (!S_ISDIR(st.st_mode)) {
+    errno = ENOTDIR;
+    throw_errno("not a directory:", dir);
+  }
+}
+
+}  // namespace
+
+std::string with_server_added(std::string_view text, const std::string& path, const new_server& s) {
+  const std::string prefix = "mcp.servers." + toml_key(s.name);
+  if (!detail::is_valid_server_name(s.name)) {
+    throw make_error(location{path, 0, 0}, "", prefix,
+                     "server name must be 1-64 characters from [A-Za-z0-9_-]",
+                     "Choose a name like 'github' or 'notion-work'");
+  }
+  const config before = detail::parse_text(text, path, no_file_checks());
+  if (const server* existing = before.find(s.name)) {
+    throw make_error(existing->where, s.name, prefix, "a server with this name already exists",
+                     "Choose another name, or edit or remove the existing one at line " +
+                         std::to_string(existing->where.line));
+  }
+
+  const std::string nl = line_ending_of(text);
+  std::string out(text);
+  if (!out.empty() && out.back() != '\n') out += nl;
+  if (!out.empty()) out += nl;  // always exactly one separator, so removal can undo it exactly
+  out += "[" + prefix + ".remote]" + nl;
+  out += "url = " + toml_quote(s.url) + nl;
+  if (!s.headers.empty()) {
+    out += "headers = { ";
+    for (std::size_t i = 0; i < s.headers.size(); ++i) {
+      if (i > 0) out += ", ";
+      out += toml_quote(s.headers[i].first) + " = " + toml_quote(s.headers[i].second);
+    }
+    out += " }" + nl;
+  }
+  if (!s.auth_type.empty()) {
+    out += nl + "[" + prefix + ".remote.auth]" + nl;
+    out += "type = " + toml_quote(s.auth_type) + nl;
+    for (const auto& [k, v] : s.auth_strings) out += toml_key(k) + " = " + toml_quote(v) + nl;
+    for (const auto& [k, list] : s.auth_lists) {
+      out += toml_key(k) + " = [";
+      for (std::size_t i = 0; i < list.size(); ++i)
+        out += (i > 0 ? ", " : "") + toml_quote(list[i]);
+      out += "]" + nl;
+    }
+    for (const auto& [k, v] : s.auth_secrets) out += toml_key(k) + " = " + secret_inline(v) + nl;
+  }
+  (void)detail::parse_text(out, path, no_file_checks());
+  return out;
+}
+
+std::string with_server_removed(std::string_view text, const std::string& path,
+                                std::string_view name) {
+  const std::string prefix = "mcp.servers." + toml_key(name);
+  const config before = detail::parse_text(text, path, no_file_checks());
+  const server* target = before.find(name);
+  if (target == nullptr) {
+    std::string known;
+    for (const auto& s : before.servers) known += (known.empty() ? "" : ", ") + s.name;
+    throw make_error(location{path, 0, 0}, "", prefix,
+                     "no server named '" + std::string(name) + "'",
+                     known.empty() ? std::string("The file defines no servers")
+                                   : "Use one of the configured servers: " + known);
+  }
+
+  const std::vector<line_info> lines = scan_lines(text);
+  const auto is_target = [&](const line_info& l) {
+    return l.kind == line_kind::header && l.key.size() >= 3 && l.key[0] == "mcp" &&
+           l.key[1] == "servers" && l.key[2] == name;
+  };
+  std::vector<bool> removed(lines.size(), false);
+  for (std::size_t h = 0; h < lines.size(); ++h) {
+    if (!is_target(lines[h])) continue;
+    std::size_t next = h + 1;
+    while (next < lines.size() && lines[next].kind != line_kind::header) ++next;
+    std::size_t stop = next;
+    // Comments and blank lines right before a header that stays belong to that header.
+    if (next < lines.size() && !is_target(lines[next])) {
+      while (stop > h + 1 && (lines[stop - 1].kind == line_kind::blank ||
+                              lines[stop - 1].kind == line_kind::comment))
+        --stop;
+    }
+    for (std::size_t i = h; i < stop; ++i) removed[i] = true;
+    // Comments directly above the header describe it (unless they open the file), and the one
+    // blank line above them separates it from what came before: both go with it.
+    std::size_t top = h;
+    while (top > 0 && lines[top - 1].kind == line_kind::comment && !removed[top - 1]) --top;
+    if (top == 0 && top != h) {
+      top = h;  // a comment block that opens the file is about the file
+    }
+    for (std::size_t i = top; i < h; ++i) removed[i] = true;
+    if (top > 0 && lines[top - 1].kind == line_kind::blank && !removed[top - 1])
+      removed[top - 1] = true;
+  }
+
+  // Everything the parser saw of this server must sit on removed lines; otherwise it is written
+  // with dotted keys or inline tables in a parent table, and removing it means rewriting lines.
+  const toml::table root = toml::parse(text, std::string_view(path));
+  const toml::node* server_node = root.at_path("mcp.servers").as_table()->get(name);
+  std::vector<toml::source_position> positions;
+  collect_positions(*server_node, positions);
+  for (const auto& p : positions) {
+    const std::size_t index = p.line - 1;
+    if (index >= lines.size() || !removed[index]) {
+      const location at{path, static_cast<std::uint32_t>(p.line),
+                        static_cast<std::uint32_t>(p.column)};
+      throw make_error(
+          at, std::string(name), prefix,
+          "is written with dotted keys or an inline table inside a parent table, which fracta "
+          "cannot remove without rewriting other lines",
+          "Edit the file by hand at line " + std::to_string(p.line));
+    }
+  }
+
+  std::string out;
+  out.reserve(text.size());
+  bool at_start = true;  // nothing kept yet
+  bool removed_at_start = false;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    if (removed[i]) {
+      if (at_start) removed_at_start = true;
+      continue;
+    }
+    // A block removed from the top of the file leaves no blank line behind it.
+    if (at_start && removed_at_start && lines[i].kind == line_kind::blank) {
+      removed_at_start = false;
+      continue;
+    }
+    at_start = false;
+    out.append(text.substr(lines[i].begin, lines[i].end - lines[i].begin));
+  }
+  (void)detail::parse_text(out, path, no_file_checks());
+  return out;
+}
+
+void write_file_atomically(const std::filesystem::path& path_in, std::string_view text) {
+  namespace fs = std::filesystem;
+  fs::path path = path_in;
+  std::error_code ec;
+  // Write through a symlink to its target, so that links kept by dotfile managers survive.
+  if (fs::is_symlink(fs::symlink_status(path, ec))) {
+    const fs::path target = fs::weakly_canonical(path, ec);
+    if (!ec) path = target;
+  }
+  fs::path dir = path.parent_path();
+  if (dir.empty()) dir = ".";
+  make_parent_dirs(dir);
+
+  mode_t mode = 0600;
+  struct stat st {};
+  const bool existed = ::stat(path.c_str(), &st) == 0;
+  if (existed) {
+    mode = st.st_mode & 07777;
+  } else if (errno != ENOENT) {
+    throw_errno("cannot inspect", path);
+  }
+
+  std::string tmp = (dir / ("." + path.filename().string() + ".tmp-XXXXXX")).string();
+  const int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
+  if (fd < 0) throw_errno("cannot create a temporary file next to", path);
+  const auto fail = [&](const char* what) {
+    const int e = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    errno = e;
+    throw_errno(what, path);
+  };
+  if (::fchmod(fd, mode) != 0) fail("cannot set the mode of the temporary file for");
+  if (existed && (st.st_uid != ::geteuid() || st.st_gid != ::getegid())) {
+    if (::fchown(fd, st.st_uid, st.st_gid) != 0) {
+      // Best effort: only root can keep someone else's ownership; the mode is kept regardless.
+    }
+  }
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail("cannot write");
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0) fail("cannot fsync");
+  if (::close(fd) != 0) {
+    const int e = errno;
+    ::unlink(tmp.c_str());
+    errno = e;
+    throw_errno("cannot write", path);
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int e = errno;
+    ::unlink(tmp.c_str());
+    errno = e;
+    throw_errno("cannot replace", path);
+  }
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) throw_errno("cannot open the directory of", path);
+  const int r = ::fsync(dfd);
+  const int e = errno;
+  ::close(dfd);
+  if (r != 0 && e != EINVAL) {  // some file systems cannot fsync directories
+    errno = e;
+    throw_errno("cannot fsync the directory of", path);
+  }
+}
+
+}  // namespace fracta::config

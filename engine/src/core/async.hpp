@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: Apache-2.0
+// Awaitable helpers: a move-only callable, a one-shot async event, single-flight, run_async.
+#pragma once
+#include "core/internal.hpp"
+
+#include <exception>
+#include <memory>
+#include <optional>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <asio/any_io_executor.hpp>
+#include <asio/associated_executor.hpp>
+#include <asio/async_result.hpp>
+#include <asio/awaitable.hpp>
+#include <asio/co_spawn.hpp>
+#include <asio/io_context.hpp>
+#include <asio/post.hpp>
+#include <asio/use_awaitable.hpp>
+
+namespace fracta::core {
+
+/// A move-only `void()` callable (std::move_only_function is C++23).
+class unique_function final {
+ public:
+  unique_function() = default;
+  template <class F>
+    requires(!std::is_same_v<std::decay_t<F>, unique_function>)
+  unique_function(F&& f)  // NOLINT: implicit like std::function
+      : impl_(std::make_unique<model<std::decay_t<F>>>(std::forward<F>(f))) {}
+  unique_function(unique_function&&) noexcept = default;
+  unique_function& operator=(unique_function&&) noexcept = default;
+
+  explicit operator bool() const noexcept { return static_cast<bool>(impl_); }
+  void operator()() { impl_->call(); }
+
+ private:
+  struct concept_t {
+    virtual ~concept_t() = default;
+    virtual void call() = 0;
+  };
+  template <class F>
+  struct model final : concept_t {
+    explicit model(F&& f) : f_(std::move(f)) {}
+    explicit model(const F& f) : f_(f) {}
+    void call() override { f_(); }
+    F f_;
+  };
+  std::unique_ptr<concept_t> impl_;
+};
+
+/// A latch that coroutines await until it is set. Actor-bound: set() and wait() run on the
+/// same strand. Waiters resume through a post to their own executor, never inline.
+class async_event final {
+ public:
+  async_event() = default;
+  async_event(const async_event&) = delete;
+  async_event& operator=(const async_event&) = delete;
+
+  [[nodiscard]] bool is_set() const noexcept { return set_; }
+
+  void set() {
+    set_ = true;
+    auto waiters = std::move(waiters_);
+    waiters_.clear();
+    for (auto& w : waiters) w();
+  }
+
+  asio::awaitable<void> wait() {
+    if (set_) co_return;
+    co_await asio::async_initiate<decltype(asio::use_awaitable), void()>(
+        [this](auto handler) {
+          auto ex = asio::get_associated_executor(handler);
+          waiters_.emplace_back(
+              [h = std::move(handler), ex]() mutable { asio::post(ex, std::move(h)); });
+        },
+        asio::use_awaitable);
+  }
+
+ private:
+  bool set_ = false;
+  std::vector<unique_function> waiters_;
+};
+
+/// Coalesces concurrent runs of one operation: while a run is in flight, callers await its
+/// result instead of starting another. Actor-bound.
+template <class T>
+class single_flight final {
+ public:
+  /// Runs `make()` unless a run is in flight; every caller gets the same result.
+  template <class MakeAwaitable>
+  asio::awaitable<T> run(MakeAwaitable make) {
+    if (auto st = inflight_) {
+      co_await st->done.wait();
+      if (st->failure) std::rethrow_exception(st->failure);
+      co_return *st->value;
+    }
+    auto st = std::make_shared<state>();
+    inflight_ = st;
+    try {
+      st->value.emplace(co_await make());
+    } catch (...) {
+      st->failure = std::current_exception();
+    }
+    inflight_.reset();
+    st->done.set();
+    if (st->failure) std::rethrow_exception(st->failure);
+    co_return *st->value;
+  }
+
+  [[nodiscard]] bool in_flight() const noexcept { return static_cast<bool>(inflight_); }
+
+ private:
+  struct state {
+    async_event done;
+    std::optional<T> value;
+    std::exception_ptr failure;
+  };
+  std::shared_ptr<state> inflight_;
+};
+
+/// Runs `aw` on `io` from outside the loop until it finishes (other work may remain queued),
+/// and returns its value or rethrows its exception. For the CLI's main and for tests.
+template <class T>
+T run_async(asio::io_context& io, asio::awaitable<T> aw) {
+  std::optional<T> value;
+  std::exception_ptr failure;
+  bool done = false;
+  // Wrapped in an awaitable<void> so T need not be default-constructible.
+  auto body = [](asio::awaitable<T> inner, std::optional<T>& out) -> asio::awaitable<void> {
+    out.emplace(co_await std::move(inner));
+  };
+  asio::co_spawn(io, body(std::move(aw), value), [&](std::exception_ptr e) {
+    failure = e;
+    done = true;
+  });
+  io.restart();
+  while (!done && io.run_one() > 0) {
+  }
+  if (failure) std::rethrow_exception(failure);
+  return std::move(*value);
+}
+
+inline void run_async(asio::io_context& io, asio::awaitable<void> aw) {
+  std::exception_ptr failure;
+  bool done = false;
+  asio::co_spawn(io, std::move(aw), [&](std::exception_ptr e) {
+    failure = e;
+    done = true;
+  });
+  io.restart();
+  while (!done && io.run_one() > 0) {
+  }
+  if (failure) std::rethrow_exception(failure);
+}
+
+}  // namespace fracta::core

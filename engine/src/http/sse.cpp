@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: Apache-2.0
+// Incremental Server-Sent Events decoder: line splitting across chunks, fields, dispatch.
+#include "http/sse.hpp"
+
+#include <algorithm>
+#include <limits>
+
+namespace fracta::http {
+namespace {
+
+constexpr std::string_view bom = "\xEF\xBB\xBF";
+constexpr std::string_view replacement = "\xEF\xBF\xBD";  // U+FFFD
+
+/// The WHATWG UTF-8 decoder's error handling, applied to one complete line: valid
+/// sequences are copied, each maximal invalid subpart becomes U+FFFD.
+std::string sanitize_utf8(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  std::size_t i = 0;
+  while (i < in.size()) {
+    auto b = static_cast<unsigned char>(in[i]);
+    if (b < 0x80) {
+      out += static_cast<char>(b);
+      ++i;
+      continue;
+    }
+    std::size_t needed = 0;
+    unsigned char lower = 0x80, upper = 0xBF;
+    if (b >= 0xC2 && b <= 0xDF) {
+      needed = 1;
+    } else if (b >= 0xE0 && b <= 0xEF) {
+      needed = 2;
+      if (b == 0xE0) lower = 0xA0;
+      if (b == 0xED) upper = 0x9F;
+    } else if (b >= 0xF0 && b <= 0xF4) {
+      needed = 3;
+      if (b == 0xF0) lower = 0x90;
+      if (b == 0xF4) upper = 0x8F;
+    } else {
+      out += replacement;
+      ++i;
+      continue;
+    }
+    std::size_t seen = 0;
+    std::size_t j = i + 1;
+    while (seen < needed && j < in.size()) {
+      auto c = static_cast<unsigned char>(in[j]);
+      if (c < lower || c > upper) break;
+      lower = 0x80;
+      upper = 0xBF;
+      ++seen;
+      ++j;
+    }
+    if (seen == needed) {
+      out.append(in.substr(i, j - i));
+    } else {
+      out += replacement;  // the offending byte (if any) is decoded afresh
+    }
+    i = j;
+  }
+  return out;
+}
+
+bool all_ascii(std::string_view s) noexcept {
+  return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+}
+
+}  // namespace
+
+std::vector<sse_event> sse_decoder::feed(std::string_view chunk) {
+  std::vector<sse_event> out;
+  while (!bom_done_ && !chunk.empty()) {
+    if (chunk.front() == bom[bom_seen_]) {
+      chunk.remove_prefix(1);
+      if (++bom_seen_ == bom.size()) bom_done_ = true;
+    } else {
+      // Not a BOM after all: the bytes matched so far are ordinary stream content.
+      line_.append(bom.substr(0, bom_seen_));
+      bom_done_ = true;
+    }
+  }
+  while (!chunk.empty()) {
+    if (after_cr_) {
+      after_cr_ = false;
+      if (chunk.front() == '\n') {
+        chunk.remove_prefix(1);
+        continue;
+      }
+    }
+    auto end = chunk.find_first_of("\r\n");
+    if (end == std::string_view::npos) {
+      line_.append(chunk);
+      break;
+    }
+    line_.append(chunk.substr(0, end));
+    after_cr_ = chunk[end] == '\r';
+    chunk.remove_prefix(end + 1);
+    if (all_ascii(line_)) {
+      process_line(line_, out);
+    } else {
+      process_line(sanitize_utf8(line_), out);
+    }
+    line_.clear();
+  }
+  return out;
+}
+
+void sse_decoder::reset() noexcept {
+  line_.clear();
+  data_.clear();
+  event_type_.clear();
+  bom_seen_ = 0;
+  bom_done_ = false;
+  after_cr_ = false;
+}
+
+void sse_decoder::process_line(std::string_view line, std::vector<sse_event>& out) {
+  if (line.empty()) {
+    dispatch(out);
+    return;
+  }
+  if (line.front() == ':') return;  // comment
+  std::string_view field = line;
+  std::string_view value;
+  if (auto colon = line.find(':'); colon != std::string_view::npos) {
+    field = line.substr(0, colon);
+    value = line.substr(colon + 1);
+    if (value.starts_with(' ')) value.remove_prefix(1);
+  }
+  if (field == "event") {
+    event_type_.assign(value);
+  } else if (field == "data") {
+    data_.append(value);
+    data_ += '\n';
+  } else if (field == "id") {
+    if (value.find('\0') == std::string_view::npos) id_buffer_.assign(value);
+  } else if (field == "retry") {
+    if (value.empty() || !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      return;
+    std::uint64_t ms = 0;
+    constexpr auto max = std::numeric_limits<std::uint64_t>::max();
+    for (char c : value) {
+      auto digit = static_cast<std::uint64_t>(c - '0');
+      if (ms > (max - digit) / 10) return;  // does not fit: ignored
+      ms = ms * 10 + digit;
+    }
+    retry_ms_ = ms;
+  }
+  // Any other field is ignored.
+}
+
+void sse_decoder::dispatch(std::vector<sse_event>& out) {
+  last_event_id_ = id_buffer_;
+  if (data_.empty()) {
+    event_type_.clear();
+    return;
+  }
+  data_.pop_back();  // the trailing "\n"
+  sse_event event;
+  event.type = event_type_.empty() ? std::string("message") : std::move(event_type_);
+  event.data = std::move(data_);
+  event.id = last_event_id_;
+  out.push_back(std::move(event));
+  data_.clear();
+  event_type_.clear();
+}
+
+}  // namespace fracta::http

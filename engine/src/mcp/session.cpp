@@ -1,0 +1,436 @@
+// SPDX-License-Identifier: Apache-2.0
+// The server actor: JSON-RPC over Streamable HTTP (POST, JSON or SSE answers, Mcp-Session-Id,
+// MCP-Protocol-Version), with credentials on every request and the one-retry 401/403 policy.
+#include <algorithm>
+#include <array>
+#include <map>
+#include <mutex>
+
+#include <asio/co_spawn.hpp>
+#include <asio/strand.hpp>
+#include <asio/use_awaitable.hpp>
+#include <simdjson.h>
+
+#include "auth/credential.hpp"
+#include "core/clock.hpp"
+#include "core/json.hpp"
+#include "fracta/engine.hpp"
+#include "http/client.hpp"
+#include "http/sse.hpp"
+#include "plugin/instance.hpp"
+
+namespace fracta {
+namespace {
+
+constexpr std::array<std::string_view, 3> supported_versions = {"2025-11-25", "2025-06-18", "2025-03-26"};
+
+error make_err(errc c, std::string msg) { return error{make_error_code(c), std::move(msg)}; }
+
+std::string snippet(std::string_view body) {
+  std::string out;
+  for (char c : body.substr(0, 200)) out.push_back(static_cast<unsigned char>(c) < 0x20 ? ' ' : c);
+  if (body.size() > 200) out += "…";
+  return out;
+}
+
+bool starts_with_ci(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(s[i])) != prefix[i]) return false;
+  }
+  return true;
+}
+
+// A JSON-RPC answer: the `result` (minified) or the error.
+struct rpc_answer {
+  std::string result_json;
+};
+
+}  // namespace
+
+struct mcp_session::impl : std::enable_shared_from_this<mcp_session::impl> {
+  impl(asio::strand<asio::any_io_executor> s, http::client& c, const config::server& srv,
+       std::unique_ptr<plugin::provider_instance> inst, std::shared_ptr<const core::clock> clk,
+       std::function<void(log_level, std::string_view)> lg)
+      : strand(std::move(s)), http(c), server(srv),
+        cred(std::move(inst), std::move(clk), strand), log(std::move(lg)) {}
+
+  asio::strand<asio::any_io_executor> strand;
+  http::client& http;
+  config::server server;  // a copy: the session outlives nothing it borrows
+  auth::credential cred;
+  std::function<void(log_level, std::string_view)> log;
+
+  std::string session_id;
+  std::string protocol_version;
+  std::string initialize_result;
+  bool initialized = false;
+  std::int64_t next_id = 1;
+  mutable std::mutex version_mutex;  // protocol_version() may be read from other threads
+
+  void debug(const std::string& m) const {
+    if (log) log(log_level::debug, "server '" + server.name + "': " + m);
+  }
+
+  std::string where() const { return "server '" + server.name + "' (" + server.url + ")"; }
+
+  http::request make_request(std::string method, std::string body) const {
+    http::request r;
+    r.method = std::move(method);
+    r.url = server.url;
+    r.timeout = std::chrono::seconds(server.timeout_seconds);
+    for (const auto& [k, v] : server.headers) r.headers.push_back({k, v});
+    if (!r.method.empty() && r.method == "POST") {
+      r.headers.push_back({"Content-Type", "application/json"});
+      r.headers.push_back({"Accept", "application/json, text/event-stream"});
+      r.body = std::move(body);
+    }
+    if (!session_id.empty()) r.headers.push_back({"Mcp-Session-Id", session_id});
+    if (!protocol_version.empty()) r.headers.push_back({"MCP-Protocol-Version", protocol_version});
+    return r;
+  }
+
+  // Sends with credentials; on 401/403 asks the provider for another credential and retries
+  // exactly once.
+  asio::awaitable<result<http::response>> send_authorized(std::string method, std::string body) {
+    for (int attempt = 0;; ++attempt) {
+      auto req = make_request(method, body);
+      auto a = co_await cred.authorize(req);
+      if (!a) co_return make_err(static_cast<errc>(a.err().code.value()), where() + ": " + a.err().message);
+      debug(method + " attempt " + std::to_string(attempt + 1));
+      auto resp = co_await http.send(std::move(req));
+      if (!resp) co_return make_err(errc::transport, where() + ": " + resp.err().message);
+      if (resp->status != 401 && resp->status != 403) co_return std::move(resp).value();
+      if (attempt == 1) {
+        co_return make_err(errc::auth_failed,
+                           where() + " refused the renewed credential too (" + auth::describe_rejection(*resp) +
+                               "). Check the credential configured in mcp.servers." + server.name +
+                               ".remote.auth" + (server.auth.where.file.empty() ? std::string()
+                                                                                : " (" + server.auth.where.file + ")"));
+      }
+      debug("HTTP " + std::to_string(resp->status) + ": asking the auth provider for another credential");
+      auto rec = co_await cred.recover(*resp);
+      if (!rec) {
+        const auto code = static_cast<errc>(rec.err().code.value());
+        std::string msg = where() + ": " + rec.err().message;
+        if (code == errc::auth_failed) {
+          msg += ". Check the credential configured in mcp.servers." + server.name + ".remote.auth";
+        }
+        co_return make_err(code, std::move(msg));
+      }
+    }
+  }
+
+  // Finds the answer with `id` in a JSON or SSE body.
+  result<rpc_answer> read_answer(const http::response& resp, std::int64_t id, std::string_view method) {
+    const auto ctype = resp.header("content-type").value_or("");
+    std::vector<std::string> messages;
+    if (starts_with_ci(ctype, "text/event-stream")) {
+      http::sse_decoder dec;
+      auto events = dec.feed(resp.body);
+      auto tail = dec.feed("\n\n");  // a stream cut without its final blank line
+      events.insert(events.end(), std::make_move_iterator(tail.begin()), std::make_move_iterator(tail.end()));
+      for (auto& e : events) {
+        if (e.type == "message") messages.push_back(std::move(e.data));
+      }
+    } else if (starts_with_ci(ctype, "application/json")) {
+      messages.push_back(resp.body);
+    } else {
+      return make_err(errc::protocol, where() + " answered " + std::string(method) +
+                                          " with an unexpected Content-Type '" + snippet(ctype) + "'");
+    }
+    simdjson::dom::parser parser;
+    for (const auto& m : messages) {
+      simdjson::dom::element doc;
+      if (auto e = json::parse(parser, m, doc); !e.empty()) {
+        return make_err(errc::protocol, where() + " sent a message that is not JSON (" + e + ")");
+      }
+      std::vector<simdjson::dom::element> items;
+      if (doc.is_array()) {
+        const simdjson::dom::array arr = doc.get_array().value_unsafe();
+        for (auto x : arr) items.push_back(x);
+      } else {
+        items.push_back(doc);
+      }
+      for (auto msg : items) {
+        auto mid = json::get_int(msg, "id");
+        if (!mid || *mid != id) {
+          if (auto mm = json::get_string(msg, "method")) debug("ignoring server message " + std::string(*mm));
+          continue;
+        }
+        if (auto err = json::get(msg, "error")) {
+          std::string text(json::get_string(*err, "message").value_or("no message"));
+          auto code = json::get_int(*err, "code");
+          return make_err(errc::remote, where() + ": " + std::string(method) + " failed: " + std::string(text) +
+                                            (code ? " (JSON-RPC error " + std::to_string(*code) + ")" : ""));
+        }
+        auto res = json::get(msg, "result");
+        if (!res) return make_err(errc::protocol, where() + " answered without result or error");
+        return rpc_answer{json::to_string(*res)};
+      }
+    }
+    return make_err(errc::protocol, where() + " did not answer " + std::string(method) + " (request id " +
+                                        std::to_string(id) + ")");
+  }
+
+  asio::awaitable<result<rpc_answer>> rpc(std::string method, std::string params_json) {
+    const std::int64_t id = next_id++;
+    json::writer w;
+    w.begin_object().key("jsonrpc").value("2.0").key("id").value(id).key("method").value(method);
+    if (!params_json.empty()) w.key("params").raw(params_json);
+    w.end_object();
+    auto resp = co_await send_authorized("POST", w.take());
+    if (!resp) co_return std::move(resp).err();
+    if (resp->status == 404 && !session_id.empty()) {
+      co_return make_err(errc::protocol, where() + " no longer knows session " + session_id + " (HTTP 404)");
+    }
+    if (resp->status < 200 || resp->status > 299) {
+      co_return make_err(errc::protocol, where() + " answered " + method + " with HTTP " +
+                                             std::to_string(resp->status) + ": " + snippet(resp->body));
+    }
+    if (method == "initialize") {
+      if (auto sid = resp->header("mcp-session-id")) session_id = std::string(*sid);
+    }
+    co_return read_answer(*resp, id, method);
+  }
+
+  asio::awaitable<result<void>> notify(std::string method) {
+    json::writer w;
+    w.begin_object().key("jsonrpc").value("2.0").key("method").value(method).end_object();
+    auto resp = co_await send_authorized("POST", w.take());
+    if (!resp) co_return std::move(resp).err();
+    if (resp->status < 200 || resp->status > 299) {
+      co_return make_err(errc::protocol, where() + " answered " + method + " with HTTP " +
+                                             std::to_string(resp->status) + ": " + snippet(resp->body));
+    }
+    co_return result<void>{};
+  }
+
+  asio::awaitable<result<std::string>> do_initialize() {
+    if (initialized) co_return initialize_result;
+    json::writer p;
+    p.begin_object()
+        .key("protocolVersion").value(supported_versions[0])
+        .key("capabilities").begin_object().end_object()
+        .key("clientInfo").begin_object().key("name").value("fracta").key("version").value(FRACTA_VERSION).end_object()
+        .end_object();
+    auto r = co_await rpc("initialize", p.take());
+    if (!r) co_return std::move(r).err();
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    if (!json::parse(parser, r->result_json, doc).empty()) co_return make_err(errc::protocol, where() + ": bad initialize result");
+    const auto v = json::get_string(doc, "protocolVersion");
+    if (!v || std::find(supported_versions.begin(), supported_versions.end(), *v) == supported_versions.end()) {
+      co_return make_err(errc::protocol, where() + " speaks MCP protocol version '" + std::string(v.value_or("?")) +
+                                             "', which fracta does not support (supported: 2025-11-25, 2025-06-18, 2025-03-26)");
+    }
+    {
+      std::lock_guard lk(version_mutex);
+      protocol_version = std::string(*v);
+    }
+    auto n = co_await notify("notifications/initialized");
+    if (!n) co_return std::move(n).err();
+    initialized = true;
+    initialize_result = r->result_json;
+    co_return initialize_result;
+  }
+
+  asio::awaitable<result<tool_list>> do_list_tools() {
+    if (auto i = co_await do_initialize(); !i) co_return std::move(i).err();
+    auto r = co_await rpc("tools/list", "{}");
+    if (!r) co_return std::move(r).err();
+    tool_list out;
+    out.result_json = r->result_json;
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    if (json::parse(parser, out.result_json, doc).empty()) {
+      if (auto tools = json::get(doc, "tools"); tools && tools->is_array()) {
+        const simdjson::dom::array arr = tools->get_array().value_unsafe();
+        for (auto t : arr) {
+          out.tools.push_back({std::string(json::get_string(t, "name").value_or("")),
+                               std::string(json::get_string(t, "description").value_or(""))});
+        }
+      }
+    }
+    co_return out;
+  }
+
+  asio::awaitable<result<tool_result>> do_call_tool(std::string name, std::string args) {
+    simdjson::dom::parser parser;
+    simdjson::dom::element adoc;
+    if (args.empty()) args = "{}";
+    if (auto e = json::parse(parser, args, adoc); !e.empty() || !adoc.is_object()) {
+      co_return make_err(errc::config, "tool arguments must be a JSON object, e.g. '{\"text\":\"hi\"}'" +
+                                           (e.empty() ? std::string() : " (" + e + ")"));
+    }
+    if (auto i = co_await do_initialize(); !i) co_return std::move(i).err();
+    json::writer p;
+    p.begin_object().key("name").value(name).key("arguments").raw(json::to_string(adoc)).end_object();
+    auto r = co_await rpc("tools/call", p.take());
+    if (!r) co_return std::move(r).err();
+    tool_result out;
+    out.result_json = r->result_json;
+    simdjson::dom::element doc;
+    if (json::parse(parser, out.result_json, doc).empty()) {
+      out.is_error = json::get_bool(doc, "isError").value_or(false);
+      if (auto content = json::get(doc, "content"); content && content->is_array()) {
+        const simdjson::dom::array arr = content->get_array().value_unsafe();
+        for (auto item : arr) {
+          if (json::get_string(item, "type").value_or("") == "text") {
+            if (!out.text.empty()) out.text += "\n";
+            out.text += std::string(json::get_string(item, "text").value_or(""));
+          }
+        }
+      }
+    }
+    co_return out;
+  }
+
+  asio::awaitable<void> do_close() {
+    if (session_id.empty()) co_return;
+    auto resp = co_await send_authorized("DELETE", {});
+    if (!resp) debug("closing the session failed: " + resp.err().message);
+    session_id.clear();
+    initialized = false;
+  }
+};
+
+mcp_session::mcp_session(std::shared_ptr<impl> p) : impl_(std::move(p)) {}
+mcp_session::~mcp_session() = default;
+
+const std::string& mcp_session::server_name() const noexcept { return impl_->server.name; }
+
+std::string mcp_session::protocol_version() const {
+  std::lock_guard lk(impl_->version_mutex);
+  return impl_->protocol_version;
+}
+
+// Each public operation hops onto the actor's strand and back.
+asio::awaitable<result<std::string>> mcp_session::initialize() {
+  auto p = impl_;
+  std::optional<result<std::string>> out;
+  co_await asio::co_spawn(p->strand, [p, &out]() -> asio::awaitable<void> { out.emplace(co_await p->do_initialize()); },
+                          asio::use_awaitable);
+  co_return std::move(*out);
+}
+
+asio::awaitable<result<tool_list>> mcp_session::list_tools() {
+  auto p = impl_;
+  std::optional<result<tool_list>> out;
+  co_await asio::co_spawn(p->strand, [p, &out]() -> asio::awaitable<void> { out.emplace(co_await p->do_list_tools()); },
+                          asio::use_awaitable);
+  co_return std::move(*out);
+}
+
+asio::awaitable<result<tool_result>> mcp_session::call_tool(std::string name, std::string arguments_json) {
+  auto p = impl_;
+  std::optional<result<tool_result>> out;
+  co_await asio::co_spawn(
+      p->strand,
+      [p, &out, n = std::move(name), a = std::move(arguments_json)]() mutable -> asio::awaitable<void> {
+        out.emplace(co_await p->do_call_tool(std::move(n), std::move(a)));
+      },
+      asio::use_awaitable);
+  co_return std::move(*out);
+}
+
+asio::awaitable<void> mcp_session::close() {
+  auto p = impl_;
+  co_await asio::co_spawn(p->strand, [p]() -> asio::awaitable<void> { co_await p->do_close(); }, asio::use_awaitable);
+}
+
+asio::awaitable<std::string> mcp_session::auth_status() {
+  auto p = impl_;
+  std::string out;
+  co_await asio::co_spawn(
+      p->strand,
+      [p, &out]() -> asio::awaitable<void> {
+        out = p->cred.instance().status_json().value_or("{}");
+        co_return;
+      },
+      asio::use_awaitable);
+  co_return out;
+}
+
+// ---- engine ------------------------------------------------------------------------------------
+
+struct engine::impl {
+  asio::any_io_executor ex;
+  config::config cfg;
+  engine_options opts;
+  plugin_registry registry;
+  std::shared_ptr<const core::clock> clock = core::system_clock();
+  std::mutex clients_mutex;
+  std::map<std::string, std::unique_ptr<http::client>> clients;  // by CA bundle
+  // Per-server stores, kept for the engine's lifetime so sessions reopened see them.
+  std::map<std::string, std::unique_ptr<plugin::memory_store>> stores;
+
+  http::client& client_for(const std::string& ca_bundle) {
+    std::lock_guard lk(clients_mutex);
+    auto& c = clients[ca_bundle];
+    if (!c) {
+      http::client_options o;
+      o.ca_bundle = ca_bundle;
+      c = std::make_unique<http::client>(ex, o);
+    }
+    return *c;
+  }
+};
+
+engine::engine(asio::any_io_executor ex, config::config cfg, engine_options opts)
+    : impl_(std::make_unique<impl>()) {
+  impl_->ex = std::move(ex);
+  impl_->cfg = std::move(cfg);
+  impl_->opts = std::move(opts);
+  impl_->registry = plugin_registry::load(plugin_search_path(&impl_->cfg));
+}
+
+engine::~engine() = default;
+
+const config::config& engine::configuration() const noexcept { return impl_->cfg; }
+const plugin_registry& engine::plugins() const noexcept { return impl_->registry; }
+
+result<std::unique_ptr<mcp_session>> engine::open(std::string_view server_name) {
+  const config::server* srv = impl_->cfg.find(server_name);
+  if (srv == nullptr) {
+    std::string known;
+    for (const auto& s : impl_->cfg.servers) known += (known.empty() ? "" : ", ") + s.name;
+    return error{make_error_code(errc::config),
+                 "no server named '" + std::string(server_name) + "' in " + impl_->cfg.path +
+                     (known.empty() ? ". Add one with `fracta config mcp add`"
+                                    : ". Configured servers: " + known)};
+  }
+  const std::string type = provider_type_for(srv->auth);
+  const fracta_provider* prov = impl_->registry.find(type);
+  if (prov == nullptr) {
+    std::string searched;
+    for (const auto& d : impl_->registry.searched()) searched += (searched.empty() ? "" : ", ") + d.string();
+    const auto& w = srv->auth.where;
+    std::string loc = w.file.empty() ? "" : w.file + ":" + std::to_string(w.line) + ":" + std::to_string(w.column) + ": ";
+    std::string why = "no plugin provides auth type '" + type + "'";
+    if (type != srv->auth.type) why += " (for auth.type '" + srv->auth.type + "', grant_type '" + srv->auth.grant_type + "')";
+    for (const auto& r : impl_->registry.refused()) why += "; refused " + r.reason;
+    return error{make_error_code(errc::config),
+                 loc + "server '" + srv->name + "': mcp.servers." + srv->name + ".remote.auth.type: " + why +
+                     ". Searched: " + (searched.empty() ? "(nothing)" : searched) +
+                     ". Install the plugin, or add its directory to FRACTA_PLUGIN_PATH or [plugins] paths"};
+  }
+  auto strand = asio::make_strand(impl_->ex);
+  auto& store = impl_->stores[srv->name];
+  if (!store) store = std::make_unique<plugin::memory_store>();
+  plugin::instance_context ctx{strand, &impl_->client_for(srv->ca_bundle), impl_->clock, srv, store.get(), {}};
+  if (impl_->opts.log) {
+    ctx.log = [log = impl_->opts.log, name = srv->name, type](std::int32_t level, std::string_view m) {
+      log(static_cast<log_level>(level), "server '" + name + "': " + type + ": " + std::string(m));
+    };
+  }
+  auto inst = plugin::provider_instance::create(*prov, std::move(ctx));
+  if (!inst) return std::move(inst).err();
+  // The provider instance borrows `srv` from the engine's config: sessions must not outlive
+  // the engine that opened them.
+  auto p = std::make_shared<mcp_session::impl>(strand, impl_->client_for(srv->ca_bundle), *srv,
+                                               std::move(inst).value(), impl_->clock, impl_->opts.log);
+  return std::unique_ptr<mcp_session>(new mcp_session(std::move(p)));
+}
+
+}  // namespace fracta

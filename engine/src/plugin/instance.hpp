@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: Apache-2.0
+// One provider instance and the host services lent to it: the C callback ↔ coroutine bridge.
+#pragma once
+#include "core/internal.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+#include <asio/strand.hpp>
+
+#include "core/clock.hpp"
+#include "fracta/auth_plugin.h"
+#include "fracta/config.hpp"
+#include "fracta/result.hpp"
+#include "http/client.hpp"
+
+namespace fracta::plugin {
+
+/// What a provider's async operation ended with.
+struct op_result {
+  std::int32_t status = FRACTA_OK;
+  std::string message;
+  std::int64_t expires_at_ms = 0;
+  std::string value;
+};
+
+/// A small key/value store for one server's credentials (store_get/put/erase).
+/// Actor-bound. The persistent stores arrive with the OAuth providers; this one is in memory.
+class memory_store final {
+ public:
+  std::optional<std::string> get(const std::string& key) const;
+  void put(const std::string& key, std::string value);
+  void erase(const std::string& key);
+
+ private:
+  std::map<std::string, std::string> items_;
+};
+
+/// Everything an instance needs from the engine. The pointers outlive the instance.
+struct instance_context {
+  asio::strand<asio::any_io_executor> strand;
+  http::client* http = nullptr;
+  std::shared_ptr<const core::clock> clock;
+  const config::server* server = nullptr;
+  memory_store* store = nullptr;
+  /// Receives the provider's log lines (level, text). Never gets secrets from fracta's side.
+  std::function<void(std::int32_t, std::string_view)> log;
+};
+
+/// A created provider instance. Actor-bound: every member runs on the context's strand, and
+/// the plugin's callbacks into the host are only honoured there.
+class provider_instance final {
+ public:
+  /// Calls the provider's create() with the server's auth table. Errors: errc::config with the
+  /// provider's message, or errc::plugin.
+  static result<std::unique_ptr<provider_instance>> create(const fracta_provider& provider,
+                                                          instance_context ctx);
+  ~provider_instance();
+  provider_instance(const provider_instance&) = delete;
+  provider_instance& operator=(const provider_instance&) = delete;
+
+  const fracta_provider& provider() const noexcept { return provider_; }
+  std::string_view type() const noexcept { return provider_.type; }
+
+  /// apply(): returns FRACTA_OK, FRACTA_NEED_REFRESH or an error status with `message` set.
+  std::int32_t apply(http::request& req, std::string& message);
+
+  bool has_refresh() const noexcept;
+  bool has_on_challenge() const noexcept;
+  bool has_login() const noexcept;
+
+  /// Optional operations; FRACTA_E_UNSUPPORTED when the provider lacks them.
+  asio::awaitable<op_result> refresh();
+  asio::awaitable<op_result> on_challenge(int status, std::string_view www_authenticate,
+                                          std::string_view body);
+  asio::awaitable<op_result> login(std::string options_json);
+  asio::awaitable<op_result> logout();
+  /// The provider's status document, or nullopt when it offers none.
+  std::optional<std::string> status_json();
+
+ private:
+  struct host_op;
+  provider_instance(const fracta_provider& provider, instance_context ctx);
+  template <class Invoke>
+  asio::awaitable<op_result> call_async(Invoke invoke);
+
+  // Host services (static C trampolines; host_ctx is `this`).
+  static void h_log(void* ctx, int32_t level, fracta_str msg);
+  static int64_t h_wall(void* ctx);
+  static int64_t h_mono(void* ctx);
+  static int32_t h_resolve_secret(void* ctx, fracta_str key, fracta_str json, const fracta_sink* out,
+                                  const fracta_sink* err);
+  static int32_t h_http_send(void* ctx, const fracta_http_request* req, fracta_http_completion done,
+                             fracta_op_id* op);
+  static int32_t h_timer_start(void* ctx, int64_t delay_ms, fracta_completion done, fracta_op_id* op);
+  static void h_cancel(void* ctx, fracta_op_id op);
+  static void h_post(void* ctx, fracta_completion done);
+  static int32_t h_store_get(void* ctx, fracta_str key, fracta_completion done);
+  static int32_t h_store_put(void* ctx, fracta_str key, fracta_str value, fracta_completion done);
+  static int32_t h_store_erase(void* ctx, fracta_str key, fracta_completion done);
+  static int32_t h_json_get_raw(void* ctx, fracta_str json, fracta_str pointer, const fracta_sink* out);
+  static int32_t h_json_get_string(void* ctx, fracta_str json, fracta_str pointer,
+                                   const fracta_sink* out);
+
+  fracta_op_id next_op_id() noexcept { return ++last_op_; }
+  void complete_later(fracta_completion done, op_result r);
+
+  const fracta_provider& provider_;
+  instance_context ctx_;
+  fracta_host host_{};
+  void* instance_ = nullptr;
+  fracta_op_id last_op_ = 0;
+  std::map<fracta_op_id, std::shared_ptr<host_op>> ops_;
+  // Shared with callbacks in flight so they can tell the instance is gone.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace fracta::plugin

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Installs what is missing, builds fracta twice (plain, and ASan+UBSan), runs every test:
+# unit, integration and end-to-end on the plain build; unit and integration under sanitizers.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+
+jobs=$(nproc)
+configure() {  # dir, options…
+  local dir=$1; shift
+  if [ -f "$dir/build.ninja" ]; then meson setup --reconfigure "$dir" "$@" >/dev/null
+  else meson setup "$dir" "$@" >/dev/null; fi
+}
+
+configure build
+ninja -C build -j"$jobs"
+configure build-asan -Db_sanitize=address,undefined -Db_lundef=false -De2e=false -Dbuildtype=debug
+ninja -C build-asan -j"$jobs"
+
+status=0
+meson test -C build --print-errorlogs --num-processes "$jobs" || status=1
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  meson test -C build-asan --suite unit --suite integration --print-errorlogs --num-processes "$jobs" || status=1
+
+# One closing line over both runs, in the plain form CI reads.
+python3 - build/meson-logs/testlog.json build-asan/meson-logs/testlog.json <<'PY'
+import json, sys
+passed = failed = skipped = 0
+for path in sys.argv[1:]:
+    for line in open(path):
+        r = json.loads(line)["result"]
+        if r in ("OK", "EXPECTEDFAIL"): passed += 1
+        elif r == "SKIP": skipped += 1
+        else: failed += 1
+print(f"tests: {passed} passed, {failed} failed, {skipped} skipped")
+PY
+exit $status

@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: Apache-2.0
+// Helpers for fracta's end-to-end tests (node:test): start the real MCP peer, make temporary
+// directories and config files, run the built `fracta` binary in a clean environment.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const SERVER_SCRIPT = path.resolve(here, '..', 'peers', 'mcp-server.mjs');
+
+const START_TIMEOUT_MS = 10_000;
+const FRACTA_TIMEOUT_MS = 30_000;
+
+// Everything started or created here is cleaned up when the test file ends, whatever happens.
+const liveServers = new Set();
+const tempDirs = [];
+after(async () => {
+  await Promise.all([...liveServers].map((s) => s.stop()));
+  if (!process.env.FRACTA_E2E_KEEP_TMP) {
+    for (const d of tempDirs) fs.rmSync(d, { recursive: true, force: true });
+  }
+});
+process.on('exit', () => {
+  for (const s of liveServers) s.kill();
+});
+
+/** A fresh private temporary directory, removed after the test file (FRACTA_E2E_KEEP_TMP=1 keeps it). */
+export function tmpdir(prefix = 'fracta-e2e-') {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  fs.chmodSync(d, 0o700);
+  tempDirs.push(d);
+  return d;
+}
+
+/** Writes `tomlText` to `<dir>/<name>` (default config.toml) and returns its path. */
+export function writeConfig(dir, tomlText, name = 'config.toml') {
+  const p = path.join(dir, name);
+  fs.mkdirSync(path.dirname(p), { recursive: true });
+  fs.writeFileSync(p, tomlText, { mode: 0o600 });
+  return p;
+}
+
+/** Writes a secret file (mode 0600) and returns its path. */
+export function writeSecret(dir, name, content) {
+  const p = path.join(dir, name);
+  fs.writeFileSync(p, content, { mode: 0o600 });
+  return p;
+}
+
+/**
+ * Starts peers/mcp-server.mjs with `args` (see its --help). A request log is always written
+ * (to a temp file) unless args already has --log. Resolves to
+ * { port, url, logPath, log(): parsed JSON lines, stderr(): text, stop(): Promise }.
+ * The server is stopped after the test file in any case; pass a test context `t` to stop it
+ * after that test instead.
+ */
+export async function startServer(args = [], { t } = {}) {
+  args = [...args];
+  let logPath;
+  const li = args.indexOf('--log');
+  if (li >= 0) logPath = args[li + 1];
+  else {
+    logPath = path.join(tmpdir('fracta-e2e-log-'), 'requests.jsonl');
+    args.push('--log', logPath);
+  }
+  const child = spawn(process.execPath, [SERVER_SCRIPT, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (d) => { stderr += d; });
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+
+  const port = await new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`mcp-server did not print LISTENING within ${START_TIMEOUT_MS} ms (args ${JSON.stringify(args)}); stderr:\n${stderr}`));
+    }, START_TIMEOUT_MS);
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /^LISTENING (\d+)\n/m.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`mcp-server exited before listening (code ${code}, signal ${signal}); args ${JSON.stringify(args)}; stderr:\n${stderr}`));
+    });
+  });
+
+  let stopped = null;
+  const handle = {
+    port,
+    url: `http://127.0.0.1:${port}/mcp`,
+    logPath,
+    /** Parsed request log: one object per HTTP request, in arrival order. */
+    log() {
+      if (!fs.existsSync(logPath)) return [];
+      return fs.readFileSync(logPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    },
+    stderr: () => stderr,
+    kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    },
+    stop() {
+      if (!stopped) {
+        stopped = (async () => {
+          liveServers.delete(handle);
+          if (child.exitCode === null && child.signalCode === null) {
+            child.stdin.end();
+            child.kill('SIGTERM');
+            const t2 = setTimeout(() => handle.kill(), 3000);
+            await exited;
+            clearTimeout(t2);
+          }
+        })();
+      }
+      return stopped;
+    },
+  };
+  liveServers.add(handle);
+  if (t) t.after(() => handle.stop());
+  return handle;
+}
+
+const PASS_THROUGH_ENV = [
+  'PATH', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR',
+  'ASAN_OPTIONS', 'UBSAN_OPTIONS', 'LSAN_OPTIONS', 'TSAN_OPTIONS', 'MSAN_OPTIONS', 'LD_LIBRARY_PATH',
+];
+
+/** The fracta binary under test (meson sets FRACTA_BIN); throws a clear error when unset. */
+export function fractaBin() {
+  const bin = process.env.FRACTA_BIN;
+  if (!bin) {
+    throw new Error('FRACTA_BIN is not set: run these tests with `meson test -C <builddir> --suite e2e` '
+      + '(or set FRACTA_BIN=<builddir>/cli/fracta and FRACTA_PLUGIN_PATH=<builddir>/plugins)');
+  }
+  if (!fs.existsSync(bin)) throw new Error(`FRACTA_BIN=${bin} does not exist: build it first`);
+  return bin;
+}
+
+/**
+ * Runs `fracta ...args` and resolves to { code, signal, stdout, stderr, home }.
+ * Environment: a clean one (PATH, locale, sanitizer options), HOME and the XDG dirs in a fresh
+ * temp dir (or `home`), FRACTA_PLUGIN_PATH from this process's env, no FRACTA_CONFIG;
+ * `env` adds or (with undefined) removes variables. `input` is written to stdin.
+ * Killed after 30 s (then code is null and signal is SIGKILL).
+ */
+export async function fracta(args, { env = {}, input, home, timeoutMs = FRACTA_TIMEOUT_MS } = {}) {
+  const bin = fractaBin();
+  home ??= tmpdir('fracta-e2e-home-');
+  const childEnv = {};
+  for (const k of PASS_THROUGH_ENV) if (process.env[k] !== undefined) childEnv[k] = process.env[k];
+  Object.assign(childEnv, {
+    HOME: home,
+    XDG_CONFIG_HOME: path.join(home, '.config'),
+    XDG_DATA_HOME: path.join(home, '.local', 'share'),
+    XDG_STATE_HOME: path.join(home, '.local', 'state'),
+    XDG_CACHE_HOME: path.join(home, '.cache'),
+  });
+  if (process.env.FRACTA_PLUGIN_PATH !== undefined) childEnv.FRACTA_PLUGIN_PATH = process.env.FRACTA_PLUGIN_PATH;
+  for (const [k, v] of Object.entries(env)) {
+    if (v === undefined) delete childEnv[k];
+    else childEnv[k] = String(v);
+  }
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, args, { env: childEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot run ${bin}: ${e.message}`));
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, home });
+    });
+    child.stdin.on('error', () => {}); // fracta may exit without reading stdin
+    if (input !== undefined) child.stdin.end(input);
+    else child.stdin.end();
+  });
+}
+
+/** A readable summary of a fracta run, for assertion messages. */
+export function show(r) {
+  return `exit ${r.code}${r.signal ? ` (signal ${r.signal})` : ''}\n--- stdout ---\n${r.stdout}\n--- stderr ---\n${r.stderr}`;
+}
+
+/** TOML basic string literal. */
+export function tomlStr(s) {
+  return JSON.stringify(s); // JSON string escapes are valid TOML basic-string escapes for our inputs
+}
+
+/** A config with one server `name` at `url`, with the given auth block body (TOML lines). */
+export function serverConfig(name, url, authLines = null, extra = '') {
+  let t = `[mcp.servers.${name}.remote]\nurl = ${tomlStr(url)}\n${extra}`;
+  if (authLines !== null) t += `\n[mcp.servers.${name}.remote.auth]\n${authLines.trim()}\n`;
+  return t;
+}
+
+/** FRACTA_PLUGIN_PATH with the example plugin dir first (or null when the build did not give it). */
+export function examplePluginPath() {
+  const dir = process.env.FRACTA_EXAMPLE_PLUGIN_DIR;
+  if (!dir) return null;
+  return [dir, process.env.FRACTA_PLUGIN_PATH].filter(Boolean).join(':');
+}
+
+/** Requests in a server log that carry JSON-RPC method `m`. */
+export function withRpc(entries, m) {
+  return entries.filter((e) => Array.isArray(e.rpc_methods) && e.rpc_methods.includes(m));
+}
+
+/** Asserts-friendly: the JSON-RPC methods seen, flattened, in order. */
+export function rpcSeq(entries) {
+  return entries.flatMap((e) => e.rpc_methods ?? [`<${e.method}>`]);
+}
+
+/** An unused loopback port (listen on 0, close): for "connection refused" tests. */
+export async function closedPort() {
+  const net = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}

@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: Apache-2.0
+// Credential policy: refresh when the provider asks, coalesced; the 401/403 recovery decision;
+// proactive refresh before a reported expiry; rejection descriptions without secrets.
+#include "auth/credential.hpp"
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+#include <doctest/doctest.h>
+
+#include "fracta/errors.hpp"
+
+using fracta::auth::credential;
+using fracta::auth::describe_rejection;
+
+namespace {
+
+fracta_str str(std::string_view s) { return {s.data(), s.size()}; }
+
+// Behaviour knobs shared with the provider through a global (one test at a time).
+struct knobs {
+  int refreshes = 0;
+  int32_t refresh_status = FRACTA_OK;
+  std::int64_t lifetime_ms = 0;  // 0 = report no expiry
+  std::string token;
+} g;
+
+struct prov {
+  const fracta_host* host;
+  static int32_t create(const fracta_host* h, fracta_str, void** inst, const fracta_sink*) {
+    *inst = new prov{h};
+    return FRACTA_OK;
+  }
+  static void destroy(void* inst) { delete static_cast<prov*>(inst); }
+  static int32_t apply(void*, fracta_request* r, const fracta_sink*) {
+    if (g.token.empty()) return FRACTA_NEED_REFRESH;
+    const std::string v = "Bearer " + g.token;
+    return r->set_header(r->host_ctx, str("Authorization"), str(v));
+  }
+  struct rctx {
+    prov* self;
+    fracta_completion done;
+  };
+  static int32_t refresh(void* inst, fracta_completion done) {
+    auto* self = static_cast<prov*>(inst);
+    fracta_op_id op;
+    return self->host->timer_start(self->host->host_ctx, 20, fracta_completion{[](void* c, int32_t, const fracta_outcome*) {
+      auto* rc = static_cast<rctx*>(c);
+      ++g.refreshes;
+      std::string msg;
+      std::int64_t exp = 0;
+      if (g.refresh_status == FRACTA_OK) {
+        g.token = "t" + std::to_string(g.refreshes);
+        if (g.lifetime_ms) exp = rc->self->host->wall_clock_ms(rc->self->host->host_ctx) + g.lifetime_ms;
+      } else {
+        msg = "nothing newer to offer";
+      }
+      fracta_outcome o{sizeof(fracta_outcome), str(msg), exp, {nullptr, 0}};
+      rc->done.fn(rc->done.ctx, g.refresh_status, &o);
+      delete rc;
+    }, new rctx{self, done}}, &op);
+  }
+};
+
+const fracta_provider with_refresh = {sizeof(fracta_provider), "t", 0, &prov::create, &prov::destroy, &prov::apply,
+                                      &prov::refresh, nullptr, nullptr, nullptr, nullptr, nullptr};
+const fracta_provider without_refresh = {sizeof(fracta_provider), "static", 0, &prov::create, &prov::destroy,
+                                         &prov::apply, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+
+struct fixture {
+  asio::io_context io;
+  fracta::http::client http{io.get_executor()};
+  fracta::config::server server;
+  fracta::plugin::memory_store store;
+  std::shared_ptr<fracta::core::fake_clock> clock = std::make_shared<fracta::core::fake_clock>();
+
+  explicit fixture(const fracta_provider& p) : table(p) {
+    g = knobs{};
+    server.name = "s";
+    server.url = "http://127.0.0.1:1/mcp";
+  }
+  std::unique_ptr<credential> make() {
+    auto strand = asio::make_strand(io.get_executor());
+    auto inst = fracta::plugin::provider_instance::create(table, {strand, &http, clock, &server, &store, {}});
+    REQUIRE(inst.ok());
+    return std::make_unique<credential>(std::move(inst).value(), clock, strand);
+  }
+  const fracta_provider& table;
+};
+
+fracta::http::response rejection(std::string www, std::string body = {}) {
+  fracta::http::response r;
+  r.status = 401;
+  if (!www.empty()) r.headers.push_back({"WWW-Authenticate", std::move(www)});
+  r.body = std::move(body);
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("authorize refreshes first when the provider has no credential, then applies") {
+  fixture f(with_refresh);
+  auto c = f.make();
+  fracta::http::request req;
+  auto r = fracta::core::run_async(f.io, c->authorize(req));
+  REQUIRE(r.ok());
+  CHECK(g.refreshes == 1);
+  CHECK(fracta::http::find_header(req.headers, "authorization") == std::optional<std::string_view>("Bearer t1"));
+}
+
+TEST_CASE("concurrent requests needing a refresh share one refresh (single-flight)") {
+  fixture f(with_refresh);
+  auto c = f.make();
+  fracta::http::request a, b, d;
+  int done = 0;
+  for (auto* req : {&a, &b, &d}) {
+    asio::co_spawn(f.io, [&, req]() -> asio::awaitable<void> {
+      auto r = co_await c->authorize(*req);
+      CHECK(r.ok());
+      ++done;
+    }, asio::detached);
+  }
+  f.io.run();
+  CHECK(done == 3);
+  CHECK(g.refreshes == 1);
+  for (auto* req : {&a, &b, &d}) {
+    CHECK(fracta::http::find_header(req->headers, "authorization") == std::optional<std::string_view>("Bearer t1"));
+  }
+}
+
+TEST_CASE("a failed refresh during authorize is an error carrying the provider's message") {
+  fixture f(with_refresh);
+  g.refresh_status = FRACTA_E_NEEDS_LOGIN;
+  auto c = f.make();
+  fracta::http::request req;
+  auto r = fracta::core::run_async(f.io, c->authorize(req));
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.err().code == fracta::errc::needs_login);
+  CHECK(r.err().message.find("nothing newer to offer") != std::string::npos);
+}
+
+TEST_CASE("after a 401 a provider that can refresh gets one chance: success means retry") {
+  fixture f(with_refresh);
+  g.token = "old";
+  auto c = f.make();
+  auto r = fracta::core::run_async(f.io, c->recover(rejection(R"(Bearer error="invalid_token")")));
+  CHECK(r.ok());
+  CHECK(g.refreshes == 1);
+}
+
+TEST_CASE("after a 401 a refresh with nothing new ends with auth_failed and the server's words") {
+  fixture f(with_refresh);
+  g.token = "old";
+  g.refresh_status = FRACTA_E_DENIED;
+  auto c = f.make();
+  auto r = fracta::core::run_async(
+      f.io, c->recover(rejection(R"(Bearer error="invalid_token", error_description="token revoked by admin")")));
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.err().code == fracta::errc::auth_failed);
+  CHECK(r.err().message.find("HTTP 401 invalid_token: token revoked by admin") != std::string::npos);
+  CHECK(r.err().message.find("nothing newer to offer") != std::string::npos);
+}
+
+TEST_CASE("a provider that cannot refresh ends a 401 at once") {
+  fixture f(without_refresh);
+  g.token = "static";
+  auto c = f.make();
+  auto r = fracta::core::run_async(f.io, c->recover(rejection("", R"({"error":"invalid_token","error_description":"bad key"})")));
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.err().code == fracta::errc::auth_failed);
+  CHECK(r.err().message.find("bad key") != std::string::npos);
+  CHECK(r.err().message.find("'static' auth provider has no other credential") != std::string::npos);
+}
+
+TEST_CASE("a reported expiry schedules a proactive refresh ahead of it") {
+  fixture f(with_refresh);
+  g.lifetime_ms = 1500;  // refresh due ~1 s before expiry (skew ≥ 1 s), i.e. after ≤ 0.5 s
+  auto c = f.make();
+  fracta::http::request req;
+  REQUIRE(fracta::core::run_async(f.io, c->authorize(req)).ok());
+  CHECK(g.refreshes == 1);
+  const auto now = f.clock->wall_ms();
+  CHECK(c->next_refresh_at_ms() > now - 1);
+  CHECK(c->next_refresh_at_ms() <= now + 500);
+  // Let the loop run until the background refresh happened.
+  asio::co_spawn(f.io, [&]() -> asio::awaitable<void> {
+    while (g.refreshes < 2) {
+      asio::steady_timer t(f.io, std::chrono::milliseconds(20));
+      co_await t.async_wait(asio::use_awaitable);
+    }
+    f.io.stop();
+  }, asio::detached);
+  f.io.restart();
+  f.io.run_for(std::chrono::seconds(3));
+  CHECK(g.refreshes >= 2);
+  CHECK(g.token == "t" + std::to_string(g.refreshes));
+}
+
+TEST_CASE("describe_rejection prefers the header's description and never echoes credentials") {
+  fracta::http::response r = rejection(R"(Bearer error="invalid_token", error_description="expired")",
+                                       R"({"error_description":"from body"})");
+  CHECK(describe_rejection(r) == "HTTP 401 invalid_token: expired");
+  fracta::http::response b = rejection("", R"({"error":"invalid_client","error_description":"unknown client"})");
+  CHECK(describe_rejection(b) == "HTTP 401 invalid_client: unknown client");
+  fracta::http::response plain = rejection("");
+  CHECK(describe_rejection(plain) == "HTTP 401");
+}

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: Apache-2.0
+// Test helpers for the http area: run_async, loopback peers (cpp-httplib, scripted raw TCP, black hole).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <exception>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <asio/awaitable.hpp>
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/read_until.hpp>
+#include <asio/streambuf.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+
+namespace fracta::test {
+
+/// Runs the coroutine made by `make()` on a fresh io_context driven by `threads` threads,
+/// until the context runs out of work; returns its value and rethrows its exception.
+template <class Factory>
+auto run_async(Factory make, std::size_t threads = 1) {
+  using awaitable_type = decltype(make());
+  using value_type = typename awaitable_type::value_type;
+  asio::io_context io(static_cast<int>(threads));
+  std::exception_ptr failure;
+  bool finished = false;
+  // fracta::result<T> has no default constructor, which co_spawn's value handler requires:
+  // the value travels through a void wrapper instead.
+  std::conditional_t<std::is_void_v<value_type>, bool, std::optional<value_type>> value{};
+  auto wrapper = [&]() -> asio::awaitable<void> {
+    if constexpr (std::is_void_v<value_type>) {
+      co_await make();
+    } else {
+      value.emplace(co_await make());
+    }
+  };
+  asio::co_spawn(io, wrapper(), [&](std::exception_ptr e) {
+    failure = e;
+    finished = true;
+  });
+  std::vector<std::thread> extra;
+  for (std::size_t i = 1; i < threads; ++i) extra.emplace_back([&io] { io.run(); });
+  io.run();
+  for (auto& t : extra) t.join();
+  if (failure) std::rethrow_exception(failure);
+  if (!finished) throw std::runtime_error("run_async: the coroutine never completed");
+  if constexpr (!std::is_void_v<value_type>) return std::move(*value);
+}
+
+/// A TCP listener on 127.0.0.1 that never accepts: connections complete in the kernel's
+/// backlog and requests are never answered (timeouts, cancellation).
+class black_hole final {
+ public:
+  black_hole() : acceptor_(io_, {asio::ip::make_address("127.0.0.1"), 0}) {}
+  unsigned short port() const { return acceptor_.local_endpoint().port(); }
+
+ private:
+  asio::io_context io_;
+  asio::ip::tcp::acceptor acceptor_;
+};
+
+/// A raw TCP peer on 127.0.0.1 with its own thread: for each connection it reads the request
+/// head, records its first line, writes `reply` verbatim and closes. Used as a forward proxy
+/// (it records the absolute-form request line) and for byte-exact fault injection.
+class scripted_server final {
+ public:
+  explicit scripted_server(std::string reply)
+      : reply_(std::move(reply)), acceptor_(io_, {asio::ip::make_address("127.0.0.1"), 0}) {
+    asio::co_spawn(io_, accept_loop(), asio::detached);
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  ~scripted_server() {
+    io_.stop();
+    thread_.join();
+  }
+  scripted_server(const scripted_server&) = delete;
+  scripted_server& operator=(const scripted_server&) = delete;
+
+  unsigned short port() const { return port_; }
+  std::vector<std::string> request_lines() {
+    std::lock_guard lock(mutex_);
+    return lines_;
+  }
+  std::vector<std::string> request_heads() {
+    std::lock_guard lock(mutex_);
+    return heads_;
+  }
+
+ private:
+  asio::awaitable<void> accept_loop() {
+    for (;;) {
+      auto socket = co_await acceptor_.async_accept(asio::use_awaitable);
+      asio::co_spawn(io_, serve(std::move(socket)), asio::detached);
+    }
+  }
+  asio::awaitable<void> serve(asio::ip::tcp::socket socket) {
+    try {
+      asio::streambuf buffer;
+      auto n = co_await asio::async_read_until(socket, buffer, "\r\n\r\n", asio::use_awaitable);
+      std::string head(asio::buffers_begin(buffer.data()), asio::buffers_begin(buffer.data()) + n);
+      {
+        std::lock_guard lock(mutex_);
+        lines_.push_back(head.substr(0, head.find("\r\n")));
+        heads_.push_back(head);
+      }
+      co_await asio::async_write(socket, asio::buffer(reply_), asio::use_awaitable);
+      asio::error_code ignored;
+      socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    } catch (const std::exception&) {
+      // the client went away: nothing to record
+    }
+  }
+
+  std::string reply_;
+  asio::io_context io_;
+  asio::ip::tcp::acceptor acceptor_;
+  unsigned short port_ = acceptor_.local_endpoint().port();
+  std::thread thread_;
+  std::mutex mutex_;
+  std::vector<std::string> lines_;
+  std::vector<std::string> heads_;
+};
+
+/// A port on 127.0.0.1 with nothing listening (bound, then released).
+inline unsigned short unused_port() {
+  asio::io_context io;
+  asio::ip::tcp::acceptor a(io, {asio::ip::make_address("127.0.0.1"), 0});
+  return a.local_endpoint().port();
+}
+
+}  // namespace fracta::test

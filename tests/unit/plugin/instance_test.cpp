@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: Apache-2.0
+// Provider instances and host services: the C completion ↔ coroutine bridge, timers, HTTP,
+// secrets, JSON access, and teardown completing every pending host operation.
+#include "plugin/instance.hpp"
+
+#include <cstdlib>
+#include <string>
+#include <thread>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/io_context.hpp>
+#include <asio/strand.hpp>
+#include <doctest/doctest.h>
+#include <httplib.h>
+
+#include "core/async.hpp"
+#include "fracta/errors.hpp"
+
+using fracta::plugin::op_result;
+using fracta::plugin::provider_instance;
+
+namespace {
+
+std::string_view view(fracta_str s) { return s.data ? std::string_view(s.data, s.size) : std::string_view(); }
+fracta_str str(std::string_view s) { return {s.data(), s.size()}; }
+
+struct collect {
+  std::string text;
+  fracta_sink sink{sizeof(fracta_sink), this,
+                   [](void* c, fracta_str s) { static_cast<collect*>(c)->text.append(view(s)); }};
+};
+
+// A provider written the way a plugin would be, exercising each host service.
+struct test_provider {
+  const fracta_host* host = nullptr;
+  std::string token;
+  int refreshes = 0;
+  fracta_completion pending_logout{};
+
+  static int32_t create(const fracta_host* h, fracta_str cfg, void** inst, const fracta_sink* err) {
+    auto* self = new test_provider;
+    self->host = h;
+    collect raw;
+    if (h->json_get_raw(h->host_ctx, cfg, str("/token"), &raw.sink) == FRACTA_OK) {
+      collect secret, why;
+      if (h->resolve_secret(h->host_ctx, str("token"), str(raw.text), &secret.sink, &why.sink) != FRACTA_OK) {
+        err->write(err->ctx, str(why.text));
+        delete self;
+        return FRACTA_E_CONFIG;
+      }
+      self->token = secret.text;
+    }
+    *inst = self;
+    return FRACTA_OK;
+  }
+  static void destroy(void* inst) { delete static_cast<test_provider*>(inst); }
+  static int32_t apply(void* inst, fracta_request* r, const fracta_sink*) {
+    auto* self = static_cast<test_provider*>(inst);
+    if (self->token.empty()) return FRACTA_NEED_REFRESH;
+    const std::string v = "Bearer " + self->token;
+    return r->set_header(r->host_ctx, str("Authorization"), str(v));
+  }
+  // Async via a host timer.
+  struct refresh_ctx {
+    test_provider* self;
+    fracta_completion done;
+  };
+  static int32_t refresh(void* inst, fracta_completion done) {
+    auto* self = static_cast<test_provider*>(inst);
+    auto* rc = new refresh_ctx{self, done};
+    fracta_op_id op = 0;
+    return self->host->timer_start(self->host->host_ctx, 5, fracta_completion{[](void* c, int32_t st, const fracta_outcome*) {
+      auto* rc = static_cast<refresh_ctx*>(c);
+      auto* self = rc->self;
+      if (st == FRACTA_OK) {
+        self->token = "refreshed-" + std::to_string(++self->refreshes);
+        const std::int64_t exp = self->host->wall_clock_ms(self->host->host_ctx) + 3'600'000;
+        fracta_outcome o{sizeof(fracta_outcome), str("ok"), exp, {nullptr, 0}};
+        rc->done.fn(rc->done.ctx, FRACTA_OK, &o);
+      } else {
+        rc->done.fn(rc->done.ctx, st, nullptr);
+      }
+      delete rc;
+    }, rc}, &op);
+  }
+  // login: GET the URL in options through the host's HTTP client; value = "<status> <body>".
+  static int32_t login(void* inst, fracta_str options, fracta_completion done) {
+    auto* self = static_cast<test_provider*>(inst);
+    auto* d = new fracta_completion(done);
+    fracta_http_request req{sizeof(fracta_http_request), str("GET"), options, nullptr, 0, {nullptr, 0}, 2000};
+    fracta_op_id op = 0;
+    return self->host->http_send(self->host->host_ctx, &req, fracta_http_completion{[](void* c, int32_t st, const fracta_http_response* resp, fracta_str msg) {
+      auto* d = static_cast<fracta_completion*>(c);
+      std::string v = resp ? std::to_string(resp->status) + " " + std::string(view(resp->body)) : std::string(view(msg));
+      fracta_outcome o{sizeof(fracta_outcome), {nullptr, 0}, 0, str(v)};
+      d->fn(d->ctx, st, &o);
+      delete d;
+    }, d}, &op);
+  }
+  // logout: waits on an hour-long timer; only teardown ends it.
+  static int32_t logout(void* inst, fracta_completion done) {
+    auto* self = static_cast<test_provider*>(inst);
+    self->pending_logout = done;
+    fracta_op_id op = 0;
+    return self->host->timer_start(self->host->host_ctx, 3'600'000, fracta_completion{[](void* c, int32_t st, const fracta_outcome*) {
+      auto* self = static_cast<test_provider*>(c);
+      self->pending_logout.fn(self->pending_logout.ctx, st, nullptr);
+    }, self}, &op);
+  }
+  static int32_t status(void* inst, const fracta_sink* out) {
+    auto* self = static_cast<test_provider*>(inst);
+    const std::string doc = "{\"refreshes\":" + std::to_string(self->refreshes) + "}";
+    out->write(out->ctx, str(doc));
+    return FRACTA_OK;
+  }
+};
+
+const fracta_provider test_table = {sizeof(fracta_provider), "test", 0, &test_provider::create,
+                                    &test_provider::destroy, &test_provider::apply, &test_provider::refresh,
+                                    nullptr, &test_provider::login, &test_provider::logout,
+                                    &test_provider::status, nullptr};
+
+struct fixture {
+  asio::io_context io;
+  fracta::http::client http{io.get_executor()};
+  fracta::config::server server;
+  fracta::plugin::memory_store store;
+
+  fracta::plugin::instance_context ctx() {
+    return {asio::make_strand(io.get_executor()), &http, fracta::core::system_clock(), &server, &store, {}};
+  }
+};
+
+}  // namespace
+
+TEST_CASE("create resolves the provider's secret through the host") {
+  ::setenv("FRACTA_TEST_TOKEN", "s3cret", 1);
+  fixture f;
+  f.server.name = "t";
+  f.server.url = "http://127.0.0.1:1/mcp";
+  f.server.auth.json = R"({"type":"test","token":{"env":"FRACTA_TEST_TOKEN"}})";
+  auto inst = provider_instance::create(test_table, f.ctx());
+  REQUIRE(inst.ok());
+  fracta::http::request req;
+  std::string msg;
+  CHECK((*inst)->apply(req, msg) == FRACTA_OK);
+  CHECK(fracta::http::find_header(req.headers, "authorization") == std::optional<std::string_view>("Bearer s3cret"));
+}
+
+TEST_CASE("an unresolvable secret fails create with the host's message, naming key and variable") {
+  ::unsetenv("FRACTA_TEST_MISSING");
+  fixture f;
+  f.server.name = "t";
+  f.server.url = "http://127.0.0.1:1/mcp";
+  f.server.auth.json = R"({"type":"test","token":{"env":"FRACTA_TEST_MISSING"}})";
+  auto inst = provider_instance::create(test_table, f.ctx());
+  REQUIRE_FALSE(inst.ok());
+  CHECK(inst.err().code == fracta::errc::config);
+  CHECK(inst.err().message.find("FRACTA_TEST_MISSING") != std::string::npos);
+  CHECK(inst.err().message.find("mcp.servers.t.remote.auth.token") != std::string::npos);
+}
+
+TEST_CASE("a PENDING operation resumes the coroutine when the plugin completes it") {
+  fixture f;
+  f.server.name = "t";
+  f.server.url = "http://127.0.0.1:1/mcp";
+  auto inst = provider_instance::create(test_table, f.ctx());
+  REQUIRE(inst.ok());
+  auto& p = **inst;
+  fracta::http::request req;
+  std::string msg;
+  CHECK(p.apply(req, msg) == FRACTA_NEED_REFRESH);
+  auto r = fracta::core::run_async(f.io, p.refresh());
+  CHECK(r.status == FRACTA_OK);
+  CHECK(r.message == "ok");
+  CHECK(r.expires_at_ms > fracta::core::system_clock()->wall_ms());
+  CHECK(p.apply(req, msg) == FRACTA_OK);
+  CHECK(fracta::http::find_header(req.headers, "Authorization") == std::optional<std::string_view>("Bearer refreshed-1"));
+  CHECK(p.status_json() == std::optional<std::string>(R"({"refreshes":1})"));
+}
+
+TEST_CASE("absent optional operations report unsupported") {
+  fixture f;
+  f.server.name = "t";
+  f.server.url = "http://127.0.0.1:1/mcp";
+  auto inst = provider_instance::create(test_table, f.ctx());
+  REQUIRE(inst.ok());
+  CHECK_FALSE((*inst)->has_on_challenge());
+  auto r = fracta::core::run_async(f.io, (*inst)->on_challenge(401, "Bearer", ""));
+  CHECK(r.status == FRACTA_E_UNSUPPORTED);
+}
+
+TEST_CASE("the host's HTTP service reaches a loopback server and returns status and body") {
+  httplib::Server srv;
+  srv.Get("/hello", [](const httplib::Request&, httplib::Response& res) { res.set_content("world", "text/plain"); });
+  const int port = srv.bind_to_any_port("127.0.0.1");
+  std::thread t([&] { srv.listen_after_bind(); });
+  while (!srv.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  {
+    fixture f;
+    f.server.name = "t";
+    f.server.url = "http://127.0.0.1:1/mcp";
+    auto inst = provider_instance::create(test_table, f.ctx());
+    REQUIRE(inst.ok());
+    auto r = fracta::core::run_async(f.io, (*inst)->login("http://127.0.0.1:" + std::to_string(port) + "/hello"));
+    CHECK(r.status == FRACTA_OK);
+    CHECK(r.value == "200 world");
+  }
+  srv.stop();
+  t.join();
+}
+
+TEST_CASE("destroying an instance completes its pending host operations with CANCELLED first") {
+  fixture f;
+  f.server.name = "t";
+  f.server.url = "http://127.0.0.1:1/mcp";
+  auto inst = provider_instance::create(test_table, f.ctx());
+  REQUIRE(inst.ok());
+  std::optional<op_result> logout_result;
+  auto holder = std::move(inst).value();
+  asio::co_spawn(f.io, [&]() -> asio::awaitable<void> { logout_result = co_await holder->logout(); }, asio::detached);
+  f.io.poll();  // logout is now waiting on its hour-long host timer
+  CHECK_FALSE(logout_result.has_value());
+  holder.reset();  // teardown: the timer completes with CANCELLED, then destroy() runs
+  f.io.poll();
+  REQUIRE(logout_result.has_value());
+  CHECK(logout_result->status == FRACTA_E_CANCELLED);
+}
+
+TEST_CASE("json access services follow RFC 6901 and tell absent from wrong type") {
+  fixture f;
+  f.server.name = "t";
+  f.server.url = "http://127.0.0.1:1/mcp";
+  // A provider whose create() keeps the host table, to call the services directly.
+  static const fracta_host* captured = nullptr;
+  static const fracta_provider capture = {sizeof(fracta_provider), "capture", 0,
+      [](const fracta_host* h, fracta_str, void** inst, const fracta_sink*) -> int32_t { captured = h; *inst = &captured; return FRACTA_OK; },
+      [](void*) {}, [](void*, fracta_request*, const fracta_sink*) -> int32_t { return FRACTA_OK; },
+      nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+  auto inst = provider_instance::create(capture, f.ctx());
+  REQUIRE(inst.ok());
+  const std::string doc = R"({"a":{"b~c":"x","n":1},"arr":["p","q"]})";
+  collect out;
+  CHECK(captured->json_get_string(captured->host_ctx, str(doc), str("/a/b~0c"), &out.sink) == FRACTA_OK);
+  CHECK(out.text == "x");
+  collect arr;
+  CHECK(captured->json_get_string(captured->host_ctx, str(doc), str("/arr/1"), &arr.sink) == FRACTA_OK);
+  CHECK(arr.text == "q");
+  collect raw;
+  CHECK(captured->json_get_raw(captured->host_ctx, str(doc), str("/a"), &raw.sink) == FRACTA_OK);
+  CHECK(raw.text == R"({"b~c":"x","n":1})");
+  collect none;
+  CHECK(captured->json_get_string(captured->host_ctx, str(doc), str("/missing"), &none.sink) == FRACTA_E_NOT_FOUND);
+  CHECK(captured->json_get_string(captured->host_ctx, str(doc), str("/a/n"), &none.sink) == FRACTA_E_INVALID_ARGUMENT);
+  CHECK(captured->json_get_string(captured->host_ctx, str("{nope"), str("/a"), &none.sink) == FRACTA_E_INVALID_ARGUMENT);
+}
