@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // `fracta call` and `fracta tools`: open a session to one server and talk MCP.
 #include <iostream>
+#include <optional>
 
 #include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
@@ -13,16 +14,36 @@
 namespace fracta::cli {
 namespace {
 
-// Runs `body` on a fresh single-threaded loop until it finishes.
-template <class T, class Body>
-T run_on_loop(asio::io_context& io, Body body) {
+template <class T>
+asio::awaitable<void> store(asio::awaitable<T> aw, std::optional<T>& out) {
+  out.emplace(co_await std::move(aw));
+}
+
+// Runs `aw` on a fresh single-threaded loop until it finishes.
+template <class T>
+T run_on_loop(asio::io_context& io, asio::awaitable<T> aw) {
   std::optional<T> out;
   std::exception_ptr failure;
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> { out.emplace(co_await body()); },
-                 [&](std::exception_ptr e) { failure = e; io.stop(); });
+  asio::co_spawn(io, store(std::move(aw), out), [&](std::exception_ptr e) {
+    failure = e;
+    io.stop();
+  });
   io.run();
   if (failure) std::rethrow_exception(failure);
   return std::move(*out);
+}
+
+asio::awaitable<result<tool_result>> call_and_close(mcp_session& s, const std::string& tool,
+                                                    const std::string& arguments) {
+  auto res = co_await s.call_tool(tool, arguments);
+  co_await s.close();
+  co_return res;
+}
+
+asio::awaitable<result<tool_list>> list_and_close(mcp_session& s) {
+  auto res = co_await s.list_tools();
+  co_await s.close();
+  co_return res;
 }
 
 engine_options engine_opts(const global_options& g) {
@@ -56,11 +77,8 @@ int cmd_call(const global_options& g, const std::string& server, const std::stri
     return exit_code_for(session.err());
   }
   auto& s = **session;
-  auto r = run_on_loop<result<tool_result>>(io, [&]() -> asio::awaitable<result<tool_result>> {
-    auto res = co_await s.call_tool(tool, args.empty() ? "{}" : args);
-    co_await s.close();
-    co_return res;
-  });
+  const std::string arguments = args.empty() ? std::string("{}") : args;
+  auto r = run_on_loop(io, call_and_close(s, tool, arguments));
   if (!r) {
     print_error(r.err().message);
     return exit_code_for(r.err());
@@ -88,11 +106,7 @@ int cmd_tools(const global_options& g, const std::string& server, bool json) {
     return exit_code_for(session.err());
   }
   auto& s = **session;
-  auto r = run_on_loop<result<tool_list>>(io, [&]() -> asio::awaitable<result<tool_list>> {
-    auto res = co_await s.list_tools();
-    co_await s.close();
-    co_return res;
-  });
+  auto r = run_on_loop(io, list_and_close(s));
   if (!r) {
     print_error(r.err().message);
     return exit_code_for(r.err());

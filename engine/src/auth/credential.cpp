@@ -84,24 +84,54 @@ credential::~credential() {
   }
 }
 
+namespace {
+
+std::string joined_www_authenticate(const http::response& resp) {
+  std::string www;
+  for (const auto& h : resp.headers) {
+    if (h.name.size() == 16 && std::equal(h.name.begin(), h.name.end(), "www-authenticate", [](char x, char y) {
+          return std::tolower(static_cast<unsigned char>(x)) == y;
+        })) {
+      if (!www.empty()) www += ", ";
+      www += h.value;
+    }
+  }
+  return www;
+}
+
+bool transient(std::int32_t status) {
+  return status == FRACTA_E_TRANSIENT || status == FRACTA_E_UNAVAILABLE || status == FRACTA_E_TIMEOUT;
+}
+
+error refresh_failed(const plugin::op_result& r) {
+  std::string detail = r.message.empty() ? "status " + std::to_string(r.status) : r.message;
+  return make_error(r.status, "obtaining a credential failed: " + detail);
+}
+
+error refused(errc code, const std::string& rejection, const std::string& detail) {
+  std::string msg = "the server refused the credential (" + rejection + ")";
+  if (!detail.empty()) msg += "; " + detail;
+  return error{make_error_code(code), msg};
+}
+
+}  // namespace
+
 asio::awaitable<result<void>> credential::authorize(http::request& req) {
   std::string msg;
   std::int32_t st = instance_->apply(req, msg);
   if (st == FRACTA_NEED_REFRESH) {
     auto r = co_await refresh();
-    if (r.status != FRACTA_OK) {
-      co_return make_error(r.status, "obtaining a credential failed: " +
-                                         (r.message.empty() ? "status " + std::to_string(r.status) : r.message));
-    }
+    if (r.status != FRACTA_OK) co_return refresh_failed(r);
     st = instance_->apply(req, msg);
-    if (st == FRACTA_NEED_REFRESH) {
-      co_return error{make_error_code(errc::plugin),
-                      "auth provider '" + std::string(instance_->type()) +
-                          "' still has no credential right after a successful refresh"};
-    }
+    if (st == FRACTA_NEED_REFRESH) co_return still_no_credential();
   }
   if (st != FRACTA_OK) co_return make_error(st, msg);
   co_return result<void>{};
+}
+
+error credential::still_no_credential() const {
+  return error{make_error_code(errc::plugin), "auth provider '" + std::string(instance_->type()) +
+                                                  "' still has no credential right after a successful refresh"};
 }
 
 asio::awaitable<plugin::op_result> credential::refresh() {
@@ -112,44 +142,28 @@ asio::awaitable<plugin::op_result> credential::refresh() {
 
 asio::awaitable<result<void>> credential::recover(const http::response& resp) {
   const std::string rejection = describe_rejection(resp);
-  const std::string type(instance_->type());
-  bool need_refresh = false;
   if (instance_->has_on_challenge()) {
-    std::string www;
-    for (const auto& h : resp.headers) {
-      if (h.name.size() == 16 && std::equal(h.name.begin(), h.name.end(), "www-authenticate",
-                                            [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; })) {
-        if (!www.empty()) www += ", ";
-        www += h.value;
-      }
-    }
+    const std::string www = joined_www_authenticate(resp);
     auto r = co_await instance_->on_challenge(static_cast<int>(resp.status), www, resp.body);
     if (r.status == FRACTA_OK) co_return result<void>{};
     if (r.status != FRACTA_NEED_REFRESH) {
-      co_return error{make_error_code(r.status == FRACTA_E_NEEDS_LOGIN ? errc::needs_login : errc::auth_failed),
-                      "the server refused the credential (" + rejection + ")" +
-                          (r.message.empty() ? std::string() : "; " + r.message)};
+      co_return refused(r.status == FRACTA_E_NEEDS_LOGIN ? errc::needs_login : errc::auth_failed, rejection,
+                        r.message);
     }
-    need_refresh = true;
-  } else {
-    need_refresh = instance_->has_refresh();
   }
-  if (!need_refresh || !instance_->has_refresh()) {
-    co_return error{make_error_code(errc::auth_failed),
-                    "the server refused the credential (" + rejection + "), and the '" + type +
-                        "' auth provider has no other credential to offer"};
-  }
+  if (!instance_->has_refresh()) co_return no_other_credential(rejection);
   auto r = co_await refresh();
-  if (r.status != FRACTA_OK) {
-    const errc code = r.status == FRACTA_E_NEEDS_LOGIN ? errc::needs_login
-                      : (r.status == FRACTA_E_TRANSIENT || r.status == FRACTA_E_UNAVAILABLE ||
-                         r.status == FRACTA_E_TIMEOUT)
-                          ? errc::transport
-                          : errc::auth_failed;
-    co_return error{make_error_code(code), "the server refused the credential (" + rejection + ")" +
-                                               (r.message.empty() ? std::string() : "; " + r.message)};
-  }
-  co_return result<void>{};
+  if (r.status == FRACTA_OK) co_return result<void>{};
+  co_return refused(r.status == FRACTA_E_NEEDS_LOGIN ? errc::needs_login
+                    : transient(r.status)            ? errc::transport
+                                                     : errc::auth_failed,
+                    rejection, r.message);
+}
+
+error credential::no_other_credential(const std::string& rejection) const {
+  return error{make_error_code(errc::auth_failed), "the server refused the credential (" + rejection + "), and the '" +
+                                                       std::string(instance_->type()) +
+                                                       "' auth provider has no other credential to offer"};
 }
 
 void credential::schedule_refresh(std::int64_t expires_at_ms) {
@@ -171,19 +185,18 @@ void credential::schedule_refresh(std::int64_t expires_at_ms) {
   t->timer.expires_after(std::chrono::milliseconds(delay));
   t->timer.async_wait([this, t](std::error_code ec) {
     if (ec || !t->alive) return;
-    asio::co_spawn(strand_, [this, t]() -> asio::awaitable<void> {
-      if (!t->alive) co_return;
-      auto r = co_await refresh();
-      if (!t->alive || r.status == FRACTA_OK) co_return;
-      if (r.status == FRACTA_E_TRANSIENT || r.status == FRACTA_E_UNAVAILABLE || r.status == FRACTA_E_TIMEOUT) {
-        // Keep everything; try again shortly (the reactive path still covers requests).
-        next_refresh_at_ms_ = 0;
-        schedule_refresh(clock_->wall_ms() + 20'000);
-      } else {
-        next_refresh_at_ms_ = 0;
-      }
-    }, asio::detached);
+    asio::co_spawn(strand_, background_refresh(t), asio::detached);
   });
+}
+
+asio::awaitable<void> credential::background_refresh(std::shared_ptr<refresh_timer> t) {
+  if (!t->alive) co_return;
+  auto r = co_await refresh();
+  if (!t->alive || r.status == FRACTA_OK) co_return;
+  next_refresh_at_ms_ = 0;
+  // Transient failures keep everything and try again shortly (requests still refresh
+  // reactively meanwhile); permanent ones wait for a request to surface them.
+  if (transient(r.status)) schedule_refresh(clock_->wall_ms() + 20'000);
 }
 
 }  // namespace fracta::auth

@@ -48,6 +48,9 @@ class credential final {
 
  private:
   void schedule_refresh(std::int64_t expires_at_ms);
+  asio::awaitable<void> background_refresh(std::shared_ptr<struct refresh_timer> t);
+  error still_no_credential() const;
+  error no_other_credential(const std::string& rejection) const;
 
   std::unique_ptr<plugin::provider_instance> instance_;
   std::shared_ptr<const core::clock> clock_;

@@ -120,6 +120,30 @@ class single_flight final {
   std::shared_ptr<state> inflight_;
 };
 
+namespace detail {
+template <class T>
+asio::awaitable<void> store_into(asio::awaitable<T> aw, std::optional<T>& out) {
+  out.emplace(co_await std::move(aw));
+}
+}  // namespace detail
+
+/// Runs `aw` on `ex` (an actor's strand) and resumes the caller on its own executor with the
+/// value. `keep_alive` is held until then. (Plain functions rather than capturing lambdas:
+/// GCC 12 mishandles lambda captures of coroutines handed to co_spawn.)
+template <class T, class Executor>
+asio::awaitable<T> run_on(Executor ex, asio::awaitable<T> aw, std::shared_ptr<void> keep_alive = {}) {
+  std::optional<T> out;
+  co_await asio::co_spawn(ex, detail::store_into(std::move(aw), out), asio::use_awaitable);
+  keep_alive.reset();
+  co_return std::move(*out);
+}
+
+template <class Executor>
+asio::awaitable<void> run_on(Executor ex, asio::awaitable<void> aw, std::shared_ptr<void> keep_alive = {}) {
+  co_await asio::co_spawn(ex, std::move(aw), asio::use_awaitable);
+  keep_alive.reset();
+}
+
 /// Runs `aw` on `io` from outside the loop until it finishes (other work may remain queued),
 /// and returns its value or rethrows its exception. For the CLI's main and for tests.
 template <class T>

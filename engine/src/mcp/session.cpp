@@ -12,6 +12,7 @@
 #include <simdjson.h>
 
 #include "auth/credential.hpp"
+#include "core/async.hpp"
 #include "core/clock.hpp"
 #include "core/json.hpp"
 #include "fracta/engine.hpp"
@@ -92,33 +93,37 @@ struct mcp_session::impl : std::enable_shared_from_this<mcp_session::impl> {
 
   // Sends with credentials; on 401/403 asks the provider for another credential and retries
   // exactly once.
-  asio::awaitable<result<http::response>> send_authorized(std::string method, std::string body) {
+  asio::awaitable<result<http::response>> send_authorized(const std::string& method, const std::string& body) {
     for (int attempt = 0;; ++attempt) {
       auto req = make_request(method, body);
       auto a = co_await cred.authorize(req);
-      if (!a) co_return make_err(static_cast<errc>(a.err().code.value()), where() + ": " + a.err().message);
+      if (!a) co_return prefixed(a.err());
       debug(method + " attempt " + std::to_string(attempt + 1));
-      auto resp = co_await http.send(std::move(req));
-      if (!resp) co_return make_err(errc::transport, where() + ": " + resp.err().message);
+      auto resp = co_await http.send(req);
+      if (!resp) co_return transport_error(resp.err());
       if (resp->status != 401 && resp->status != 403) co_return std::move(resp).value();
-      if (attempt == 1) {
-        co_return make_err(errc::auth_failed,
-                           where() + " refused the renewed credential too (" + auth::describe_rejection(*resp) +
-                               "). Check the credential configured in mcp.servers." + server.name +
-                               ".remote.auth" + (server.auth.where.file.empty() ? std::string()
-                                                                                : " (" + server.auth.where.file + ")"));
-      }
+      if (attempt == 1) co_return rejected_again(*resp);
       debug("HTTP " + std::to_string(resp->status) + ": asking the auth provider for another credential");
       auto rec = co_await cred.recover(*resp);
-      if (!rec) {
-        const auto code = static_cast<errc>(rec.err().code.value());
-        std::string msg = where() + ": " + rec.err().message;
-        if (code == errc::auth_failed) {
-          msg += ". Check the credential configured in mcp.servers." + server.name + ".remote.auth";
-        }
-        co_return make_err(code, std::move(msg));
-      }
+      if (!rec) co_return rejected(rec.err());
     }
+  }
+
+  error prefixed(const error& e) const { return error{e.code, where() + ": " + e.message}; }
+  error transport_error(const error& e) const { return make_err(errc::transport, where() + ": " + e.message); }
+  std::string check_hint() const {
+    std::string hint = ". Check the credential configured in mcp.servers." + server.name + ".remote.auth";
+    if (!server.auth.where.file.empty()) hint += " (" + server.auth.where.file + ")";
+    return hint;
+  }
+  error rejected_again(const http::response& resp) const {
+    return make_err(errc::auth_failed, where() + " refused the renewed credential too (" +
+                                           auth::describe_rejection(resp) + ")" + check_hint());
+  }
+  error rejected(const error& e) const {
+    error out = prefixed(e);
+    if (e.code == errc::auth_failed) out.message += check_hint();
+    return out;
   }
 
   // Finds the answer with `id` in a JSON or SSE body.
@@ -173,122 +178,173 @@ struct mcp_session::impl : std::enable_shared_from_this<mcp_session::impl> {
                                         std::to_string(id) + ")");
   }
 
-  asio::awaitable<result<rpc_answer>> rpc(std::string method, std::string params_json) {
+  asio::awaitable<result<rpc_answer>> rpc(const std::string& method, const std::string& params_json) {
     const std::int64_t id = next_id++;
+    const std::string verb = "POST", body = request_body(id, method, params_json);
+    auto resp = co_await send_authorized(verb, body);
+    if (!resp) co_return resp.err();
+    co_return answer_for(*resp, id, method);
+  }
+
+  asio::awaitable<result<void>> notify(const std::string& method) {
+    const std::string verb = "POST", body = notification_body(method);
+    auto resp = co_await send_authorized(verb, body);
+    if (!resp) co_return resp.err();
+    co_return check_accepted(*resp, method);
+  }
+
+  // ---- plain (non-coroutine) helpers: message building stays out of coroutine frames ----
+
+  static std::string request_body(std::int64_t id, const std::string& method, const std::string& params_json) {
     json::writer w;
     w.begin_object().key("jsonrpc").value("2.0").key("id").value(id).key("method").value(method);
     if (!params_json.empty()) w.key("params").raw(params_json);
     w.end_object();
-    auto resp = co_await send_authorized("POST", w.take());
-    if (!resp) co_return std::move(resp).err();
-    if (resp->status == 404 && !session_id.empty()) {
-      co_return make_err(errc::protocol, where() + " no longer knows session " + session_id + " (HTTP 404)");
-    }
-    if (resp->status < 200 || resp->status > 299) {
-      co_return make_err(errc::protocol, where() + " answered " + method + " with HTTP " +
-                                             std::to_string(resp->status) + ": " + snippet(resp->body));
-    }
-    if (method == "initialize") {
-      if (auto sid = resp->header("mcp-session-id")) session_id = std::string(*sid);
-    }
-    co_return read_answer(*resp, id, method);
+    return w.take();
   }
 
-  asio::awaitable<result<void>> notify(std::string method) {
+  static std::string notification_body(const std::string& method) {
     json::writer w;
     w.begin_object().key("jsonrpc").value("2.0").key("method").value(method).end_object();
-    auto resp = co_await send_authorized("POST", w.take());
-    if (!resp) co_return std::move(resp).err();
-    if (resp->status < 200 || resp->status > 299) {
-      co_return make_err(errc::protocol, where() + " answered " + method + " with HTTP " +
-                                             std::to_string(resp->status) + ": " + snippet(resp->body));
-    }
-    co_return result<void>{};
+    return w.take();
   }
 
-  asio::awaitable<result<std::string>> do_initialize() {
-    if (initialized) co_return initialize_result;
+  static std::string initialize_params() {
     json::writer p;
     p.begin_object()
         .key("protocolVersion").value(supported_versions[0])
         .key("capabilities").begin_object().end_object()
         .key("clientInfo").begin_object().key("name").value("fracta").key("version").value(FRACTA_VERSION).end_object()
         .end_object();
-    auto r = co_await rpc("initialize", p.take());
-    if (!r) co_return std::move(r).err();
+    return p.take();
+  }
+
+  result<void> check_accepted(const http::response& resp, const std::string& method) const {
+    if (resp.status >= 200 && resp.status <= 299) return {};
+    return make_err(errc::protocol, where() + " answered " + method + " with HTTP " + std::to_string(resp.status) +
+                                        ": " + snippet(resp.body));
+  }
+
+  result<rpc_answer> answer_for(const http::response& resp, std::int64_t id, const std::string& method) {
+    if (resp.status == 404 && !session_id.empty()) {
+      return make_err(errc::protocol, where() + " no longer knows session " + session_id + " (HTTP 404)");
+    }
+    if (auto ok = check_accepted(resp, method); !ok) return ok.err();
+    if (method == "initialize") {
+      if (auto sid = resp.header("mcp-session-id")) session_id = std::string(*sid);
+    }
+    return read_answer(resp, id, method);
+  }
+
+  static result<std::string> call_params(const std::string& name, const std::string& args) {
+    simdjson::dom::parser parser;
+    simdjson::dom::element adoc;
+    const std::string text = args.empty() ? std::string("{}") : args;
+    const std::string e = json::parse(parser, text, adoc);
+    if (!e.empty() || !adoc.is_object()) {
+      std::string msg = "tool arguments must be a JSON object, e.g. '{\"text\":\"hi\"}'";
+      if (!e.empty()) msg += " (" + e + ")";
+      return make_err(errc::config, msg);
+    }
+    json::writer p;
+    p.begin_object().key("name").value(name).key("arguments").raw(json::to_string(adoc)).end_object();
+    return p.take();
+  }
+
+  static tool_result parse_tool_result(const std::string& result_json) {
+    tool_result out;
+    out.result_json = result_json;
     simdjson::dom::parser parser;
     simdjson::dom::element doc;
-    if (!json::parse(parser, r->result_json, doc).empty()) co_return make_err(errc::protocol, where() + ": bad initialize result");
-    const auto v = json::get_string(doc, "protocolVersion");
-    if (!v || std::find(supported_versions.begin(), supported_versions.end(), *v) == supported_versions.end()) {
-      co_return make_err(errc::protocol, where() + " speaks MCP protocol version '" + std::string(v.value_or("?")) +
-                                             "', which fracta does not support (supported: 2025-11-25, 2025-06-18, 2025-03-26)");
+    if (!json::parse(parser, out.result_json, doc).empty()) return out;
+    out.is_error = json::get_bool(doc, "isError").value_or(false);
+    auto content = json::get(doc, "content");
+    if (!content || !content->is_array()) return out;
+    const simdjson::dom::array arr = content->get_array().value_unsafe();
+    for (auto item : arr) {
+      if (json::get_string(item, "type").value_or("") != "text") continue;
+      if (!out.text.empty()) out.text += "\n";
+      out.text += std::string(json::get_string(item, "text").value_or(""));
     }
+    return out;
+  }
+
+  static tool_list parse_tool_list(const std::string& result_json) {
+    tool_list out;
+    out.result_json = result_json;
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    if (!json::parse(parser, out.result_json, doc).empty()) return out;
+    auto tools = json::get(doc, "tools");
+    if (!tools || !tools->is_array()) return out;
+    const simdjson::dom::array arr = tools->get_array().value_unsafe();
+    for (auto t : arr) {
+      out.tools.push_back({std::string(json::get_string(t, "name").value_or("")),
+                           std::string(json::get_string(t, "description").value_or(""))});
+    }
+    return out;
+  }
+
+  asio::awaitable<result<std::string>> do_initialize() {
+    if (initialized) co_return initialize_result;
+    const std::string method = "initialize", params = initialize_params();
+    auto r = co_await rpc(method, params);
+    if (!r) co_return r.err();
+    auto version = negotiated_version(r->result_json);
+    if (!version) co_return version.err();
     {
       std::lock_guard lk(version_mutex);
-      protocol_version = std::string(*v);
+      protocol_version = std::move(version).value();
     }
-    auto n = co_await notify("notifications/initialized");
-    if (!n) co_return std::move(n).err();
+    const std::string note = "notifications/initialized";
+    auto n = co_await notify(note);
+    if (!n) co_return n.err();
     initialized = true;
     initialize_result = r->result_json;
     co_return initialize_result;
   }
 
-  asio::awaitable<result<tool_list>> do_list_tools() {
-    if (auto i = co_await do_initialize(); !i) co_return std::move(i).err();
-    auto r = co_await rpc("tools/list", "{}");
-    if (!r) co_return std::move(r).err();
-    tool_list out;
-    out.result_json = r->result_json;
+  result<std::string> negotiated_version(const std::string& initialize_result_json) const {
     simdjson::dom::parser parser;
     simdjson::dom::element doc;
-    if (json::parse(parser, out.result_json, doc).empty()) {
-      if (auto tools = json::get(doc, "tools"); tools && tools->is_array()) {
-        const simdjson::dom::array arr = tools->get_array().value_unsafe();
-        for (auto t : arr) {
-          out.tools.push_back({std::string(json::get_string(t, "name").value_or("")),
-                               std::string(json::get_string(t, "description").value_or(""))});
-        }
-      }
+    if (!json::parse(parser, initialize_result_json, doc).empty()) {
+      return make_err(errc::protocol, where() + ": the initialize result is not JSON");
     }
-    co_return out;
+    const auto v = json::get_string(doc, "protocolVersion");
+    if (!v || std::find(supported_versions.begin(), supported_versions.end(), *v) == supported_versions.end()) {
+      return make_err(errc::protocol, where() + " speaks MCP protocol version '" + std::string(v.value_or("?")) +
+                                          "', which fracta does not support (supported: 2025-11-25, 2025-06-18, "
+                                          "2025-03-26)");
+    }
+    return std::string(*v);
   }
 
-  asio::awaitable<result<tool_result>> do_call_tool(std::string name, std::string args) {
-    simdjson::dom::parser parser;
-    simdjson::dom::element adoc;
-    if (args.empty()) args = "{}";
-    if (auto e = json::parse(parser, args, adoc); !e.empty() || !adoc.is_object()) {
-      co_return make_err(errc::config, "tool arguments must be a JSON object, e.g. '{\"text\":\"hi\"}'" +
-                                           (e.empty() ? std::string() : " (" + e + ")"));
-    }
-    if (auto i = co_await do_initialize(); !i) co_return std::move(i).err();
-    json::writer p;
-    p.begin_object().key("name").value(name).key("arguments").raw(json::to_string(adoc)).end_object();
-    auto r = co_await rpc("tools/call", p.take());
-    if (!r) co_return std::move(r).err();
-    tool_result out;
-    out.result_json = r->result_json;
-    simdjson::dom::element doc;
-    if (json::parse(parser, out.result_json, doc).empty()) {
-      out.is_error = json::get_bool(doc, "isError").value_or(false);
-      if (auto content = json::get(doc, "content"); content && content->is_array()) {
-        const simdjson::dom::array arr = content->get_array().value_unsafe();
-        for (auto item : arr) {
-          if (json::get_string(item, "type").value_or("") == "text") {
-            if (!out.text.empty()) out.text += "\n";
-            out.text += std::string(json::get_string(item, "text").value_or(""));
-          }
-        }
-      }
-    }
-    co_return out;
+  asio::awaitable<result<tool_list>> do_list_tools() {
+    auto init = co_await do_initialize();
+    if (!init) co_return init.err();
+    const std::string method = "tools/list", params = "{}";
+    auto r = co_await rpc(method, params);
+    if (!r) co_return r.err();
+    co_return parse_tool_list(r->result_json);
   }
+
+  asio::awaitable<result<tool_result>> do_call_tool(const std::string& name, const std::string& args) {
+    const auto params = call_params(name, args);
+    if (!params) co_return params.err();
+    auto init = co_await do_initialize();
+    if (!init) co_return init.err();
+    const std::string method = "tools/call";
+    auto r = co_await rpc(method, params.value());
+    if (!r) co_return r.err();
+    co_return parse_tool_result(r->result_json);
+  }
+
+  asio::awaitable<std::string> do_auth_status() { co_return cred.instance().status_json().value_or("{}"); }
 
   asio::awaitable<void> do_close() {
     if (session_id.empty()) co_return;
-    auto resp = co_await send_authorized("DELETE", {});
+    const std::string verb = "DELETE", body;
+    auto resp = co_await send_authorized(verb, body);
     if (!resp) debug("closing the session failed: " + resp.err().message);
     session_id.clear();
     initialized = false;
@@ -307,49 +363,21 @@ std::string mcp_session::protocol_version() const {
 
 // Each public operation hops onto the actor's strand and back.
 asio::awaitable<result<std::string>> mcp_session::initialize() {
-  auto p = impl_;
-  std::optional<result<std::string>> out;
-  co_await asio::co_spawn(p->strand, [p, &out]() -> asio::awaitable<void> { out.emplace(co_await p->do_initialize()); },
-                          asio::use_awaitable);
-  co_return std::move(*out);
+  co_return co_await core::run_on(impl_->strand, impl_->do_initialize(), impl_);
 }
 
 asio::awaitable<result<tool_list>> mcp_session::list_tools() {
-  auto p = impl_;
-  std::optional<result<tool_list>> out;
-  co_await asio::co_spawn(p->strand, [p, &out]() -> asio::awaitable<void> { out.emplace(co_await p->do_list_tools()); },
-                          asio::use_awaitable);
-  co_return std::move(*out);
+  co_return co_await core::run_on(impl_->strand, impl_->do_list_tools(), impl_);
 }
 
 asio::awaitable<result<tool_result>> mcp_session::call_tool(std::string name, std::string arguments_json) {
-  auto p = impl_;
-  std::optional<result<tool_result>> out;
-  co_await asio::co_spawn(
-      p->strand,
-      [p, &out, n = std::move(name), a = std::move(arguments_json)]() mutable -> asio::awaitable<void> {
-        out.emplace(co_await p->do_call_tool(std::move(n), std::move(a)));
-      },
-      asio::use_awaitable);
-  co_return std::move(*out);
+  co_return co_await core::run_on(impl_->strand, impl_->do_call_tool(name, arguments_json), impl_);
 }
 
-asio::awaitable<void> mcp_session::close() {
-  auto p = impl_;
-  co_await asio::co_spawn(p->strand, [p]() -> asio::awaitable<void> { co_await p->do_close(); }, asio::use_awaitable);
-}
+asio::awaitable<void> mcp_session::close() { co_await core::run_on(impl_->strand, impl_->do_close(), impl_); }
 
 asio::awaitable<std::string> mcp_session::auth_status() {
-  auto p = impl_;
-  std::string out;
-  co_await asio::co_spawn(
-      p->strand,
-      [p, &out]() -> asio::awaitable<void> {
-        out = p->cred.instance().status_json().value_or("{}");
-        co_return;
-      },
-      asio::use_awaitable);
-  co_return out;
+  co_return co_await core::run_on(impl_->strand, impl_->do_auth_status(), impl_);
 }
 
 // ---- engine ------------------------------------------------------------------------------------

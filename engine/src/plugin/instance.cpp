@@ -277,7 +277,7 @@ asio::awaitable<op_result> provider_instance::on_challenge(int status, std::stri
   });
 }
 
-asio::awaitable<op_result> provider_instance::login(std::string options_json) {
+asio::awaitable<op_result> provider_instance::login(const std::string& options_json) {
   if (!has_login()) co_return op_result{FRACTA_E_UNSUPPORTED, "this auth type has no interactive login", 0, {}};
   co_return co_await call_async([&](fracta_completion c) {
     return provider_.login(instance_, str(options_json), c);
@@ -396,33 +396,38 @@ int32_t provider_instance::h_http_send(void* ctx, const fracta_http_request* req
   op->http_done = done;
   self->ops_[id] = op;
   if (op_out) *op_out = id;
-  auto* client = self->ctx_.http;
-  asio::co_spawn(
-      self->ctx_.strand,
-      [self, id, op, client, alive = self->alive_, r = std::move(r)]() mutable -> asio::awaitable<void> {
-        auto res = co_await client->send(std::move(r));
-        if (!*alive) co_return;
-        auto it = self->ops_.find(id);
-        if (it == self->ops_.end() || it->second != op) co_return;  // cancelled meanwhile
-        self->ops_.erase(it);
-        if (!res) {
-          const auto& e = res.err();
-          int32_t st = FRACTA_E_UNAVAILABLE;
-          if (e.code == http::errc::timeout) st = FRACTA_E_TIMEOUT;
-          else if (e.code == http::errc::cancelled) st = FRACTA_E_CANCELLED;
-          op->http_done.fn(op->http_done.ctx, st, nullptr, str(e.message));
-          co_return;
-        }
-        const auto& resp = *res;
-        std::vector<fracta_http_header> hs;
-        hs.reserve(resp.headers.size());
-        for (const auto& h : resp.headers) hs.push_back({str(h.name), str(h.value)});
-        fracta_http_response out{sizeof(fracta_http_response), static_cast<int32_t>(resp.status),
-                                 hs.data(), hs.size(), str(resp.body)};
-        op->http_done.fn(op->http_done.ctx, FRACTA_OK, &out, fracta_str{nullptr, 0});
-      },
-      asio::bind_cancellation_slot(op->signal.slot(), asio::detached));
+  asio::co_spawn(self->ctx_.strand, run_http_op(self, id, op, self->alive_, std::move(r)),
+                 asio::bind_cancellation_slot(op->signal.slot(), asio::detached));
   return FRACTA_PENDING;
+}
+
+asio::awaitable<void> provider_instance::run_http_op(provider_instance* self, fracta_op_id id,
+                                                     std::shared_ptr<host_op> op, std::shared_ptr<bool> alive,
+                                                     http::request r) {
+  auto res = co_await self->ctx_.http->send(r);
+  if (!*alive) co_return;
+  auto it = self->ops_.find(id);
+  if (it == self->ops_.end() || it->second != op) co_return;  // cancelled meanwhile
+  self->ops_.erase(it);
+  deliver_http(*op, res);
+}
+
+void provider_instance::deliver_http(const host_op& op, const result<http::response>& res) {
+  if (!res) {
+    const auto& e = res.err();
+    int32_t st = FRACTA_E_UNAVAILABLE;
+    if (e.code == http::errc::timeout) st = FRACTA_E_TIMEOUT;
+    else if (e.code == http::errc::cancelled) st = FRACTA_E_CANCELLED;
+    op.http_done.fn(op.http_done.ctx, st, nullptr, str(e.message));
+    return;
+  }
+  const auto& resp = *res;
+  std::vector<fracta_http_header> hs;
+  hs.reserve(resp.headers.size());
+  for (const auto& h : resp.headers) hs.push_back({str(h.name), str(h.value)});
+  fracta_http_response out{sizeof(fracta_http_response), static_cast<int32_t>(resp.status), hs.data(), hs.size(),
+                           str(resp.body)};
+  op.http_done.fn(op.http_done.ctx, FRACTA_OK, &out, fracta_str{nullptr, 0});
 }
 
 int32_t provider_instance::h_timer_start(void* ctx, int64_t delay_ms, fracta_completion done,

@@ -80,7 +80,7 @@ class provider_instance final {
   asio::awaitable<op_result> refresh();
   asio::awaitable<op_result> on_challenge(int status, std::string_view www_authenticate,
                                           std::string_view body);
-  asio::awaitable<op_result> login(std::string options_json);
+  asio::awaitable<op_result> login(const std::string& options_json);
   asio::awaitable<op_result> logout();
   /// The provider's status document, or nullopt when it offers none.
   std::optional<std::string> status_json();
@@ -108,6 +108,10 @@ class provider_instance final {
   static int32_t h_json_get_raw(void* ctx, fracta_str json, fracta_str pointer, const fracta_sink* out);
   static int32_t h_json_get_string(void* ctx, fracta_str json, fracta_str pointer,
                                    const fracta_sink* out);
+
+  static asio::awaitable<void> run_http_op(provider_instance* self, fracta_op_id id, std::shared_ptr<host_op> op,
+                                           std::shared_ptr<bool> alive, http::request r);
+  static void deliver_http(const host_op& op, const result<http::response>& res);
 
   fracta_op_id next_op_id() noexcept { return ++last_op_; }
   void complete_later(fracta_completion done, op_result r);

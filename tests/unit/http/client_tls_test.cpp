@@ -116,7 +116,8 @@ class tls_server final {
 result<http::response> fetch(const std::string& url, http::client_options options) {
   options.http_proxy = options.https_proxy = options.no_proxy = "";
   return run_async([&]() -> awaitable<result<http::response>> {
-    http::client c(co_await asio::this_coro::executor, options);
+    auto ex = co_await asio::this_coro::executor;
+    http::client c(ex, options);
     http::request req;
     req.url = url;
     req.headers.push_back({"Authorization", "Bearer HEADERSECRET"});
