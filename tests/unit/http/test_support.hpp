@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <exception>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -70,11 +71,16 @@ class black_hole final {
 };
 
 /// A raw TCP peer on 127.0.0.1 with its own thread: for each connection it reads the request
-/// head, records its first line, writes `reply` verbatim and closes. Used as a forward proxy
-/// (it records the absolute-form request line) and for byte-exact fault injection.
+/// head, records its first line, writes `reply(head)` verbatim and closes. Used as a forward
+/// proxy (it records the absolute-form request line), for byte-exact fault injection, and as
+/// a peer with a real listen backlog (cpp-httplib's is 5) for concurrency tests.
 class scripted_server final {
  public:
+  using reply_function = std::function<std::string(const std::string& head)>;
+
   explicit scripted_server(std::string reply)
+      : scripted_server(reply_function([reply](const std::string&) { return reply; })) {}
+  explicit scripted_server(reply_function reply)
       : reply_(std::move(reply)), acceptor_(io_, {asio::ip::make_address("127.0.0.1"), 0}) {
     asio::co_spawn(io_, accept_loop(), asio::detached);
     thread_ = std::thread([this] { io_.run(); });
@@ -113,7 +119,8 @@ class scripted_server final {
         lines_.push_back(head.substr(0, head.find("\r\n")));
         heads_.push_back(head);
       }
-      co_await asio::async_write(socket, asio::buffer(reply_), asio::use_awaitable);
+      auto reply = reply_(head);
+      co_await asio::async_write(socket, asio::buffer(reply), asio::use_awaitable);
       asio::error_code ignored;
       socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
     } catch (const std::exception&) {
@@ -121,7 +128,7 @@ class scripted_server final {
     }
   }
 
-  std::string reply_;
+  reply_function reply_;
   asio::io_context io_;
   asio::ip::tcp::acceptor acceptor_;
   unsigned short port_ = acceptor_.local_endpoint().port();
