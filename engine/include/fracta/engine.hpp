@@ -39,9 +39,10 @@ struct tool_list {
 enum class log_level : std::int32_t { debug = 10, info = 20, warn = 30, error = 40 };
 
 /// One MCP session with one remote server, over Streamable HTTP. Owns the server's actor:
-/// every operation runs on the session's strand, so calls from any thread are safe, but
-/// operations on one session are serialised. Credentials are applied to every request; a
-/// 401/403 consults the provider and retries once.
+/// every operation runs on the session's strand, so calls from any thread are safe; several
+/// may be in flight at once (they interleave on the strand and share one initialize).
+/// Credentials are applied to every request; a 401/403 consults the provider and retries once.
+/// Thread-safe.
 class mcp_session final {
  public:
   ~mcp_session();

@@ -10,6 +10,16 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <asio/associated_cancellation_slot.hpp>
+#include <asio/associated_executor.hpp>
+#include <asio/async_result.hpp>
+#include <asio/cancellation_type.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/posix/stream_descriptor.hpp>
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/strand.hpp>
+#include <asio/use_awaitable.hpp>
 #include <atomic>
 #include <cstdint>
 #include <mutex>
@@ -17,23 +27,14 @@
 #include <unordered_map>
 #include <utility>
 
-#include <asio/associated_cancellation_slot.hpp>
-#include <asio/associated_executor.hpp>
-#include <asio/async_result.hpp>
-#include <asio/cancellation_type.hpp>
-#include <asio/ip/tcp.hpp>
-#include <asio/post.hpp>
-#include <asio/posix/stream_descriptor.hpp>
-#include <asio/steady_timer.hpp>
-#include <asio/strand.hpp>
-#include <asio/use_awaitable.hpp>
-
 #include "http/url.hpp"
 
 namespace fracta::http {
 namespace {
 
-char ascii_lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+char ascii_lower(char c) noexcept {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
   if (a.size() != b.size()) return false;
@@ -45,7 +46,8 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
 
 std::string_view trim_ows(std::string_view s) noexcept {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
     s.remove_suffix(1);
   return s;
 }
@@ -66,15 +68,24 @@ class http_category final : public std::error_category {
   const char* name() const noexcept override { return "fracta.http"; }
   std::string message(int value) const override {
     switch (static_cast<errc>(value)) {
-      case errc::timeout: return "the HTTP exchange timed out";
-      case errc::cancelled: return "the HTTP exchange was cancelled";
-      case errc::response_too_large: return "the HTTP response is larger than allowed";
-      case errc::connect_failed: return "could not connect (DNS, refused, unreachable or proxy)";
-      case errc::tls_failed: return "TLS handshake or certificate verification failed";
-      case errc::bad_url: return "the URL is not a valid absolute http(s) URL";
-      case errc::send_failed: return "sending the HTTP request failed";
-      case errc::receive_failed: return "receiving the HTTP response failed";
-      case errc::internal: return "internal HTTP client error";
+      case errc::timeout:
+        return "the HTTP exchange timed out";
+      case errc::cancelled:
+        return "the HTTP exchange was cancelled";
+      case errc::response_too_large:
+        return "the HTTP response is larger than allowed";
+      case errc::connect_failed:
+        return "could not connect (DNS, refused, unreachable or proxy)";
+      case errc::tls_failed:
+        return "TLS handshake or certificate verification failed";
+      case errc::bad_url:
+        return "the URL is not a valid absolute http(s) URL";
+      case errc::send_failed:
+        return "sending the HTTP request failed";
+      case errc::receive_failed:
+        return "receiving the HTTP response failed";
+      case errc::internal:
+        return "internal HTTP client error";
     }
     return "unknown HTTP client error";
   }
@@ -109,13 +120,16 @@ void global_init() {
 
 errc classify(CURLcode code) noexcept {
   switch (code) {
-    case CURLE_OPERATION_TIMEDOUT: return errc::timeout;
+    case CURLE_OPERATION_TIMEDOUT:
+      return errc::timeout;
     case CURLE_UNSUPPORTED_PROTOCOL:
-    case CURLE_URL_MALFORMAT: return errc::bad_url;
+    case CURLE_URL_MALFORMAT:
+      return errc::bad_url;
     case CURLE_COULDNT_RESOLVE_PROXY:
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_CONNECT:
-    case CURLE_PROXY: return errc::connect_failed;
+    case CURLE_PROXY:
+      return errc::connect_failed;
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CERTPROBLEM:
@@ -130,10 +144,12 @@ errc classify(CURLcode code) noexcept {
     case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
     case CURLE_SSL_INVALIDCERTSTATUS:
     case CURLE_SSL_CLIENTCERT:
-    case CURLE_USE_SSL_FAILED: return errc::tls_failed;
+    case CURLE_USE_SSL_FAILED:
+      return errc::tls_failed;
     case CURLE_SEND_ERROR:
     case CURLE_READ_ERROR:
-    case CURLE_SEND_FAIL_REWIND: return errc::send_failed;
+    case CURLE_SEND_FAIL_REWIND:
+      return errc::send_failed;
     case CURLE_RECV_ERROR:
     case CURLE_GOT_NOTHING:
     case CURLE_PARTIAL_FILE:
@@ -141,8 +157,10 @@ errc classify(CURLcode code) noexcept {
     case CURLE_HTTP2:
     case CURLE_HTTP2_STREAM:
     case CURLE_BAD_CONTENT_ENCODING:
-    case CURLE_HTTP_RETURNED_ERROR: return errc::receive_failed;
-    default: return errc::internal;
+    case CURLE_HTTP_RETURNED_ERROR:
+      return errc::receive_failed;
+    default:
+      return errc::internal;
   }
 }
 
@@ -191,9 +209,9 @@ struct socket_state {
       socket->async_wait(read ? asio::socket_base::wait_read : asio::socket_base::wait_write,
                          std::forward<Handler>(handler));
     } else {
-      watcher->async_wait(read ? asio::posix::descriptor_base::wait_read
-                               : asio::posix::descriptor_base::wait_write,
-                          std::forward<Handler>(handler));
+      watcher->async_wait(
+          read ? asio::posix::descriptor_base::wait_read : asio::posix::descriptor_base::wait_write,
+          std::forward<Handler>(handler));
     }
   }
 
@@ -207,7 +225,8 @@ struct socket_state {
 
 }  // namespace
 
-std::optional<std::string_view> find_header(const std::vector<header>& headers, std::string_view name) {
+std::optional<std::string_view> find_header(const std::vector<header>& headers,
+                                            std::string_view name) {
   for (const auto& h : headers) {
     if (iequals(h.name, name)) return std::string_view(h.value);
   }
@@ -345,10 +364,11 @@ struct client::impl final : std::enable_shared_from_this<impl> {
     t->id = next_id_.fetch_add(1, std::memory_order_relaxed);
     t->req = std::move(req);
     auto slot = asio::get_associated_cancellation_slot(handler);
-    t->done = std::make_unique<completion_for<std::decay_t<Handler>>>(std::forward<Handler>(handler),
-                                                                       strand_.get_inner_executor());
+    t->done = std::make_unique<completion_for<std::decay_t<Handler>>>(
+        std::forward<Handler>(handler), strand_.get_inner_executor());
     if (slot.is_connected()) {
-      slot.assign([weak = weak_from_this(), id = t->id, flag = t->cancel_requested](asio::cancellation_type type) {
+      slot.assign([weak = weak_from_this(), id = t->id,
+                   flag = t->cancel_requested](asio::cancellation_type type) {
         if (type == asio::cancellation_type::none) return;
         flag->store(true);
         if (auto self = weak.lock()) {
@@ -356,7 +376,9 @@ struct client::impl final : std::enable_shared_from_this<impl> {
         }
       });
     }
-    asio::post(strand_, [self = shared_from_this(), t = std::move(t)]() mutable { self->add(std::move(t)); });
+    asio::post(strand_, [self = shared_from_this(), t = std::move(t)]() mutable {
+      self->add(std::move(t));
+    });
   }
 
   // -- everything below runs on strand_ -----------------------------------------------------
@@ -364,7 +386,8 @@ struct client::impl final : std::enable_shared_from_this<impl> {
   void add(std::unique_ptr<transfer> t) {
     if (stopped_ || t->cancel_requested->load()) {
       t->what = t->req.method + " " + redact_unparsed(t->req.url);
-      t->done->complete(t->fail(errc::cancelled, stopped_ ? "the client was shut down" : "cancelled"));
+      t->done->complete(
+          t->fail(errc::cancelled, stopped_ ? "the client was shut down" : "cancelled"));
       return;
     }
     if (auto failure = configure(*t)) {
@@ -397,9 +420,11 @@ struct client::impl final : std::enable_shared_from_this<impl> {
     }
     bool has_expect = false, has_content_type = false;
     for (const auto& h : req.headers) {
-      if (!is_token(h.name)) return t.fail(errc::send_failed, "a header name is not a valid HTTP token");
+      if (!is_token(h.name))
+        return t.fail(errc::send_failed, "a header name is not a valid HTTP token");
       if (h.value.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos)
-        return t.fail(errc::send_failed, "the value of header '" + h.name + "' contains CR, LF or NUL");
+        return t.fail(errc::send_failed,
+                      "the value of header '" + h.name + "' contains CR, LF or NUL");
       has_expect = has_expect || iequals(h.name, "Expect");
       has_content_type = has_content_type || iequals(h.name, "Content-Type");
       std::string line = h.name;
@@ -409,7 +434,8 @@ struct client::impl final : std::enable_shared_from_this<impl> {
       t.headers = next;
     }
     // No "Expect: 100-continue" round trip, and no default form Content-Type from curl.
-    for (const char* line : {has_expect ? nullptr : "Expect:", has_content_type ? nullptr : "Content-Type:"}) {
+    for (const char* line :
+         {has_expect ? nullptr : "Expect:", has_content_type ? nullptr : "Content-Type:"}) {
       if (line == nullptr) continue;
       auto* next = curl_slist_append(t.headers, line);
       if (next == nullptr) return t.fail(errc::internal, "out of memory");
@@ -457,8 +483,8 @@ struct client::impl final : std::enable_shared_from_this<impl> {
     set(CURLOPT_CLOSESOCKETFUNCTION, &impl::on_close_socket);
     set(CURLOPT_CLOSESOCKETDATA, static_cast<void*>(this));
 
-    const bool sends_body = !req.body.empty() || req.method == "POST" || req.method == "PUT" ||
-                            req.method == "PATCH";
+    const bool sends_body =
+        !req.body.empty() || req.method == "POST" || req.method == "PUT" || req.method == "PATCH";
     if (req.method == "HEAD") {
       set(CURLOPT_NOBODY, 1L);
     } else if (sends_body) {
@@ -530,8 +556,9 @@ struct client::impl final : std::enable_shared_from_this<impl> {
       return;
     }
     if (t.too_large) {
-      t.done->complete(t.fail(errc::response_too_large, "the response body exceeds " +
-                                                            std::to_string(t.req.max_response_bytes) + " bytes"));
+      t.done->complete(t.fail(
+          errc::response_too_large,
+          "the response body exceeds " + std::to_string(t.req.max_response_bytes) + " bytes"));
       return;
     }
     if (t.callback_failed) {
@@ -656,7 +683,8 @@ struct client::impl final : std::enable_shared_from_this<impl> {
     }
   }
 
-  void on_ready(const std::shared_ptr<socket_state>& s, int wanted, int event, const asio::error_code& ec) {
+  void on_ready(const std::shared_ptr<socket_state>& s, int wanted, int event,
+                const asio::error_code& ec) {
     if (s->closed || stopped_ || ec == asio::error::operation_aborted) return;
     if (!(s->what & wanted)) return;  // curl lost interest while we waited
     int running = 0;

@@ -62,7 +62,8 @@ std::string sanitize_utf8(std::string_view in) {
 }
 
 bool all_ascii(std::string_view s) noexcept {
-  return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return static_cast<unsigned char>(c) < 0x80; });
 }
 
 }  // namespace
@@ -135,7 +136,8 @@ void sse_decoder::process_line(std::string_view line, std::vector<sse_event>& ou
   } else if (field == "id") {
     if (value.find('\0') == std::string_view::npos) id_buffer_.assign(value);
   } else if (field == "retry") {
-    if (value.empty() || !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    if (value.empty() ||
+        !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; }))
       return;
     std::uint64_t ms = 0;
     constexpr auto max = std::numeric_limits<std::uint64_t>::max();

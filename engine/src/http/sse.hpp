@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // Incremental Server-Sent Events decoder (WHATWG HTML, "event stream interpretation").
 #pragma once
-#include "core/internal.hpp"
-
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "core/internal.hpp"
 
 namespace fracta::http {
 
@@ -20,11 +20,16 @@ struct sse_event {
 
 /// Turns a byte stream, fed in arbitrary chunks, into events. Lines may end in CRLF, LF or
 /// CR (a CR ending one chunk and an LF starting the next count as one line end); one leading
-/// UTF-8 BOM is skipped; invalid UTF-8 is replaced with U+FFFD line by line. Not thread-safe:
-/// owned by one actor.
+/// UTF-8 BOM is skipped; invalid UTF-8 is replaced with U+FFFD line by line. Memory is bounded
+/// by the caller (http::request::max_response_bytes caps a stream). Actor-bound: one owner.
 class sse_decoder final {
  public:
   sse_decoder() = default;
+  sse_decoder(const sse_decoder&) = default;
+  sse_decoder& operator=(const sse_decoder&) = default;
+  sse_decoder(sse_decoder&&) noexcept = default;
+  sse_decoder& operator=(sse_decoder&&) noexcept = default;
+  ~sse_decoder() = default;
 
   /// Consumes `chunk` and returns the events it completed, in order.
   [[nodiscard]] std::vector<sse_event> feed(std::string_view chunk);

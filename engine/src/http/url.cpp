@@ -26,7 +26,9 @@ int hex_value(char c) noexcept {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   return c - 'A' + 10;
 }
-char to_lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+char to_lower(char c) noexcept {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
 std::string lower(std::string_view s) {
   std::string out(s);
   std::transform(out.begin(), out.end(), out.begin(), to_lower);
@@ -39,7 +41,9 @@ bool is_unreserved(char c) noexcept {
 bool is_sub_delim(char c) noexcept {
   return std::string_view("!$&'()*+,;=").find(c) != std::string_view::npos;
 }
-bool is_pchar(char c) noexcept { return is_unreserved(c) || is_sub_delim(c) || c == ':' || c == '@'; }
+bool is_pchar(char c) noexcept {
+  return is_unreserved(c) || is_sub_delim(c) || c == ':' || c == '@';
+}
 
 /// True when every character satisfies `allowed` or is part of a well-formed %XX.
 template <class Pred>
@@ -91,7 +95,8 @@ bool is_dotted_quad(std::string_view s) {
   while (true) {
     auto dot = s.find('.');
     auto part = s.substr(0, dot);
-    if (part.empty() || part.size() > 3 || !std::all_of(part.begin(), part.end(), is_digit)) return false;
+    if (part.empty() || part.size() > 3 || !std::all_of(part.begin(), part.end(), is_digit))
+      return false;
     if (part.size() > 1 && part[0] == '0') return false;
     if (std::stoi(std::string(part)) > 255) return false;
     ++parts;
@@ -101,7 +106,9 @@ bool is_dotted_quad(std::string_view s) {
   return parts == 4;
 }
 
-std::uint16_t default_port(std::string_view scheme) noexcept { return scheme == "https" ? 443 : 80; }
+std::uint16_t default_port(std::string_view scheme) noexcept {
+  return scheme == "https" ? 443 : 80;
+}
 
 }  // namespace
 
@@ -110,9 +117,9 @@ result<url> url::parse(std::string_view text) {
   auto colon = text.find(':');
   if (colon == std::string_view::npos || colon == 0) return bad("URL has no scheme");
   auto scheme = text.substr(0, colon);
-  if (!is_alpha(scheme[0]) ||
-      !std::all_of(scheme.begin(), scheme.end(),
-                   [](char c) { return is_alpha(c) || is_digit(c) || c == '+' || c == '-' || c == '.'; }))
+  if (!is_alpha(scheme[0]) || !std::all_of(scheme.begin(), scheme.end(), [](char c) {
+        return is_alpha(c) || is_digit(c) || c == '+' || c == '-' || c == '.';
+      }))
     return bad("URL scheme is malformed");
   u.scheme = lower(scheme);
   if (u.scheme != "http" && u.scheme != "https")
@@ -128,8 +135,10 @@ result<url> url::parse(std::string_view text) {
   if (auto at = authority.find('@'); at != std::string_view::npos) {
     auto userinfo = authority.substr(0, at);
     authority.remove_prefix(at + 1);
-    if (authority.find('@') != std::string_view::npos) return bad("URL authority has more than one '@'");
-    if (!valid_encoded(userinfo, [](char c) { return is_unreserved(c) || is_sub_delim(c) || c == ':'; }))
+    if (authority.find('@') != std::string_view::npos)
+      return bad("URL authority has more than one '@'");
+    if (!valid_encoded(userinfo,
+                       [](char c) { return is_unreserved(c) || is_sub_delim(c) || c == ':'; }))
       return bad("URL userinfo is malformed");
     u.userinfo = std::string(userinfo);
   }
@@ -159,8 +168,9 @@ result<url> url::parse(std::string_view text) {
       port_text = authority.substr(port_colon + 1);
     }
     if (host.empty()) return bad("URL has no host");
-    if (!std::all_of(host.begin(), host.end(),
-                     [](char c) { return is_alpha(c) || is_digit(c) || c == '-' || c == '.' || c == '_'; }))
+    if (!std::all_of(host.begin(), host.end(), [](char c) {
+          return is_alpha(c) || is_digit(c) || c == '-' || c == '.' || c == '_';
+        }))
       return bad("URL host has characters outside letters, digits, '-', '.', '_'");
     u.host = lower(host);
     // A host whose last label is numeric must be a plain dotted quad: forms such as 127.1 or

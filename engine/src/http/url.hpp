@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Absolute http(s) URLs: strict parsing, origins, percent- and form-encoding, query strings.
 #pragma once
-#include "core/internal.hpp"
-
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -10,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/internal.hpp"
 #include "fracta/result.hpp"
 
 namespace fracta::http {
@@ -20,12 +19,12 @@ namespace fracta::http {
 /// non-ASCII, `<>"{}|\^``) are rejected rather than repaired. Scheme and host are
 /// lower-cased, dot segments are removed from the path, an empty path becomes "/".
 struct url {
-  std::string scheme;  ///< "http" or "https"
-  std::string userinfo;  ///< raw, as written; empty when absent. Never part of origin().
-  std::string host;  ///< lower-case; an IPv6 literal keeps its brackets: "[::1]"
+  std::string scheme;      ///< "http" or "https"
+  std::string userinfo;    ///< raw, as written; empty when absent. Never part of origin().
+  std::string host;        ///< lower-case; an IPv6 literal keeps its brackets: "[::1]"
   std::uint16_t port = 0;  ///< explicit, else the scheme's default (80 / 443)
   std::string path = "/";  ///< percent-encoded as written, never empty
-  std::optional<std::string> query;  ///< without '?', percent-encoded as written
+  std::optional<std::string> query;     ///< without '?', percent-encoded as written
   std::optional<std::string> fragment;  ///< without '#'
 
   /// Parses an absolute http(s) URL; errors carry http::errc::bad_url.

@@ -66,6 +66,8 @@ struct mcp_session::impl : std::enable_shared_from_this<mcp_session::impl> {
   std::string protocol_version;
   std::string initialize_result;
   bool initialized = false;
+  bool session_expired = false;  // the last rpc() got 404 for our session id
+  core::single_flight<result<std::string>> init_flight;
   std::int64_t next_id = 1;
   mutable std::mutex version_mutex;  // protocol_version() may be read from other threads
 
@@ -226,7 +228,8 @@ struct mcp_session::impl : std::enable_shared_from_this<mcp_session::impl> {
   }
 
   result<rpc_answer> answer_for(const http::response& resp, std::int64_t id, const std::string& method) {
-    if (resp.status == 404 && !session_id.empty()) {
+    if (resp.status == 404 && !session_id.empty() && method != "initialize") {
+      session_expired = true;
       return make_err(errc::protocol, where() + " no longer knows session " + session_id + " (HTTP 404)");
     }
     if (auto ok = check_accepted(resp, method); !ok) return ok.err();
@@ -285,8 +288,13 @@ struct mcp_session::impl : std::enable_shared_from_this<mcp_session::impl> {
     return out;
   }
 
+  // Concurrent callers share one initialize (single-flight).
   asio::awaitable<result<std::string>> do_initialize() {
     if (initialized) co_return initialize_result;
+    co_return co_await init_flight.run([this] { return initialize_once(); });
+  }
+
+  asio::awaitable<result<std::string>> initialize_once() {
     const std::string method = "initialize", params = initialize_params();
     auto r = co_await rpc(method, params);
     if (!r) co_return r.err();
@@ -320,21 +328,39 @@ struct mcp_session::impl : std::enable_shared_from_this<mcp_session::impl> {
   }
 
   asio::awaitable<result<tool_list>> do_list_tools() {
-    auto init = co_await do_initialize();
-    if (!init) co_return init.err();
     const std::string method = "tools/list", params = "{}";
-    auto r = co_await rpc(method, params);
+    auto r = co_await rpc_in_session(method, params);
     if (!r) co_return r.err();
     co_return parse_tool_list(r->result_json);
+  }
+
+  // A request inside a session: initializes first when needed; when the server has forgotten
+  // the session (HTTP 404 to a request carrying its id), starts a new one once and resends.
+  asio::awaitable<result<rpc_answer>> rpc_in_session(const std::string& method, const std::string& params) {
+    for (int attempt = 0;; ++attempt) {
+      auto init = co_await do_initialize();
+      if (!init) co_return init.err();
+      session_expired = false;
+      auto r = co_await rpc(method, params);
+      if (r || !session_expired || attempt == 1) co_return r;
+      debug("session " + session_id + " expired; starting a new one");
+      forget_session();
+    }
+  }
+
+  void forget_session() {
+    session_id.clear();
+    initialized = false;
+    initialize_result.clear();
+    std::lock_guard lk(version_mutex);
+    protocol_version.clear();
   }
 
   asio::awaitable<result<tool_result>> do_call_tool(const std::string& name, const std::string& args) {
     const auto params = call_params(name, args);
     if (!params) co_return params.err();
-    auto init = co_await do_initialize();
-    if (!init) co_return init.err();
     const std::string method = "tools/call";
-    auto r = co_await rpc(method, params.value());
+    auto r = co_await rpc_in_session(method, params.value());
     if (!r) co_return r.err();
     co_return parse_tool_result(r->result_json);
   }

@@ -65,14 +65,15 @@ class test_server final {
       res.set_content(std::string(100'000, 'x'), "application/octet-stream");
     });
     server_.Get("/chunked", [](const httplib::Request&, httplib::Response& res) {
-      res.set_chunked_content_provider("text/plain", [](std::size_t offset, httplib::DataSink& sink) {
-        if (offset >= 40'000) {
-          sink.done();
-          return true;
-        }
-        std::string piece(1000, 'c');
-        return sink.write(piece.data(), piece.size());
-      });
+      res.set_chunked_content_provider("text/plain",
+                                       [](std::size_t offset, httplib::DataSink& sink) {
+                                         if (offset >= 40'000) {
+                                           sink.done();
+                                           return true;
+                                         }
+                                         std::string piece(1000, 'c');
+                                         return sink.write(piece.data(), piece.size());
+                                       });
     });
     port_ = server_.bind_to_any_port("127.0.0.1");
     REQUIRE(port_ > 0);
@@ -114,7 +115,8 @@ http::client_options no_proxy_options() {
 /// Clears every proxy variable for the duration of a test, restoring nothing: tests own
 /// the environment of this process.
 void clear_proxy_env() {
-  for (const char* name : {"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "no_proxy", "NO_PROXY"})
+  for (const char* name :
+       {"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "no_proxy", "NO_PROXY"})
     unsetenv(name);
 }
 
@@ -186,7 +188,8 @@ TEST_CASE("HTTP error statuses are responses, not errors") {
     auto unauthorized = co_await c.send(get(server.url("/status/401")));
     REQUIRE(unauthorized.ok());
     CHECK(unauthorized->status == 401);
-    CHECK(unauthorized->header("www-authenticate") == R"(Bearer resource_metadata="https://x/.well-known")");
+    CHECK(unauthorized->header("www-authenticate") ==
+          R"(Bearer resource_metadata="https://x/.well-known")");
     CHECK(unauthorized->body == "unauthorized");
     auto failed = co_await c.send(get(server.url("/status/500")));
     REQUIRE(failed.ok());
@@ -243,7 +246,8 @@ TEST_CASE("only the final response's headers are kept (interim 1xx responses are
   CHECK(r->headers.front().name == "X-Final");
 }
 
-TEST_CASE("a peer that never answers fails with errc::timeout; the message names method and URL only") {
+TEST_CASE(
+    "a peer that never answers fails with errc::timeout; the message names method and URL only") {
   fracta::test::black_hole hole;
   auto started = std::chrono::steady_clock::now();
   auto r = run_async([&]() -> awaitable<result<http::response>> {
@@ -262,12 +266,15 @@ TEST_CASE("a peer that never answers fails with errc::timeout; the message names
   CHECK(elapsed >= 250ms);
   CHECK(elapsed < 5s);
   const auto& message = r.err().message;
-  CHECK(message.find("POST http://127.0.0.1:" + std::to_string(hole.port()) + "/token") != std::string::npos);
+  CHECK(message.find("POST http://127.0.0.1:" + std::to_string(hole.port()) + "/token") !=
+        std::string::npos);
   CHECK(message.find("SECRET") == std::string::npos);
   CHECK(message.find("code=") == std::string::npos);
 }
 
-TEST_CASE("cancellation through awaitable operator || yields errc::cancelled and the client stays usable") {
+TEST_CASE(
+    "cancellation through awaitable operator || yields errc::cancelled and the client stays "
+    "usable") {
   using namespace asio::experimental::awaitable_operators;
   fracta::test::black_hole hole;
   test_server server;
@@ -305,9 +312,9 @@ TEST_CASE("cancellation through a cancellation_signal yields errc::cancelled") {
         co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
         seen.emplace(co_await c.send(get(url)));
       };
-      asio::co_spawn(
-          ex, cancellable(),
-          asio::bind_cancellation_slot(signal.slot(), [](std::exception_ptr e) { CHECK_FALSE(e); }));
+      asio::co_spawn(ex, cancellable(),
+                     asio::bind_cancellation_slot(signal.slot(),
+                                                  [](std::exception_ptr e) { CHECK_FALSE(e); }));
       asio::steady_timer timer(ex, 50ms);
       co_await timer.async_wait(use_awaitable);
       signal.emit(type);
@@ -399,7 +406,8 @@ TEST_CASE("connection refused fails with errc::connect_failed") {
   auto r = run_async([&]() -> awaitable<result<http::response>> {
     auto ex = co_await asio::this_coro::executor;
     http::client c(ex, no_proxy_options());
-    co_return co_await c.send(get("http://127.0.0.1:" + std::to_string(port) + "/x?token=QUERYSECRET"));
+    co_return co_await c.send(
+        get("http://127.0.0.1:" + std::to_string(port) + "/x?token=QUERYSECRET"));
   });
   REQUIRE_FALSE(r.ok());
   CHECK(r.err().code == http::errc::connect_failed);
@@ -411,8 +419,8 @@ TEST_CASE("invalid URLs and requests fail before anything is sent, without echoi
   run_async([&]() -> awaitable<void> {
     auto ex = co_await asio::this_coro::executor;
     http::client c(ex, no_proxy_options());
-    for (std::string bad : {"ftp://example.com/", "not a url", "http://user:PASSSECRET@/x?QUERYSECRET",
-                            "http://exa mple.com/"}) {
+    for (std::string bad : {"ftp://example.com/", "not a url",
+                            "http://user:PASSSECRET@/x?QUERYSECRET", "http://exa mple.com/"}) {
       CAPTURE(bad);
       auto r = co_await c.send(get(bad));
       REQUIRE_FALSE(r.ok());
@@ -473,7 +481,8 @@ TEST_CASE("50 concurrent requests on one client all complete") {
           [c, &peer, &ok, &in_flight, &max_in_flight, i]() -> awaitable<void> {
             auto path = "/n/" + std::to_string(i);
             max_in_flight = std::max(max_in_flight.load(), ++in_flight);
-            auto r = co_await c->send(get("http://127.0.0.1:" + std::to_string(peer.port()) + path));
+            auto r =
+                co_await c->send(get("http://127.0.0.1:" + std::to_string(peer.port()) + path));
             --in_flight;
             if (r.ok() && r->status == 200 && r->body == path) ++ok;
           },
@@ -487,7 +496,8 @@ TEST_CASE("50 concurrent requests on one client all complete") {
 }
 
 TEST_CASE("an io_context run by two threads drives many requests safely") {
-  fracta::test::scripted_server peer("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+  fracta::test::scripted_server peer(
+      "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
   constexpr int count = 40;
   std::atomic<int> ok{0};
   std::mutex mutex;
@@ -605,7 +615,8 @@ TEST_CASE("proxies: HTTP_PROXY and NO_PROXY from the environment") {
     auto r = run_async([&]() -> awaitable<result<http::response>> {
       auto ex = co_await asio::this_coro::executor;
       http::client c(ex);
-      co_return co_await c.send(get("https://127.0.0.1:" + std::to_string(fracta::test::unused_port()) + "/"));
+      co_return co_await c.send(
+          get("https://127.0.0.1:" + std::to_string(fracta::test::unused_port()) + "/"));
     });
     REQUIRE_FALSE(r.ok());
     CHECK(r.err().code == http::errc::connect_failed);
@@ -626,7 +637,8 @@ TEST_CASE("proxies: HTTP_PROXY and NO_PROXY from the environment") {
 
 TEST_CASE("the error category names every code") {
   CHECK(std::string(http::category().name()) == "fracta.http");
-  for (int e = static_cast<int>(http::errc::timeout); e <= static_cast<int>(http::errc::internal); ++e) {
+  for (int e = static_cast<int>(http::errc::timeout); e <= static_cast<int>(http::errc::internal);
+       ++e) {
     CHECK_FALSE(http::make_error_code(static_cast<http::errc>(e)).message().empty());
   }
   std::error_code ec = http::errc::timeout;

@@ -14,11 +14,10 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <asio/this_coro.hpp>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
-
-#include <asio/this_coro.hpp>
 
 #include "test_support.hpp"
 
@@ -49,7 +48,8 @@ class self_signed final {
     X509_set_pubkey(cert.get(), key.get());
     X509_NAME* name = X509_get_subject_name(cert.get());
     X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                               reinterpret_cast<const unsigned char*>("fracta test 127.0.0.1"), -1, -1, 0);
+                               reinterpret_cast<const unsigned char*>("fracta test 127.0.0.1"), -1,
+                               -1, 0);
     X509_set_issuer_name(cert.get(), name);
     X509V3_CTX ctx;
     X509V3_set_ctx_nodb(&ctx);
@@ -70,7 +70,8 @@ class self_signed final {
     REQUIRE(PEM_write_X509(cert_file.get(), cert.get()) == 1);
     std::unique_ptr<FILE, decltype(&fclose)> key_file(fopen(key_path().c_str(), "w"), &fclose);
     REQUIRE(key_file);
-    REQUIRE(PEM_write_PrivateKey(key_file.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) == 1);
+    REQUIRE(PEM_write_PrivateKey(key_file.get(), key.get(), nullptr, nullptr, 0, nullptr,
+                                 nullptr) == 1);
   }
   ~self_signed() {
     std::error_code ignored;
@@ -89,7 +90,8 @@ class self_signed final {
 /// httplib::SSLServer on 127.0.0.1:<ephemeral> serving GET /hello.
 class tls_server final {
  public:
-  explicit tls_server(const self_signed& cert) : server_(cert.cert_path().c_str(), cert.key_path().c_str()) {
+  explicit tls_server(const self_signed& cert)
+      : server_(cert.cert_path().c_str(), cert.key_path().c_str()) {
     REQUIRE(server_.is_valid());
     server_.Get("/hello", [](const httplib::Request&, httplib::Response& res) {
       res.set_content("hello over tls", "text/plain");
@@ -148,7 +150,8 @@ TEST_CASE("TLS: ca_bundle pointing at the peer's certificate makes verification 
   CHECK(r->body == "hello over tls");
 }
 
-TEST_CASE("TLS: the host name is verified too (a certificate for 127.0.0.1 does not cover localhost)") {
+TEST_CASE(
+    "TLS: the host name is verified too (a certificate for 127.0.0.1 does not cover localhost)") {
   self_signed cert;
   tls_server server(cert);
   http::client_options options;

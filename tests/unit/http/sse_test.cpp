@@ -94,21 +94,32 @@ TEST_CASE("SSE: a CR at the end of one chunk and an LF at the start of the next 
 }
 
 TEST_CASE("SSE: a leading UTF-8 BOM is skipped, even when split across chunks; only one") {
-  CHECK(decode("\xEF\xBB\xBF" "data: a\n\n").at(0).data == "a");
+  CHECK(decode("\xEF\xBB\xBF"
+               "data: a\n\n")
+            .at(0)
+            .data == "a");
   sse_decoder d;
   CHECK(d.feed("\xEF").empty());
   CHECK(d.feed("\xBB").empty());
-  auto events = d.feed("\xBF" "data: b\n\n");
+  auto events = d.feed(
+      "\xBF"
+      "data: b\n\n");
   REQUIRE(events.size() == 1);
   CHECK(events[0].data == "b");
   // A second BOM is content: it makes the field name "\uFEFFdata", which is ignored.
-  CHECK(decode("\xEF\xBB\xBF\xEF\xBB\xBF" "data: c\n\n").empty());
+  CHECK(decode("\xEF\xBB\xBF\xEF\xBB\xBF"
+               "data: c\n\n")
+            .empty());
 }
 
 TEST_CASE("SSE: an almost-BOM at the start is content, not dropped") {
   // 0xEF 0xBB then 'd' is invalid UTF-8: one U+FFFD, so the field is not "data".
-  CHECK(decode("\xEF\xBB" "data: x\n\n").empty());
-  auto events = decode("\xEF\xBB" "\ndata: y\n\n");
+  CHECK(decode("\xEF\xBB"
+               "data: x\n\n")
+            .empty());
+  auto events = decode(
+      "\xEF\xBB"
+      "\ndata: y\n\n");
   REQUIRE(events.size() == 1);
   CHECK(events[0].data == "y");
 }
@@ -207,10 +218,14 @@ TEST_CASE("SSE: an incomplete event at the end is not dispatched, and reset() di
 }
 
 TEST_CASE("SSE: invalid UTF-8 is replaced with U+FFFD, valid UTF-8 passes through") {
-  auto events = decode("data: caf\xC3\xA9 \xF0\x9F\x98\x80\n\ndata: bad\xFF" "end \xE2\x82\n\n");
+  auto events = decode(
+      "data: caf\xC3\xA9 \xF0\x9F\x98\x80\n\ndata: bad\xFF"
+      "end \xE2\x82\n\n");
   REQUIRE(events.size() == 2);
   CHECK(events[0].data == "caf\xC3\xA9 \xF0\x9F\x98\x80");
-  CHECK(events[1].data == "bad\xEF\xBF\xBD" "end \xEF\xBF\xBD");
+  CHECK(events[1].data ==
+        "bad\xEF\xBF\xBD"
+        "end \xEF\xBF\xBD");
 }
 
 TEST_CASE("SSE: JSON-RPC messages as an MCP server sends them") {

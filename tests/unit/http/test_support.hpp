@@ -1,7 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
-// Test helpers for the http area: run_async, loopback peers (cpp-httplib, scripted raw TCP, black hole).
+// Test helpers for the http area: run_async, loopback peers (cpp-httplib, scripted raw TCP, black
+// hole).
 #pragma once
 
+#include <asio/awaitable.hpp>
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/read_until.hpp>
+#include <asio/streambuf.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
 #include <atomic>
 #include <chrono>
 #include <exception>
@@ -13,16 +23,6 @@
 #include <type_traits>
 #include <utility>
 #include <vector>
-
-#include <asio/awaitable.hpp>
-#include <asio/co_spawn.hpp>
-#include <asio/detached.hpp>
-#include <asio/io_context.hpp>
-#include <asio/ip/tcp.hpp>
-#include <asio/read_until.hpp>
-#include <asio/streambuf.hpp>
-#include <asio/use_awaitable.hpp>
-#include <asio/write.hpp>
 
 namespace fracta::test {
 

@@ -79,15 +79,43 @@ TEST_CASE("URL: dot segments are removed from the path") {
 }
 
 TEST_CASE("URL: invalid input is rejected with errc::bad_url") {
-  for (std::string_view bad :
-       {"", "example.com", "/relative", "mailto:x@example.com", "ftp://example.com/", "file:///etc/passwd",
-        "http:example.com", "http:/example.com", "http://", "http:///path", "http://:80/", "http://exa mple.com/",
-        "http://example.com:65536/", "http://example.com:0/", "http://example.com:8o/", "http://[::1/",
-        "http://[::1]x/", "http://[not-ipv6]/", "http://[fe80::1%25eth0]/", "http://a@b@c/",
-        "http://example.com/a b", "http://example.com/<x>", "http://example.com/%zz", "http://example.com/%4",
-        "http://example.com/?q=\"", "http://example.com/#a#b", "http://ex%41mple.com/", "http://exämple.com/",
-        "http://127.1/", "http://0x7f.0.0.1/", "http://010.0.0.1/", "http://256.0.0.1/", "http://1.2.3.4.5/",
-        "http://example.123/", "1http://example.com/", "ht tp://example.com/", "http://example.com\\path"}) {
+  for (std::string_view bad : {"",
+                               "example.com",
+                               "/relative",
+                               "mailto:x@example.com",
+                               "ftp://example.com/",
+                               "file:///etc/passwd",
+                               "http:example.com",
+                               "http:/example.com",
+                               "http://",
+                               "http:///path",
+                               "http://:80/",
+                               "http://exa mple.com/",
+                               "http://example.com:65536/",
+                               "http://example.com:0/",
+                               "http://example.com:8o/",
+                               "http://[::1/",
+                               "http://[::1]x/",
+                               "http://[not-ipv6]/",
+                               "http://[fe80::1%25eth0]/",
+                               "http://a@b@c/",
+                               "http://example.com/a b",
+                               "http://example.com/<x>",
+                               "http://example.com/%zz",
+                               "http://example.com/%4",
+                               "http://example.com/?q=\"",
+                               "http://example.com/#a#b",
+                               "http://ex%41mple.com/",
+                               "http://exämple.com/",
+                               "http://127.1/",
+                               "http://0x7f.0.0.1/",
+                               "http://010.0.0.1/",
+                               "http://256.0.0.1/",
+                               "http://1.2.3.4.5/",
+                               "http://example.123/",
+                               "1http://example.com/",
+                               "ht tp://example.com/",
+                               "http://example.com\\path"}) {
     CAPTURE(bad);
     auto r = url::parse(bad);
     CHECK_FALSE(r.ok());
@@ -110,13 +138,14 @@ TEST_CASE("URL: accepted edge cases") {
 }
 
 TEST_CASE("URL: loopback hosts") {
-  for (std::string_view host : {"127.0.0.1", "127.255.255.254", "127.1.2.3", "::1", "[::1]", "localhost",
-                                "LOCALHOST", "localhost.", "[0:0:0:0:0:0:0:1]"}) {
+  for (std::string_view host : {"127.0.0.1", "127.255.255.254", "127.1.2.3", "::1", "[::1]",
+                                "localhost", "LOCALHOST", "localhost.", "[0:0:0:0:0:0:0:1]"}) {
     CAPTURE(host);
     CHECK(http::is_loopback_host(host));
   }
-  for (std::string_view host : {"128.0.0.1", "126.255.255.255", "10.0.0.1", "::2", "[::]", "localhost.example.com",
-                                "mylocalhost", "example.com", "", "0.0.0.0"}) {
+  for (std::string_view host :
+       {"128.0.0.1", "126.255.255.255", "10.0.0.1", "::2", "[::]", "localhost.example.com",
+        "mylocalhost", "example.com", "", "0.0.0.0"}) {
     CAPTURE(host);
     CHECK_FALSE(http::is_loopback_host(host));
   }
@@ -129,7 +158,8 @@ TEST_CASE("percent_encode keeps only RFC 3986 unreserved characters") {
   CHECK(http::percent_encode("AZaz09-._~") == "AZaz09-._~");
   CHECK(http::percent_encode(" ") == "%20");
   CHECK(http::percent_encode("a+b/c?d=e&f#g") == "a%2Bb%2Fc%3Fd%3De%26f%23g");
-  CHECK(http::percent_encode("https://mcp.example.com/mcp") == "https%3A%2F%2Fmcp.example.com%2Fmcp");
+  CHECK(http::percent_encode("https://mcp.example.com/mcp") ==
+        "https%3A%2F%2Fmcp.example.com%2Fmcp");
   CHECK(http::percent_encode("\xC3\xA9") == "%C3%A9");
   CHECK(http::percent_encode(std::string_view("\0\xff", 2)) == "%00%FF");
   CHECK(http::percent_encode("*!'()") == "%2A%21%27%28%29");
@@ -194,14 +224,17 @@ TEST_CASE("join_path puts exactly one slash between origin and path") {
   CHECK(http::join_path("https://a.example", "/.well-known/openid-configuration") ==
         "https://a.example/.well-known/openid-configuration");
   CHECK(http::join_path("https://a.example", "") == "https://a.example/");
-  CHECK(http::join_path(must_parse("http://[::1]:9000/ignored").origin(), "token") == "http://[::1]:9000/token");
+  CHECK(http::join_path(must_parse("http://[::1]:9000/ignored").origin(), "token") ==
+        "http://[::1]:9000/token");
 }
 
 TEST_CASE("well_known_url inserts the well-known segment before the path (RFC 8414, RFC 9728)") {
   CHECK(http::well_known_url(must_parse("https://as.example"), "oauth-authorization-server") ==
         "https://as.example/.well-known/oauth-authorization-server");
-  CHECK(http::well_known_url(must_parse("https://as.example/tenant1"), "oauth-authorization-server") ==
+  CHECK(http::well_known_url(must_parse("https://as.example/tenant1"),
+                             "oauth-authorization-server") ==
         "https://as.example/.well-known/oauth-authorization-server/tenant1");
-  CHECK(http::well_known_url(must_parse("https://mcp.example:8443/v1/mcp/?x=1#f"), "/oauth-protected-resource") ==
+  CHECK(http::well_known_url(must_parse("https://mcp.example:8443/v1/mcp/?x=1#f"),
+                             "/oauth-protected-resource") ==
         "https://mcp.example:8443/.well-known/oauth-protected-resource/v1/mcp");
 }
