@@ -127,6 +127,15 @@ int cmd_config_add(const global_options& g, const add_options& o) {
   try {
     const std::string text = read_file_or_empty(path);
     const std::string updated = config::with_server_added(text, path.string(), s);
+    // Refuse an auth type nothing provides (a typo, or a plugin not installed yet) before
+    // anything is written.
+    const auto cfg = config::parse(updated, path.string());
+    const auto registry = plugin_registry::load(plugin_search_path(&cfg));
+    const auto* added = cfg.find(o.name);
+    if (added != nullptr && registry.find(provider_type_for(added->auth)) == nullptr) {
+      print_error(missing_provider_message(*added, registry) + " Nothing was written.");
+      return exit_usage;
+    }
     config::write_file_atomically(path, updated);
   } catch (const config::config_error& e) {
     print_error(e.what());
@@ -182,6 +191,8 @@ int cmd_config_show(const global_options& g, const std::string& name, bool json)
     w.key("headers").begin_object();
     for (const auto& [k, v] : s->headers) w.key(k).value(sensitive_header(k) ? std::string("(hidden)") : v);
     w.end_object();
+    if (!s->ca_bundle.empty()) w.key("ca_bundle").value(s->ca_bundle);
+    w.key("timeout_seconds").value(static_cast<std::int64_t>(s->timeout_seconds));
     w.key("auth").begin_object().key("type").value(a.type);
     if (!a.header_name.empty()) w.key("header_name").value(a.header_name);
     if (!a.grant_type.empty()) w.key("grant_type").value(a.grant_type);
@@ -208,9 +219,12 @@ int cmd_config_show(const global_options& g, const std::string& name, bool json)
   for (const auto& [k, v] : s->headers) {
     std::cout << "header:     " << k << ": " << (sensitive_header(k) ? "(hidden)" : v) << "\n";
   }
+  if (!s->ca_bundle.empty()) std::cout << "ca bundle:  " << s->ca_bundle << "\n";
+  std::cout << "timeout:    " << s->timeout_seconds << " s\n";
   std::cout << "auth:       " << a.type << "\n";
   if (!a.header_name.empty()) std::cout << "  header_name:  " << a.header_name << "\n";
   if (!a.grant_type.empty()) std::cout << "  grant_type:   " << a.grant_type << "\n";
+  if (!a.token_store.empty()) std::cout << "  token_store:  " << a.token_store << "\n";
   if (!a.scopes.empty()) {
     std::cout << "  scopes:      ";
     for (const auto& sc : a.scopes) std::cout << " " << sc;
@@ -253,13 +267,8 @@ int cmd_config_validate(const global_options& g, bool json) {
   const auto registry = plugin_registry::load(plugin_search_path(&*cfg));
   int problems = 0;
   for (const auto& s : cfg->servers) {
-    const std::string type = provider_type_for(s.auth);
-    if (registry.find(type) == nullptr) {
-      const auto& w = s.auth.where;
-      print_error(w.file + ":" + std::to_string(w.line) + ":" + std::to_string(w.column) + ": server '" + s.name +
-                  "': mcp.servers." + s.name + ".remote.auth.type: no plugin provides auth type '" + type +
-                  "'. Install the plugin, or add its directory to FRACTA_PLUGIN_PATH or [plugins] paths " +
-                  "(see `fracta plugins list`)");
+    if (registry.find(provider_type_for(s.auth)) == nullptr) {
+      print_error(missing_provider_message(s, registry));
       ++problems;
     }
   }

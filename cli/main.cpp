@@ -11,8 +11,8 @@ namespace {
 
 constexpr const char* exit_codes_help =
     "Exit codes: 0 success; 1 the tool or server reported an error; 2 bad arguments or "
-    "configuration; 3 authentication failed or a login is needed; 4 network, TLS, timeout or "
-    "protocol error.";
+    "configuration; 3 authentication failed or a login is needed; 4 network, TLS, timeout, "
+    "protocol or plugin failure.";
 
 constexpr const char* config_help =
     "Configuration: --config PATH, else $FRACTA_CONFIG, else $XDG_CONFIG_HOME/fracta/config.toml "
@@ -27,6 +27,8 @@ int main(int argc, char** argv) {
                "fracta"};
   app.footer(std::string(config_help) + "\n" + exit_codes_help);
   app.require_subcommand(1);
+  // Global options (--config, -v) are accepted after the subcommand too.
+  app.fallthrough();
   app.set_version_flag("--version", std::string("fracta ") + FRACTA_VERSION);
 
   global_options g;

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -31,23 +32,33 @@ namespace fracta::plugins {
 /// Actor-bound, like every provider instance.
 template <class Policy>
 class static_credential final {
+  static_assert(!Policy::secrets.empty(), "a static credential has at least one SecretValue");
+
  public:
   static constexpr const char* type = Policy::type;
 
   /// Reads and resolves the configuration. Throws sdk::error(FRACTA_E_CONFIG).
   static_credential(sdk::host host, std::string_view config_json)
-      : policy_(host, config_json), later_(host) {
+      : host_(host), policy_(host, config_json) {
     settings_.reserve(Policy::secrets.size());
     for (const std::string_view key : Policy::secrets)
       settings_.emplace_back(host, config_json, key, type);
-    std::string error;
-    std::optional<std::string> value = compute(error);
-    if (!value) throw sdk::error(FRACTA_E_CONFIG, error);
-    header_value_ = std::move(*value);
+    // create() may block briefly on a file: resolve synchronously, this once.
+    wiped_values values;
+    for (const sdk::secret_setting& s : settings_) {
+      std::string error;
+      std::optional<std::string> v = s.resolve(error);
+      if (!v) throw sdk::error(FRACTA_E_CONFIG, error);
+      values.v.push_back(std::move(*v));
+    }
+    header_value_ = policy_.header_value(values.v, settings_);  // throws sdk::error
   }
   static_credential(const static_credential&) = delete;
   static_credential& operator=(const static_credential&) = delete;
-  ~static_credential() { sdk::secure_wipe(header_value_); }
+  ~static_credential() {
+    cancel();
+    sdk::secure_wipe(header_value_);
+  }
 
   std::int32_t apply(sdk::request& request, const sdk::sink& error) {
     const std::int32_t st = request.set_header(policy_.header_name(), header_value_);
@@ -56,21 +67,28 @@ class static_credential final {
     return st;
   }
 
+  // Re-resolves every SecretValue without blocking (a file is read off the event loop). A
+  // refresh asked for while one runs waits for it and shares its result.
   std::int32_t refresh(sdk::completion& done) {
-    std::string error;
-    std::optional<std::string> value = compute(error);
-    if (!value) {
-      later_.complete(std::move(done), FRACTA_E_CONFIG, std::move(error));
+    if (run_) {
+      run_->waiters.push_back(std::move(done));
       return FRACTA_PENDING;
     }
-    if (*value == header_value_) {
-      sdk::secure_wipe(*value);
-      later_.complete(std::move(done), FRACTA_E_DENIED, unchanged_message());
-      return FRACTA_PENDING;
+    const auto run = std::make_shared<refresh_run>();
+    run_ = run;
+    run->waiters.push_back(std::move(done));
+    run->values.v.resize(settings_.size());
+    run->remaining = settings_.size();
+    const std::weak_ptr<refresh_run> weak = run;
+    for (std::size_t i = 0; i < settings_.size(); ++i) {
+      const fracta_op_id op = settings_[i].resolve_async(
+          [this, weak, i](std::int32_t status, const sdk::outcome_view& outcome) {
+            // A run that was cancelled, or whose instance is gone, has expired.
+            if (const auto r = weak.lock()) resolved(r, i, status, outcome);
+          });
+      if (op != 0) run->ops.push_back(op);
     }
-    sdk::secure_wipe(header_value_);
-    header_value_ = std::move(*value);
-    return FRACTA_OK;
+    return FRACTA_PENDING;
   }
 
   // A refused static credential can only get better by being rotated at its source.
@@ -89,10 +107,19 @@ class static_credential final {
     return o.str();
   }
 
-  void cancel() { later_.cancel_all(); }
+  // Every pending refresh completes with FRACTA_E_CANCELLED, now.
+  void cancel() {
+    std::shared_ptr<refresh_run> run = std::exchange(run_, nullptr);
+    if (!run) return;
+    const std::vector<fracta_op_id> ops = std::move(run->ops);
+    std::vector<sdk::completion> waiters = std::move(run->waiters);
+    run.reset();  // expires the run: its resolutions' callbacks now do nothing
+    for (const fracta_op_id op : ops) host_.cancel(op);
+    for (sdk::completion& w : waiters) w(FRACTA_E_CANCELLED, "cancelled");
+  }
 
  private:
-  // Owns resolved secrets for the duration of one computation, wiping them afterwards.
+  // Owns resolved secrets, wiping them when it goes.
   struct wiped_values final {
     std::vector<std::string> v;
     ~wiped_values() {
@@ -100,21 +127,50 @@ class static_credential final {
     }
   };
 
-  // The header value from the current SecretValues, or nullopt with a message for people.
-  std::optional<std::string> compute(std::string& error) const {
+  // One refresh in flight: the SecretValues being resolved and who waits for the result.
+  struct refresh_run final {
     wiped_values values;
-    values.v.reserve(settings_.size());
-    for (const sdk::secret_setting& s : settings_) {
-      std::optional<std::string> v = s.resolve(error);
-      if (!v) return std::nullopt;
-      values.v.push_back(std::move(*v));
+    std::size_t remaining = 0;
+    std::int32_t failure = FRACTA_OK;
+    std::string failure_message;
+    std::vector<fracta_op_id> ops;
+    std::vector<sdk::completion> waiters;
+  };
+
+  void resolved(const std::shared_ptr<refresh_run>& run, std::size_t i, std::int32_t status,
+                const sdk::outcome_view& outcome) {
+    if (status == FRACTA_OK) {
+      run->values.v[i].assign(outcome.value);
+    } else if (run->failure == FRACTA_OK) {
+      run->failure = status;
+      run->failure_message.assign(outcome.message);
     }
-    try {
-      return policy_.header_value(values.v, settings_);
-    } catch (const sdk::error& e) {
-      error = e.what();
-      return std::nullopt;
+    if (--run->remaining == 0) finish(run);
+  }
+
+  // All SecretValues are in: compare with what is sent now, and answer every waiter.
+  void finish(const std::shared_ptr<refresh_run>& run) {
+    if (run_ == run) run_.reset();
+    std::int32_t status = run->failure;
+    std::string message = std::move(run->failure_message);
+    if (status == FRACTA_OK) {
+      try {
+        std::string value = policy_.header_value(run->values.v, settings_);
+        if (value == header_value_) {
+          sdk::secure_wipe(value);
+          status = FRACTA_E_DENIED;
+          message = unchanged_message();
+        } else {
+          sdk::secure_wipe(header_value_);
+          header_value_ = std::move(value);
+        }
+      } catch (const sdk::error& e) {
+        status = FRACTA_E_CONFIG;
+        message = e.what();
+      }
     }
+    // We run inside a host completion, not inside refresh(): answering now is not re-entrant.
+    for (sdk::completion& w : run->waiters) w(status, message);
   }
 
   std::string joined_keys() const {
@@ -138,10 +194,11 @@ class static_credential final {
     return out;
   }
 
+  sdk::host host_;
   Policy policy_;
   std::vector<sdk::secret_setting> settings_;
   std::string header_value_;  // secret: the full header value, wiped on replacement
-  sdk::deferred later_;
+  std::shared_ptr<refresh_run> run_;  // the refresh in flight, if any
 };
 
 }  // namespace fracta::plugins

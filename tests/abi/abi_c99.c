@@ -106,6 +106,15 @@ static int32_t h_json(void* c, fracta_str json, fracta_str pointer, const fracta
   (void)out;
   return FRACTA_E_NOT_FOUND;
 }
+static int32_t h_resolve_async(void* c, fracta_str key, fracta_str json, fracta_completion done,
+                               fracta_op_id* op) {
+  (void)c;
+  (void)key;
+  (void)json;
+  (void)done;
+  (void)op;
+  return FRACTA_PENDING;
+}
 static int32_t h_open_url(void* c, fracta_str url) {
   (void)c;
   (void)url;
@@ -292,11 +301,12 @@ int main(void) {
   host.show_device_code = h_device;
   host.redirect_listen = h_listen;
   host.redirect_await = h_await;
+  host.resolve_secret_async = h_resolve_async;
   EXPECT(host.http_send(host.host_ctx, &http_request, http_completion, &op) == FRACTA_E_UNAVAILABLE);
   host.cancel(host.host_ctx, op);
 
   /* FRACTA_HAS_FIELD follows struct_size, and is false for NULL. */
-  EXPECT(FRACTA_HAS_FIELD(&host, fracta_host, redirect_await));
+  EXPECT(FRACTA_HAS_FIELD(&host, fracta_host, resolve_secret_async));
   host.struct_size = offsetof(fracta_host, json_get_raw);
   EXPECT(FRACTA_HAS_FIELD(&host, fracta_host, store_erase));
   EXPECT(!FRACTA_HAS_FIELD(&host, fracta_host, json_get_raw));

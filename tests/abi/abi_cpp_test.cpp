@@ -35,7 +35,7 @@ std::string read_file(const std::string& path) {
 }
 
 // The checksum of engine/include/fracta/auth_plugin.h at ABI 1.0.
-constexpr std::uint64_t pinned_header_fnv1a = 0xa0def8341a9162f4ULL;
+constexpr std::uint64_t pinned_header_fnv1a = 0x5949b3a7bc4b9daeULL;
 
 }  // namespace
 
@@ -108,7 +108,7 @@ PIN(fracta_http_completion, ctx, 8);
 
 PIN_SIZE(fracta_op_id, 8);
 
-PIN_SIZE(fracta_host, 192);
+PIN_SIZE(fracta_host, 200);
 PIN(fracta_host, struct_size, 0);
 PIN(fracta_host, abi_major, 8);
 PIN(fracta_host, abi_minor, 12);
@@ -132,6 +132,7 @@ PIN(fracta_host, open_url, 160);
 PIN(fracta_host, show_device_code, 168);
 PIN(fracta_host, redirect_listen, 176);
 PIN(fracta_host, redirect_await, 184);
+PIN(fracta_host, resolve_secret_async, 192);
 
 PIN_SIZE(fracta_provider, 96);
 PIN(fracta_provider, struct_size, 0);
@@ -185,6 +186,8 @@ PIN_FN(fracta_host, open_url, std::int32_t (*)(void*, fracta_str));
 PIN_FN(fracta_host, show_device_code, std::int32_t (*)(void*, fracta_str, fracta_str, fracta_str));
 PIN_FN(fracta_host, redirect_listen, std::int32_t (*)(void*, fracta_str, const fracta_sink*));
 PIN_FN(fracta_host, redirect_await, std::int32_t (*)(void*, std::int64_t, fracta_completion, fracta_op_id*));
+PIN_FN(fracta_host, resolve_secret_async,
+       std::int32_t (*)(void*, fracta_str, fracta_str, fracta_completion, fracta_op_id*));
 PIN_FN(fracta_provider, create, std::int32_t (*)(const fracta_host*, fracta_str, void**, const fracta_sink*));
 PIN_FN(fracta_provider, destroy, void (*)(void*));
 PIN_FN(fracta_provider, apply, std::int32_t (*)(void*, fracta_request*, const fracta_sink*));

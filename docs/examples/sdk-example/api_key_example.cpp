@@ -17,9 +17,10 @@ class api_key final {
   static constexpr const char* type = "example-api-key";
 
   // create(): read and check the auth table. A thrown sdk::error becomes the status and the
-  // message fracta shows the operator; any other exception becomes FRACTA_E_INTERNAL.
+  // message fracta shows the operator; any other exception becomes FRACTA_E_INTERNAL. This is
+  // the one place where resolving a secret synchronously (a small file read) is allowed.
   api_key(sdk::host host, std::string_view config_json)
-      : key_setting_(host, config_json, "key", type), later_(host) {
+      : key_setting_(host, config_json, "key", type) {
     std::string error;
     std::optional<std::string> key = key_setting_.resolve(error);
     if (!key) throw sdk::error(FRACTA_E_CONFIG, error);
@@ -37,23 +38,23 @@ class api_key final {
   }
 
   // refresh(): optional; the table gets it because the class declares it. Either return a
-  // final status leaving `done` untouched, or hand `done` on (here to sdk::deferred, which
-  // can carry a message) and return FRACTA_PENDING.
+  // final status leaving `done` untouched, or hand `done` on and return FRACTA_PENDING. After
+  // create(), resolve secrets without blocking: the callback runs later, on the actor (and
+  // with FRACTA_E_CANCELLED, before destroy, if the instance goes away first).
   std::int32_t refresh(sdk::completion& done) {
-    std::string error;
-    std::optional<std::string> key = key_setting_.resolve(error);
-    if (!key) {
-      later_.complete(std::move(done), FRACTA_E_CONFIG, std::move(error));
-      return FRACTA_PENDING;
-    }
-    if (*key == key_) {
-      later_.complete(std::move(done), FRACTA_E_DENIED,
-                      "the key from " + key_setting_.source() + " has not changed; rotate it");
-      return FRACTA_PENDING;
-    }
-    sdk::secure_wipe(key_);
-    key_ = std::move(*key);
-    return FRACTA_OK;
+    key_setting_.resolve_async(
+        [this, done = std::move(done)](std::int32_t status, const sdk::outcome_view& outcome) mutable {
+          if (status != FRACTA_OK) {
+            done(status, outcome.message);
+          } else if (outcome.value == key_) {
+            done(FRACTA_E_DENIED, "the key from " + key_setting_.source() + " has not changed; rotate it");
+          } else {
+            sdk::secure_wipe(key_);
+            key_.assign(outcome.value);
+            done(FRACTA_OK);
+          }
+        });
+    return FRACTA_PENDING;
   }
 
   // status(): optional. A JSON object for `fracta config mcp auth status`; never the secret.
@@ -64,7 +65,6 @@ class api_key final {
  private:
   sdk::secret_setting key_setting_;  // where the key comes from; holds no secret
   std::string key_;                  // the secret itself, wiped when replaced or destroyed
-  sdk::deferred later_;              // completions delivered after the call returns
 };
 
 FRACTA_SDK_DEFINE_PLUGIN("fracta-example-api-key", "1.0.0", sdk::provider_table<api_key>())

@@ -203,7 +203,8 @@ typedef struct fracta_host {
   /* Resolves a SecretValue given as JSON ({"value":…} | {"env":…} | {"file":…}) as it appears
      in the provider's configuration. `key` names the field for error messages (e.g. "token").
      On FRACTA_OK the secret goes to `out`; otherwise a message for people goes to `error`
-     (FRACTA_E_CONFIG). Synchronous (the host may read a small file). */
+     (FRACTA_E_CONFIG). Synchronous: it may read a small file, so call it from create() only
+     (start-up); later, use resolve_secret_async. */
   int32_t (*resolve_secret)(void* host_ctx, fracta_str key, fracta_str secret_json,
                             const fracta_sink* out, const fracta_sink* error);
 
@@ -252,6 +253,14 @@ typedef struct fracta_host {
      with the full redirect URL in outcome->value. */
   int32_t (*redirect_await)(void* host_ctx, int64_t timeout_ms, fracta_completion done,
                             fracta_op_id* op);
+
+  /* Like resolve_secret, but never blocks: a `file` source is read on the host's blocking-work
+     pool, off the event loop. Use it in refresh() and anything after create(). Returns
+     FRACTA_PENDING and sets *op, then completes with FRACTA_OK and the secret in
+     outcome->value (borrowed for the call: copy it, and wipe your copy when done), or with
+     FRACTA_E_CONFIG and a message for people in outcome->message. */
+  int32_t (*resolve_secret_async)(void* host_ctx, fracta_str key, fracta_str secret_json,
+                                  fracta_completion done, fracta_op_id* op);
 } fracta_host;
 
 /* ---- provider operations ----------------------------------------------------------------- */

@@ -94,6 +94,7 @@ class engine final {
 
   /// Creates the server's actor and its provider instance (which validates its auth table and
   /// resolves its secrets). Errors: errc::config naming the file, server and key.
+  /// A session must not outlive the engine that opened it.
   result<std::unique_ptr<mcp_session>> open(std::string_view server_name);
 
  private:

@@ -65,4 +65,8 @@ class plugin_registry final {
 /// the grant's provider (oauth-authcode, oauth-client-credentials, device-code).
 std::string provider_type_for(const config::auth& auth);
 
+/// The error for a server whose auth type no loaded plugin provides: file, line, server, key,
+/// the directories searched, refused files, and what to do.
+std::string missing_provider_message(const config::server& srv, const plugin_registry& registry);
+
 }  // namespace fracta

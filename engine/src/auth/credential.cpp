@@ -183,13 +183,16 @@ void credential::schedule_refresh(std::int64_t expires_at_ms) {
   timer_ = std::make_shared<refresh_timer>(strand_);
   auto t = timer_;
   t->timer.expires_after(std::chrono::milliseconds(delay));
-  t->timer.async_wait([this, t](std::error_code ec) {
-    if (ec || !t->alive) return;
-    asio::co_spawn(strand_, background_refresh(t), asio::detached);
+  t->timer.async_wait([this, t, owner = owner_, has_owner = has_owner_](std::error_code ec) {
+    if (ec) return;
+    std::shared_ptr<void> keep = owner.lock();
+    if (has_owner && !keep) return;  // the session is gone: so is this credential
+    if (!t->alive) return;
+    asio::co_spawn(strand_, background_refresh(t, std::move(keep)), asio::detached);
   });
 }
 
-asio::awaitable<void> credential::background_refresh(std::shared_ptr<refresh_timer> t) {
+asio::awaitable<void> credential::background_refresh(std::shared_ptr<refresh_timer> t, std::shared_ptr<void> keep) {
   if (!t->alive) co_return;
   auto r = co_await refresh();
   if (!t->alive || r.status == FRACTA_OK) co_return;
@@ -197,6 +200,7 @@ asio::awaitable<void> credential::background_refresh(std::shared_ptr<refresh_tim
   // Transient failures keep everything and try again shortly (requests still refresh
   // reactively meanwhile); permanent ones wait for a request to surface them.
   if (transient(r.status)) schedule_refresh(clock_->wall_ms() + 20'000);
+  keep.reset();
 }
 
 }  // namespace fracta::auth

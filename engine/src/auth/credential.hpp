@@ -40,6 +40,13 @@ class credential final {
 
   plugin::provider_instance& instance() noexcept { return *instance_; }
 
+  /// The object that owns this credential (the session). Background refreshes hold it while
+  /// they run and skip when it is gone, so they never outlive what they refresh.
+  void set_owner(std::weak_ptr<void> owner) {
+    owner_ = std::move(owner);
+    has_owner_ = true;
+  }
+
   /// Refreshes now (coalesced with any refresh in flight).
   asio::awaitable<plugin::op_result> refresh();
 
@@ -48,7 +55,7 @@ class credential final {
 
  private:
   void schedule_refresh(std::int64_t expires_at_ms);
-  asio::awaitable<void> background_refresh(std::shared_ptr<struct refresh_timer> t);
+  asio::awaitable<void> background_refresh(std::shared_ptr<struct refresh_timer> t, std::shared_ptr<void> keep);
   error still_no_credential() const;
   error no_other_credential(const std::string& rejection) const;
 
@@ -58,6 +65,8 @@ class credential final {
   core::single_flight<plugin::op_result> refresh_flight_;
   std::int64_t next_refresh_at_ms_ = 0;
   std::shared_ptr<struct refresh_timer> timer_;
+  std::weak_ptr<void> owner_;
+  bool has_owner_ = false;
 };
 
 }  // namespace fracta::auth

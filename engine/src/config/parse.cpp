@@ -924,9 +924,8 @@ class parser final {
     const auto st = std::filesystem::status(path, ec);
     if (!std::filesystem::exists(st)) {
       fail(n.source(), key, "file '" + path + "' does not exist",
-           "Create it (`fracta config mcp auth export <server>` writes one from a machine that "
-           "logged in), "
-           "fix the path, or remove the key");
+           "Create it (it holds the dynamic client registration a login produced), fix the path, "
+           "or remove the key");
     }
     if (std::filesystem::is_directory(st)) {
       fail(n.source(), key, "'" + path + "' is a directory",

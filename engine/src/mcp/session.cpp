@@ -8,6 +8,7 @@
 
 #include <asio/co_spawn.hpp>
 #include <asio/strand.hpp>
+#include <asio/thread_pool.hpp>
 #include <asio/use_awaitable.hpp>
 #include <simdjson.h>
 
@@ -66,7 +67,6 @@ struct mcp_session::impl : std::enable_shared_from_this<mcp_session::impl> {
   std::string protocol_version;
   std::string initialize_result;
   bool initialized = false;
-  bool session_expired = false;  // the last rpc() got 404 for our session id
   core::single_flight<result<std::string>> init_flight;
   std::int64_t next_id = 1;
   mutable std::mutex version_mutex;  // protocol_version() may be read from other threads
@@ -180,12 +180,16 @@ struct mcp_session::impl : std::enable_shared_from_this<mcp_session::impl> {
                                         std::to_string(id) + ")");
   }
 
-  asio::awaitable<result<rpc_answer>> rpc(const std::string& method, const std::string& params_json) {
+  // `expired` is set when the server answered 404 to the session id this request carried.
+  asio::awaitable<result<rpc_answer>> rpc(const std::string& method, const std::string& params_json,
+                                          bool& expired) {
     const std::int64_t id = next_id++;
     const std::string verb = "POST", body = request_body(id, method, params_json);
+    const std::string sent_session = session_id;
     auto resp = co_await send_authorized(verb, body);
     if (!resp) co_return resp.err();
-    co_return answer_for(*resp, id, method);
+    expired = resp->status == 404 && !sent_session.empty() && method != "initialize";
+    co_return answer_for(*resp, id, method, sent_session);
   }
 
   asio::awaitable<result<void>> notify(const std::string& method) {
@@ -227,10 +231,10 @@ struct mcp_session::impl : std::enable_shared_from_this<mcp_session::impl> {
                                         ": " + snippet(resp.body));
   }
 
-  result<rpc_answer> answer_for(const http::response& resp, std::int64_t id, const std::string& method) {
-    if (resp.status == 404 && !session_id.empty() && method != "initialize") {
-      session_expired = true;
-      return make_err(errc::protocol, where() + " no longer knows session " + session_id + " (HTTP 404)");
+  result<rpc_answer> answer_for(const http::response& resp, std::int64_t id, const std::string& method,
+                                const std::string& sent_session) {
+    if (resp.status == 404 && !sent_session.empty() && method != "initialize") {
+      return make_err(errc::protocol, where() + " no longer knows session " + sent_session + " (HTTP 404)");
     }
     if (auto ok = check_accepted(resp, method); !ok) return ok.err();
     if (method == "initialize") {
@@ -296,7 +300,8 @@ struct mcp_session::impl : std::enable_shared_from_this<mcp_session::impl> {
 
   asio::awaitable<result<std::string>> initialize_once() {
     const std::string method = "initialize", params = initialize_params();
-    auto r = co_await rpc(method, params);
+    bool expired = false;
+    auto r = co_await rpc(method, params, expired);
     if (!r) co_return r.err();
     auto version = negotiated_version(r->result_json);
     if (!version) co_return version.err();
@@ -340,11 +345,15 @@ struct mcp_session::impl : std::enable_shared_from_this<mcp_session::impl> {
     for (int attempt = 0;; ++attempt) {
       auto init = co_await do_initialize();
       if (!init) co_return init.err();
-      session_expired = false;
-      auto r = co_await rpc(method, params);
-      if (r || !session_expired || attempt == 1) co_return r;
-      debug("session " + session_id + " expired; starting a new one");
-      forget_session();
+      const std::string sent_session = session_id;
+      bool expired = false;
+      auto r = co_await rpc(method, params, expired);
+      if (r || !expired || attempt == 1) co_return r;
+      // Another call may have replaced the session meanwhile; forget only the one that expired.
+      if (session_id == sent_session) {
+        debug("session " + sent_session + " expired; starting a new one");
+        forget_session();
+      }
     }
   }
 
@@ -417,7 +426,17 @@ struct engine::impl {
   std::mutex clients_mutex;
   std::map<std::string, std::unique_ptr<http::client>> clients;  // by CA bundle
   // Per-server stores, kept for the engine's lifetime so sessions reopened see them.
+  std::mutex stores_mutex;
   std::map<std::string, std::unique_ptr<plugin::memory_store>> stores;
+  // Blocking work (secret files) off the event loop. Last member: joined first on destruction.
+  asio::thread_pool blocking{1};
+
+  plugin::memory_store& store_for(const std::string& server) {
+    std::lock_guard lk(stores_mutex);
+    auto& s = stores[server];
+    if (!s) s = std::make_unique<plugin::memory_store>();
+    return *s;
+  }
 
   http::client& client_for(const std::string& ca_bundle) {
     std::lock_guard lk(clients_mutex);
@@ -456,23 +475,12 @@ result<std::unique_ptr<mcp_session>> engine::open(std::string_view server_name) 
   }
   const std::string type = provider_type_for(srv->auth);
   const fracta_provider* prov = impl_->registry.find(type);
-  if (prov == nullptr) {
-    std::string searched;
-    for (const auto& d : impl_->registry.searched()) searched += (searched.empty() ? "" : ", ") + d.string();
-    const auto& w = srv->auth.where;
-    std::string loc = w.file.empty() ? "" : w.file + ":" + std::to_string(w.line) + ":" + std::to_string(w.column) + ": ";
-    std::string why = "no plugin provides auth type '" + type + "'";
-    if (type != srv->auth.type) why += " (for auth.type '" + srv->auth.type + "', grant_type '" + srv->auth.grant_type + "')";
-    for (const auto& r : impl_->registry.refused()) why += "; refused " + r.reason;
-    return error{make_error_code(errc::config),
-                 loc + "server '" + srv->name + "': mcp.servers." + srv->name + ".remote.auth.type: " + why +
-                     ". Searched: " + (searched.empty() ? "(nothing)" : searched) +
-                     ". Install the plugin, or add its directory to FRACTA_PLUGIN_PATH or [plugins] paths"};
-  }
+  if (prov == nullptr) return error{make_error_code(errc::config), missing_provider_message(*srv, impl_->registry)};
+  // The strand is new and nothing has been posted to it yet, so running create() here, on the
+  // caller's thread, is equivalent to running it on the actor.
   auto strand = asio::make_strand(impl_->ex);
-  auto& store = impl_->stores[srv->name];
-  if (!store) store = std::make_unique<plugin::memory_store>();
-  plugin::instance_context ctx{strand, &impl_->client_for(srv->ca_bundle), impl_->clock, srv, store.get(), {}};
+  plugin::instance_context ctx{strand, &impl_->client_for(srv->ca_bundle), impl_->clock, srv,
+                               &impl_->store_for(srv->name), {}, impl_->blocking.get_executor()};
   if (impl_->opts.log) {
     ctx.log = [log = impl_->opts.log, name = srv->name, type](std::int32_t level, std::string_view m) {
       log(static_cast<log_level>(level), "server '" + name + "': " + type + ": " + std::string(m));
@@ -484,6 +492,7 @@ result<std::unique_ptr<mcp_session>> engine::open(std::string_view server_name) 
   // the engine that opened them.
   auto p = std::make_shared<mcp_session::impl>(strand, impl_->client_for(srv->ca_bundle), *srv,
                                                std::move(inst).value(), impl_->clock, impl_->opts.log);
+  p->cred.set_owner(p);
   return std::unique_ptr<mcp_session>(new mcp_session(std::move(p)));
 }
 

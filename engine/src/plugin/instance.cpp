@@ -12,8 +12,10 @@
 #include <asio/detached.hpp>
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
+#include <asio/thread_pool.hpp>
 #include <asio/use_awaitable.hpp>
 #include <simdjson.h>
+#include <sodium.h>
 
 #include "core/async.hpp"
 #include "core/json.hpp"
@@ -41,6 +43,12 @@ struct string_sink {
                      static_cast<string_sink*>(ctx)->text.append(view(s));
                    }};
 };
+
+// Overwrites a string holding a secret before its memory is released.
+void wipe(std::string& s) noexcept {
+  if (!s.empty()) sodium_memzero(s.data(), s.size());
+  s.clear();
+}
 
 op_result from_outcome(int32_t status, const fracta_outcome* o) {
   op_result r;
@@ -165,6 +173,7 @@ provider_instance::provider_instance(const fracta_provider& provider, instance_c
     host_.store_put = &h_store_put;
     host_.store_erase = &h_store_erase;
   }
+  host_.resolve_secret_async = &h_resolve_secret_async;
   host_.json_get_raw = &h_json_get_raw;
   host_.json_get_string = &h_json_get_string;
   // Interactive services stay NULL: this host has no user attached.
@@ -302,6 +311,12 @@ std::optional<std::string> provider_instance::status_json() {
   return out.text;
 }
 
+asio::any_io_executor provider_instance::blocking_executor() {
+  if (ctx_.blocking) return ctx_.blocking;
+  static asio::thread_pool fallback(1);
+  return fallback.get_executor();
+}
+
 void provider_instance::complete_later(fracta_completion done, op_result r) {
   const auto id = next_op_id();
   auto op = std::make_shared<host_op>();
@@ -333,19 +348,19 @@ int64_t provider_instance::h_mono(void* ctx) {
   return static_cast<provider_instance*>(ctx)->ctx_.clock->monotonic_ms();
 }
 
-int32_t provider_instance::h_resolve_secret(void* ctx, fracta_str key, fracta_str json_text,
-                                            const fracta_sink* out, const fracta_sink* err) {
-  auto* self = static_cast<provider_instance*>(ctx);
-  const auto& server = *self->ctx_.server;
-  const std::string k(view(key));
+std::optional<config::secret_value> provider_instance::secret_from_json(std::string_view key,
+                                                                      std::string_view json_text,
+                                                                      std::string& why) const {
+  const auto& server = *ctx_.server;
+  const std::string k(key);
   const std::string dotted = "mcp.servers." + server.name + ".remote.auth." + k;
-  auto fail = [&](const std::string& why) {
-    write_sink(err, "server '" + server.name + "': " + dotted + ": " + why);
-    return FRACTA_E_CONFIG;
+  auto fail = [&](const std::string& problem) -> std::optional<config::secret_value> {
+    why = "server '" + server.name + "': " + dotted + ": " + problem;
+    return std::nullopt;
   };
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
-  if (!json::parse(parser, view(json_text), doc).empty() || !doc.is_object()) {
+  if (!json::parse(parser, json_text, doc).empty() || !doc.is_object()) {
     return fail("a secret must be a table with exactly one of value, env or file, e.g. { env = \"NAME\" }");
   }
   config::secret_value sv;
@@ -367,13 +382,64 @@ int32_t provider_instance::h_resolve_secret(void* ctx, fracta_str key, fracta_st
   } else {
     sv.where = server.auth.where;
   }
-  auto r = config::resolve(sv);
+  return sv;
+}
+
+int32_t provider_instance::h_resolve_secret(void* ctx, fracta_str key, fracta_str json_text,
+                                            const fracta_sink* out, const fracta_sink* err) {
+  auto* self = static_cast<provider_instance*>(ctx);
+  std::string why;
+  auto sv = self->secret_from_json(view(key), view(json_text), why);
+  if (!sv) {
+    write_sink(err, why);
+    return FRACTA_E_CONFIG;
+  }
+  auto r = config::resolve(*sv);
   if (!r) {
     write_sink(err, r.err().message);
     return FRACTA_E_CONFIG;
   }
   write_sink(out, *r);
+  wipe(*r);
   return FRACTA_OK;
+}
+
+int32_t provider_instance::h_resolve_secret_async(void* ctx, fracta_str key, fracta_str json_text,
+                                                  fracta_completion done, fracta_op_id* op_out) {
+  auto* self = static_cast<provider_instance*>(ctx);
+  if (done.fn == nullptr) return FRACTA_E_INVALID_ARGUMENT;
+  std::string why;
+  auto sv = self->secret_from_json(view(key), view(json_text), why);
+  const auto id = self->next_op_id();
+  auto op = std::make_shared<host_op>();
+  op->done = done;
+  self->ops_[id] = op;
+  if (op_out) *op_out = id;
+  if (!sv) {
+    // Mistakes in the reference itself need no I/O: complete on the actor.
+    self->ops_.erase(id);
+    self->complete_later(done, op_result{FRACTA_E_CONFIG, why, 0, {}});
+    return FRACTA_PENDING;
+  }
+  // Read on the blocking pool; deliver on the actor, unless cancelled or torn down meanwhile.
+  // The pool thread touches neither `self` nor its members: only what it was given.
+  asio::post(self->blocking_executor(), [self, id, op, alive = self->alive_, strand = self->ctx_.strand,
+                                   sv = std::move(*sv)] {
+    auto r = config::resolve(sv);
+    op_result out = r ? op_result{FRACTA_OK, {}, 0, std::move(r).value()}
+                      : op_result{FRACTA_E_CONFIG, r.err().message, 0, {}};
+    asio::post(strand, [self, id, op, alive, out = std::move(out)]() mutable {
+      if (*alive) {
+        auto it = self->ops_.find(id);
+        if (it != self->ops_.end() && it->second == op) {
+          self->ops_.erase(it);
+          call_completion(op->done, out);
+        }
+      }
+      wipe(out.value);
+    });
+  });
+  return FRACTA_PENDING;
 }
 
 int32_t provider_instance::h_http_send(void* ctx, const fracta_http_request* req,

@@ -52,6 +52,8 @@ struct instance_context {
   memory_store* store = nullptr;
   /// Receives the provider's log lines (level, text). Never gets secrets from fracta's side.
   std::function<void(std::int32_t, std::string_view)> log;
+  /// Where blocking work (file reads) runs, off the event loop; empty → a shared fallback pool.
+  asio::any_io_executor blocking;
 };
 
 /// A created provider instance. Actor-bound: every member runs on the context's strand, and
@@ -105,6 +107,11 @@ class provider_instance final {
   static int32_t h_store_get(void* ctx, fracta_str key, fracta_completion done);
   static int32_t h_store_put(void* ctx, fracta_str key, fracta_str value, fracta_completion done);
   static int32_t h_store_erase(void* ctx, fracta_str key, fracta_completion done);
+  static int32_t h_resolve_secret_async(void* ctx, fracta_str key, fracta_str json, fracta_completion done,
+                                        fracta_op_id* op);
+  /// The typed SecretValue behind a provider's JSON reference; nullopt and `why` on mistakes.
+  std::optional<config::secret_value> secret_from_json(std::string_view key, std::string_view json,
+                                                       std::string& why) const;
   static int32_t h_json_get_raw(void* ctx, fracta_str json, fracta_str pointer, const fracta_sink* out);
   static int32_t h_json_get_string(void* ctx, fracta_str json, fracta_str pointer,
                                    const fracta_sink* out);
@@ -113,6 +120,7 @@ class provider_instance final {
                                            std::shared_ptr<bool> alive, http::request r);
   static void deliver_http(const host_op& op, const result<http::response>& res);
 
+  asio::any_io_executor blocking_executor();
   fracta_op_id next_op_id() noexcept { return ++last_op_; }
   void complete_later(fracta_completion done, op_result r);
 

@@ -40,6 +40,21 @@ bool valid_type_name(const char* t) {
   return std::strlen(t) <= 64;
 }
 
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diag = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
 }  // namespace
 
 std::vector<fs::path> plugin_search_path(const config::config* cfg) {
@@ -160,7 +175,7 @@ plugin_registry plugin_registry::load(const std::vector<fs::path>& search_path) 
       std::vector<std::string> kept;
       for (const fracta_provider* p : provs) {
         if (reg.find(p->type) != nullptr) {
-          reg.refused_.push_back({f.string(), "provider type '" + std::string(p->type) +
+          reg.refused_.push_back({f.string(), f.string() + ": provider type '" + std::string(p->type) +
                                                   "' is already provided by a plugin found earlier in the search path"});
           continue;
         }
@@ -180,6 +195,35 @@ const fracta_provider* plugin_registry::find(std::string_view type) const noexce
     if (t == type) return p;
   }
   return nullptr;
+}
+
+std::string missing_provider_message(const config::server& srv, const plugin_registry& registry) {
+  const std::string type = provider_type_for(srv.auth);
+  const auto& w = srv.auth.where;
+  std::string msg;
+  if (!w.file.empty()) msg = w.file + ":" + std::to_string(w.line) + ":" + std::to_string(w.column) + ": ";
+  msg += "server '" + srv.name + "': mcp.servers." + srv.name + ".remote.auth.type: no plugin provides auth type '" +
+         type + "'";
+  if (type != srv.auth.type) msg += " (for auth.type '" + srv.auth.type + "', grant_type '" + srv.auth.grant_type + "')";
+  msg += ".";
+  std::vector<std::string> close;
+  for (const auto& p : registry.plugins()) {
+    for (const auto& t : p.types) {
+      if (edit_distance(t, type) <= 2) close.push_back("'" + t + "'");
+    }
+  }
+  for (std::size_t i = 0; i < close.size(); ++i) {
+    msg += (i == 0 ? " Did you mean " : (i + 1 == close.size() ? " or " : ", ")) + close[i];
+    if (i + 1 == close.size()) msg += "?";
+  }
+  msg += " Searched: ";
+  std::string searched;
+  for (const auto& d : registry.searched()) searched += (searched.empty() ? "" : ", ") + d.string();
+  msg += searched.empty() ? "(nothing)" : searched;
+  for (const auto& r : registry.refused()) msg += "; refused " + r.reason;
+  msg += ". Install the plugin, or add its directory to FRACTA_PLUGIN_PATH or [plugins] paths "
+         "(see `fracta plugins list`).";
+  return msg;
 }
 
 std::string provider_type_for(const config::auth& auth) {

@@ -431,6 +431,8 @@ class host final {
 
   /// Resolves a SecretValue (its JSON as found in the configuration). On failure returns
   /// nullopt and sets `error` to a message for people (it names `key` and the source).
+  /// Synchronous: the host may read a file, so use it in the constructor (create) only, and
+  /// resolve_secret_async afterwards.
   [[nodiscard]] std::optional<std::string> resolve_secret(std::string_view key,
                                                           std::string_view secret_json,
                                                           std::string& error) const {
@@ -510,7 +512,55 @@ class host final {
       host_->cancel(host_->host_ctx, op);
   }
 
+  /// Resolves a SecretValue without blocking. Calls `f(status, outcome_view)` exactly once,
+  /// later, on the actor: FRACTA_OK with the secret in outcome.value (borrowed for the call:
+  /// copy it, and wipe the copy when done), or an error (FRACTA_E_CONFIG, FRACTA_E_CANCELLED…)
+  /// with a message. Returns the operation's id for cancel(), or 0 when there is none. On a
+  /// host without resolve_secret_async it falls back to resolve_secret (which may block).
+  template <class F>
+  fracta_op_id resolve_secret_async(std::string_view key, std::string_view secret_json, F&& f) const {
+    using fn_t = std::decay_t<F>;
+    static_assert(std::is_invocable_v<fn_t&, std::int32_t, const outcome_view&>,
+                  "the callback takes (int32_t status, const outcome_view&)");
+    if (!FRACTA_HAS_FIELD(host_, fracta_host, resolve_secret_async) ||
+        host_->resolve_secret_async == nullptr) {
+      std::string error;
+      std::optional<std::string> value = resolve_secret(key, secret_json, error);
+      deliver_later(std::forward<F>(f), value ? FRACTA_OK : FRACTA_E_CONFIG, std::move(error),
+                    value ? std::move(*value) : std::string{});
+      return 0;
+    }
+    fracta_op_id op = 0;
+    const fracta_completion c = make_callback(std::forward<F>(f));
+    const std::int32_t st = host_->resolve_secret_async(host_->host_ctx, from_str(key),
+                                                        from_str(secret_json), c, &op);
+    if (st == FRACTA_PENDING) return op;
+    // Not started: the host will never call c. Take the callable back and deliver the failure.
+    std::unique_ptr<callback<fn_t>> cb(static_cast<callback<fn_t>*>(c.ctx));
+    deliver_later(std::move(cb->fn), st < 0 ? st : FRACTA_E_INTERNAL,
+                  std::string(key) + ": the host could not start resolving the secret (status " +
+                      std::to_string(st) + ")",
+                  std::string{});
+    return 0;
+  }
+
  private:
+  // Calls f(status, outcome) later through post (at once when the host cannot post). A post
+  // the host completes with an error (teardown) passes that error on instead.
+  template <class F>
+  void deliver_later(F&& f, std::int32_t status, std::string message, std::string value) const {
+    auto call = [fn = std::forward<F>(f), status, message = std::move(message),
+                 value = std::move(value)](std::int32_t posted) mutable {
+      const outcome_view o{message, 0, value};
+      if (posted == FRACTA_OK)
+        fn(status, o);
+      else
+        fn(posted < 0 ? posted : FRACTA_E_CANCELLED, outcome_view{"cancelled", 0, {}});
+      secure_wipe(value);
+    };
+    if (post(std::move(call)) != FRACTA_PENDING) call(FRACTA_OK);  // post moved nothing then
+  }
+
   using json_fn = std::int32_t (*)(void*, fracta_str, fracta_str, const fracta_sink*);
 
   [[nodiscard]] json_lookup lookup(json_fn fn, std::string_view json, std::string_view pointer) const {
@@ -653,8 +703,15 @@ class secret_setting final {
   [[nodiscard]] const std::string& source() const noexcept { return source_; }
   /// Resolves the current value through the host; nullopt and `error` (the host's message,
   /// naming the key and source) on failure.
+  /// Synchronous: use it in the constructor (create) only.
   [[nodiscard]] std::optional<std::string> resolve(std::string& error) const {
     return host_.resolve_secret(key_, json_, error);
+  }
+  /// Resolves without blocking, for refresh() and anything after create(): see
+  /// host::resolve_secret_async. Returns the operation id for host::cancel, or 0.
+  template <class F>
+  fracta_op_id resolve_async(F&& f) const {
+    return host_.resolve_secret_async(key_, json_, std::forward<F>(f));
   }
 
  private:

@@ -83,7 +83,7 @@ struct fixture {
   }
   std::unique_ptr<credential> make() {
     auto strand = asio::make_strand(io.get_executor());
-    auto inst = fracta::plugin::provider_instance::create(table, {strand, &http, clock, &server, &store, {}});
+    auto inst = fracta::plugin::provider_instance::create(table, {strand, &http, clock, &server, &store, {}, {}});
     REQUIRE(inst.ok());
     return std::make_unique<credential>(std::move(inst).value(), clock, strand);
   }

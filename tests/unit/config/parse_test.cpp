@@ -805,7 +805,7 @@ TEST_CASE("rule: client_registration_file must exist") {
       msg, path +
                ":6:28: server 'gh': mcp.servers.gh.remote.auth.client_registration_file: file '" +
                (dir / "reg.json").string() + "' does not exist. "));
-  CHECK(contains(msg, "fracta config mcp auth export"));
+  CHECK(contains(msg, "dynamic client registration"));
   dir.write("reg.json", "{}");
   CHECK(parse(text, path).servers[0].auth.client_registration_file == (dir / "reg.json").string());
 }

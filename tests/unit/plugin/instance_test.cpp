@@ -4,13 +4,17 @@
 #include "plugin/instance.hpp"
 
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <thread>
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
+#include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 #include <asio/strand.hpp>
+#include <asio/thread_pool.hpp>
 #include <doctest/doctest.h>
 #include <httplib.h>
 
@@ -126,9 +130,11 @@ struct fixture {
   fracta::http::client http{io.get_executor()};
   fracta::config::server server;
   fracta::plugin::memory_store store;
+  asio::thread_pool pool{1};
 
   fracta::plugin::instance_context ctx() {
-    return {asio::make_strand(io.get_executor()), &http, fracta::core::system_clock(), &server, &store, {}};
+    return {asio::make_strand(io.get_executor()), &http, fracta::core::system_clock(), &server, &store, {},
+            pool.get_executor()};
   }
 };
 
@@ -254,4 +260,84 @@ TEST_CASE("json access services follow RFC 6901 and tell absent from wrong type"
   CHECK(captured->json_get_string(captured->host_ctx, str(doc), str("/missing"), &none.sink) == FRACTA_E_NOT_FOUND);
   CHECK(captured->json_get_string(captured->host_ctx, str(doc), str("/a/n"), &none.sink) == FRACTA_E_INVALID_ARGUMENT);
   CHECK(captured->json_get_string(captured->host_ctx, str("{nope"), str("/a"), &none.sink) == FRACTA_E_INVALID_ARGUMENT);
+}
+
+namespace {
+// Captures the host table of a throwaway instance, to call host services directly.
+const fracta_host* captured_host = nullptr;
+const fracta_provider capturing = {
+    sizeof(fracta_provider), "capture", 0,
+    [](const fracta_host* h, fracta_str, void** inst, const fracta_sink*) -> int32_t {
+      captured_host = h;
+      *inst = &captured_host;
+      return FRACTA_OK;
+    },
+    [](void*) {}, [](void*, fracta_request*, const fracta_sink*) -> int32_t { return FRACTA_OK; },
+    nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+
+struct async_result {
+  bool called = false;
+  int32_t status = 0;
+  std::string value, message;
+};
+void record(void* ctx, int32_t status, const fracta_outcome* o) {
+  auto* r = static_cast<async_result*>(ctx);
+  r->called = true;
+  r->status = status;
+  if (o) {
+    r->value = std::string(view(o->value));
+    r->message = std::string(view(o->message));
+  }
+}
+}  // namespace
+
+TEST_CASE("resolve_secret_async reads a file off the loop and completes on the actor") {
+  fixture f;
+  f.server.name = "t";
+  f.server.url = "http://127.0.0.1:1/mcp";
+  const auto path = std::filesystem::temp_directory_path() / ("fracta-secret-" + std::to_string(::getpid()));
+  std::ofstream(path) << "rotated-value\n";
+  auto inst = provider_instance::create(capturing, f.ctx());
+  REQUIRE(inst.ok());
+  const std::string ref = "{\"file\":\"" + path.string() + "\"}";
+  async_result r;
+  fracta_op_id op = 0;
+  CHECK(captured_host->resolve_secret_async(captured_host->host_ctx, str("token"), str(ref),
+                                            fracta_completion{&record, &r}, &op) == FRACTA_PENDING);
+  CHECK(op != 0);
+  CHECK_FALSE(r.called);  // never completes inline
+  auto guard = asio::make_work_guard(f.io);  // the answer comes from the pool thread
+  while (!r.called) f.io.run_one();
+  CHECK(r.status == FRACTA_OK);
+  CHECK(r.value == "rotated-value");
+  std::filesystem::remove(path);
+
+  async_result missing;
+  const std::string bad = "{\"file\":\"" + path.string() + "\"}";
+  CHECK(captured_host->resolve_secret_async(captured_host->host_ctx, str("token"), str(bad),
+                                            fracta_completion{&record, &missing}, &op) == FRACTA_PENDING);
+  while (!missing.called) f.io.run_one();
+  CHECK(missing.status == FRACTA_E_CONFIG);
+  CHECK(missing.message.find(path.string()) != std::string::npos);
+  CHECK(missing.message.find("mcp.servers.t.remote.auth.token") != std::string::npos);
+}
+
+TEST_CASE("a pending resolve_secret_async is completed with CANCELLED at teardown") {
+  fixture f;
+  f.server.name = "t";
+  f.server.url = "http://127.0.0.1:1/mcp";
+  ::setenv("FRACTA_TEST_ASYNC", "v", 1);
+  auto inst = provider_instance::create(capturing, f.ctx());
+  REQUIRE(inst.ok());
+  async_result r;
+  fracta_op_id op = 0;
+  CHECK(captured_host->resolve_secret_async(captured_host->host_ctx, str("token"), str(R"({"env":"FRACTA_TEST_ASYNC"})"),
+                                            fracta_completion{&record, &r}, &op) == FRACTA_PENDING);
+  auto holder = std::move(inst).value();
+  holder.reset();
+  CHECK(r.called);
+  CHECK(r.status == FRACTA_E_CANCELLED);
+  f.pool.join();
+  f.io.poll();  // the pool's late answer is dropped, not delivered
+  CHECK(r.status == FRACTA_E_CANCELLED);
 }

@@ -92,7 +92,10 @@ TEST_CASE_FIXTURE(basic_fixture, "refresh re-resolves both secrets") {
 
   host.files["/run/secrets/pw"] = "new";
   completion_probe rotated;
-  CHECK(inst.refresh(rotated) == FRACTA_OK);
+  CHECK(inst.refresh(rotated) == FRACTA_PENDING);
+  host.run_posted();
+  CHECK(rotated.calls == 1);
+  CHECK(rotated.status == FRACTA_OK);
   fake_request req("GET", "https://mcp.example.com/mcp");
   collecting_sink err;
   CHECK(inst.apply(req, err) == FRACTA_OK);

@@ -94,14 +94,19 @@ TEST_CASE_FIXTURE(bearer_fixture, "create refuses an empty token or one with a l
   }
 }
 
-TEST_CASE_FIXTURE(bearer_fixture, "refresh picks up a rotated token") {
+TEST_CASE_FIXTURE(bearer_fixture, "refresh picks up a rotated token, resolving it without blocking") {
   instance inst(p, host, env_config);
   REQUIRE(inst.status == FRACTA_OK);
+  CHECK(host.resolve_calls == 1);  // create() resolves synchronously, once
   host.env["DEMO_TOKEN"] = "rotated-token";
   completion_probe done;
-  CHECK(inst.refresh(done) == FRACTA_OK);
+  CHECK(inst.refresh(done) == FRACTA_PENDING);
+  CHECK(done.calls == 0);
   host.run_posted();
-  CHECK(done.calls == 0);  // a final status was returned: the completion is never called
+  CHECK(done.calls == 1);
+  CHECK(done.status == FRACTA_OK);
+  CHECK(host.resolve_calls == 1);  // refresh() never used the blocking service
+  CHECK(host.async_resolve_calls == 1);
   fake_request req("POST", "https://mcp.example.com/mcp");
   collecting_sink err;
   CHECK(inst.apply(req, err) == FRACTA_OK);
@@ -149,8 +154,49 @@ TEST_CASE_FIXTURE(bearer_fixture, "a pending refresh completes with CANCELLED on
     CHECK(done.calls == 1);
     CHECK(done.status == FRACTA_E_CANCELLED);
   }
-  host.run_posted();  // the host still runs the post it queued: nothing more happens
+  host.run_posted();  // the resolution the host still runs finds the refresh gone
   CHECK(done.calls == 1);
+}
+
+TEST_CASE_FIXTURE(bearer_fixture, "a refresh asked for while one runs shares its result") {
+  instance inst(p, host, env_config);
+  REQUIRE(inst.status == FRACTA_OK);
+  host.env["DEMO_TOKEN"] = "rotated-token";
+  completion_probe first, second;
+  CHECK(inst.refresh(first) == FRACTA_PENDING);
+  CHECK(inst.refresh(second) == FRACTA_PENDING);
+  host.run_posted();
+  CHECK(host.async_resolve_calls == 1);
+  CHECK(first.calls == 1);
+  CHECK(second.calls == 1);
+  CHECK(first.status == FRACTA_OK);
+  CHECK(second.status == FRACTA_OK);
+}
+
+TEST_CASE_FIXTURE(bearer_fixture, "a host tearing down completes a pending refresh with CANCELLED") {
+  instance inst(p, host, env_config);
+  REQUIRE(inst.status == FRACTA_OK);
+  completion_probe done;
+  REQUIRE(inst.refresh(done) == FRACTA_PENDING);
+  REQUIRE(host.run_next(FRACTA_E_CANCELLED));
+  CHECK(done.calls == 1);
+  CHECK(done.status == FRACTA_E_CANCELLED);
+  inst.destroy();
+  CHECK(done.calls == 1);
+}
+
+TEST_CASE_FIXTURE(bearer_fixture, "on a host without resolve_secret_async, refresh falls back and still completes later") {
+  host.table().resolve_secret_async = nullptr;
+  instance inst(p, host, env_config);
+  REQUIRE(inst.status == FRACTA_OK);
+  host.env["DEMO_TOKEN"] = "rotated-token";
+  completion_probe done;
+  CHECK(inst.refresh(done) == FRACTA_PENDING);
+  CHECK(done.calls == 0);
+  host.run_posted();
+  CHECK(done.calls == 1);
+  CHECK(done.status == FRACTA_OK);
+  CHECK(host.resolve_calls == 2);
 }
 
 TEST_CASE_FIXTURE(bearer_fixture, "on_challenge asks for a refresh synchronously") {

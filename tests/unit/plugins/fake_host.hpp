@@ -8,6 +8,7 @@
 #include <cctype>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -67,7 +68,8 @@ class completion_probe final {
 };
 
 /// The host services a plugin sees: secrets from maps, JSON through simdjson, a settable
-/// clock, a captured log, and a post/timer queue the test runs by hand.
+/// clock, a captured log, and a queue of posts, timers and async secret resolutions that the
+/// test runs by hand (so nothing completes before the call that started it returned).
 class fake_host final {
  public:
   fake_host() {
@@ -83,7 +85,10 @@ class fake_host final {
     table_.resolve_secret = &on_resolve_secret;
     table_.timer_start = &on_timer_start;
     table_.cancel = &on_cancel;
-    table_.post = [](void* ctx, fracta_completion done) { self(ctx).posted.push_back({0, done}); };
+    table_.post = [](void* ctx, fracta_completion done) {
+      self(ctx).queue.push_back({0, [done](std::int32_t st) { done.fn(done.ctx, st, nullptr); }});
+    };
+    table_.resolve_secret_async = &on_resolve_secret_async;
     table_.json_get_raw = &on_json_get_raw;
     table_.json_get_string = &on_json_get_string;
   }
@@ -93,12 +98,18 @@ class fake_host final {
   const fracta_host* get() const { return &table_; }
   fracta_host& table() { return table_; }
 
-  /// Runs queued posts and timers (in order) until none is left.
+  /// Runs the oldest queued operation with `status` (a host tearing down passes
+  /// FRACTA_E_CANCELLED). False when the queue is empty.
+  bool run_next(std::int32_t status = FRACTA_OK) {
+    if (queue.empty()) return false;
+    auto task = std::move(queue.front().second);
+    queue.pop_front();
+    task(status);
+    return true;
+  }
+  /// Runs queued operations, in order, until none is left.
   void run_posted() {
-    while (!posted.empty()) {
-      auto [id, c] = posted.front();
-      posted.pop_front();
-      c.fn(c.ctx, FRACTA_OK, nullptr);
+    while (run_next()) {
     }
   }
 
@@ -114,8 +125,9 @@ class fake_host final {
   std::int64_t wall_ms = 1'700'000'000'000;
   std::int64_t mono_ms = 1'000;
   std::vector<std::pair<std::int32_t, std::string>> logs;
-  std::deque<std::pair<fracta_op_id, fracta_completion>> posted;  // id 0 = post
-  int resolve_calls = 0;
+  std::deque<std::pair<fracta_op_id, std::function<void(std::int32_t)>>> queue;  // id 0 = post
+  int resolve_calls = 0;        // synchronous resolve_secret
+  int async_resolve_calls = 0;  // resolve_secret_async
   std::int32_t timer_status = FRACTA_PENDING;  // what timer_start answers
 
  private:
@@ -134,10 +146,32 @@ class fake_host final {
                                         const fracta_sink* out, const fracta_sink* error) {
     fake_host& h = self(ctx);
     ++h.resolve_calls;
-    const std::string k(view(key));
+    return h.resolve(view(key), view(secret_json), out, error);
+  }
+
+  // Resolves when the queue runs, as a host reading files on another thread would.
+  static std::int32_t on_resolve_secret_async(void* ctx, fracta_str key, fracta_str secret_json,
+                                              fracta_completion done, fracta_op_id* op) {
+    fake_host& h = self(ctx);
+    ++h.async_resolve_calls;
+    *op = ++h.next_op_;
+    h.queue.push_back({*op, [&h, k = std::string(view(key)), json = std::string(view(secret_json)),
+                             done](std::int32_t st) {
+                         collecting_sink value, message;
+                         if (st == FRACTA_OK) st = h.resolve(k, json, value.get(), message.get());
+                         const fracta_outcome o{sizeof(fracta_outcome), str(message.text), 0, str(value.text)};
+                         done.fn(done.ctx, st, &o);
+                       }});
+    return FRACTA_PENDING;
+  }
+
+  std::int32_t resolve(std::string_view key, std::string_view secret_json, const fracta_sink* out,
+                       const fracta_sink* error) {
+    fake_host& h = *this;
+    const std::string k(key);
     simdjson::dom::parser parser;
     simdjson::dom::object obj;
-    if (parser.parse(view(secret_json).data(), view(secret_json).size()).get(obj) != simdjson::SUCCESS ||
+    if (parser.parse(secret_json.data(), secret_json.size()).get(obj) != simdjson::SUCCESS ||
         obj.size() != 1) {
       write(error, k + ": give exactly one of value, env or file");
       return FRACTA_E_CONFIG;
@@ -201,17 +235,18 @@ class fake_host final {
     fake_host& h = self(ctx);
     if (h.timer_status != FRACTA_PENDING) return h.timer_status;
     *op = ++h.next_op_;
-    h.posted.push_back({*op, done});
+    h.queue.push_back({*op, [done](std::int32_t st) { done.fn(done.ctx, st, nullptr); }});
     return FRACTA_PENDING;
   }
+  // Like fracta's host: the completion runs with CANCELLED later, never inside cancel().
   static void on_cancel(void* ctx, fracta_op_id op) {
     fake_host& h = self(ctx);
-    const auto it = std::find_if(h.posted.begin(), h.posted.end(),
+    const auto it = std::find_if(h.queue.begin(), h.queue.end(),
                                  [op](const auto& p) { return op != 0 && p.first == op; });
-    if (it == h.posted.end()) return;
-    const fracta_completion c = it->second;
-    h.posted.erase(it);
-    c.fn(c.ctx, FRACTA_E_CANCELLED, nullptr);
+    if (it == h.queue.end()) return;
+    auto task = std::move(it->second);
+    h.queue.erase(it);
+    h.queue.push_back({0, [task = std::move(task)](std::int32_t) { task(FRACTA_E_CANCELLED); }});
   }
 
   fracta_host table_{};

@@ -43,7 +43,10 @@ TEST_CASE("the walkthrough provider sets X-Api-Key and refreshes from its source
 
   host.env["API_KEY"] = "second";
   completion_probe rotated;
-  CHECK(inst.refresh(rotated) == FRACTA_OK);
+  CHECK(inst.refresh(rotated) == FRACTA_PENDING);
+  host.run_posted();
+  CHECK(rotated.calls == 1);
+  CHECK(rotated.status == FRACTA_OK);
   CHECK(inst.apply(req, err) == FRACTA_OK);
   CHECK(req.header("X-Api-Key") == "second");
   CHECK(inst.status_json() == R"({"type":"example-api-key","source":"env API_KEY"})");

@@ -353,10 +353,7 @@ TEST_CASE("sdk::deferred delivers later, and cancels what is left when destroyed
     later.complete(sdk::completion(second.get()), FRACTA_OK);
     CHECK(later.size() == 2);
     CHECK(first.calls == 0);
-    // Run only the first post.
-    auto [id, c] = host.posted.front();
-    host.posted.pop_front();
-    c.fn(c.ctx, FRACTA_OK, nullptr);
+    REQUIRE(host.run_next());  // only the first post
     CHECK(first.calls == 1);
     CHECK(first.status == FRACTA_E_DENIED);
     CHECK(first.message == "nothing new");
@@ -371,9 +368,7 @@ TEST_CASE("sdk::deferred delivers later, and cancels what is left when destroyed
     completion_probe third;
     sdk::deferred later(sdk::host(host.get()));
     later.complete(sdk::completion(third.get()), FRACTA_E_DENIED, "nothing new");
-    auto [id, c] = host.posted.front();
-    host.posted.pop_front();
-    c.fn(c.ctx, FRACTA_E_CANCELLED, nullptr);
+    REQUIRE(host.run_next(FRACTA_E_CANCELLED));
     CHECK(third.calls == 1);
     CHECK(third.status == FRACTA_E_CANCELLED);
     CHECK(later.size() == 0);
@@ -469,7 +464,8 @@ TEST_CASE("sdk::host post and timers run C++ callables, freeing them exactly onc
   CHECK(h.timer_start(10, [&](std::int32_t st) { seen.push_back(st); }, &cancelled) == FRACTA_PENDING);
   h.cancel(cancelled);
   host.run_posted();
-  CHECK(seen == std::vector<std::int32_t>{FRACTA_E_CANCELLED, FRACTA_OK, FRACTA_OK + 100});
+  // The cancelled timer completes later, after what was queued before the cancel.
+  CHECK(seen == std::vector<std::int32_t>{FRACTA_OK, FRACTA_OK + 100, FRACTA_E_CANCELLED});
 
   SUBCASE("a refused timer never calls the callable (and frees it: see ASan)") {
     host.timer_status = FRACTA_E_UNAVAILABLE;
@@ -484,6 +480,90 @@ TEST_CASE("sdk::host post and timers run C++ callables, freeing them exactly onc
     host.run_posted();
     CHECK(host.log_text() == "fracta plugin: a host callback threw: callback exploded\n");
   }
+}
+
+TEST_CASE("sdk::host::resolve_secret_async calls back exactly once, after returning") {
+  fake_host host;
+  host.env["TOKEN"] = "tok";
+  const sdk::host h(host.get());
+  int calls = 0;
+  std::int32_t status = 12345;
+  std::string value, message;
+  auto record = [&](std::int32_t st, const sdk::outcome_view& o) {
+    ++calls;
+    status = st;
+    value.assign(o.value);
+    message.assign(o.message);
+  };
+
+  SUBCASE("resolved by the host, off the call") {
+    CHECK(h.resolve_secret_async("token", R"({"env":"TOKEN"})", record) != 0);
+    CHECK(calls == 0);
+    host.run_posted();
+    CHECK(calls == 1);
+    CHECK(status == FRACTA_OK);
+    CHECK(value == "tok");
+    CHECK(host.resolve_calls == 0);
+  }
+  SUBCASE("a resolution failure carries the host's message") {
+    CHECK(h.resolve_secret_async("token", R"({"env":"NOPE"})", record) != 0);
+    host.run_posted();
+    CHECK(status == FRACTA_E_CONFIG);
+    CHECK(message == "token: environment variable NOPE is not set");
+  }
+  SUBCASE("a host that refuses to start it: the failure still arrives later") {
+    host.table().resolve_secret_async = [](void*, fracta_str, fracta_str, fracta_completion,
+                                           fracta_op_id*) -> std::int32_t { return FRACTA_E_UNAVAILABLE; };
+    CHECK(h.resolve_secret_async("token", R"({"env":"TOKEN"})", record) == 0);
+    CHECK(calls == 0);
+    host.run_posted();
+    CHECK(calls == 1);
+    CHECK(status == FRACTA_E_UNAVAILABLE);
+    CHECK(message.find("could not start") != std::string::npos);
+  }
+  SUBCASE("a host without it: resolve_secret, delivered later") {
+    host.table().resolve_secret_async = nullptr;
+    CHECK(h.resolve_secret_async("token", R"({"env":"TOKEN"})", record) == 0);
+    CHECK(calls == 0);
+    CHECK(host.resolve_calls == 1);
+    host.run_posted();
+    CHECK(calls == 1);
+    CHECK(value == "tok");
+  }
+  SUBCASE("a host without it and without post: delivered at once") {
+    host.table().resolve_secret_async = nullptr;
+    host.table().post = nullptr;
+    CHECK(h.resolve_secret_async("token", R"({"env":"TOKEN"})", record) == 0);
+    CHECK(calls == 1);
+    CHECK(value == "tok");
+  }
+  SUBCASE("cancelled by the host") {
+    const fracta_op_id op = h.resolve_secret_async("token", R"({"env":"TOKEN"})", record);
+    h.cancel(op);
+    host.run_posted();
+    CHECK(calls == 1);
+    CHECK(status == FRACTA_E_CANCELLED);
+    CHECK(value.empty());
+  }
+}
+
+TEST_CASE("sdk::secret_setting reads a SecretValue field and resolves it both ways") {
+  fake_host host;
+  host.files["/run/k"] = "from-file";
+  const sdk::host h(host.get());
+  const sdk::secret_setting s(h, R"({"type":"t","key":{"file":"/run/k"}})", "key", "t");
+  CHECK(s.key() == "key");
+  CHECK(s.source() == "file /run/k");
+  std::string error;
+  CHECK(s.resolve(error) == "from-file");
+  std::string got;
+  CHECK(s.resolve_async([&](std::int32_t, const sdk::outcome_view& o) { got.assign(o.value); }) != 0);
+  host.run_posted();
+  CHECK(got == "from-file");
+
+  CHECK_THROWS_WITH_AS(sdk::secret_setting(h, R"({"type":"t"})", "key", "t"),
+                       doctest::Contains("auth type \"t\" needs `key`"), sdk::error);
+  CHECK_THROWS_AS(sdk::secret_setting(h, "not json", "key", "t"), sdk::error);
 }
 
 TEST_CASE("sdk::request reads fields and headers within struct_size") {
