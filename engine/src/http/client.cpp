@@ -396,13 +396,12 @@ struct client::impl final : std::enable_shared_from_this<impl> {
     }
     auto id = t->id;
     auto* easy = t->easy;
-    auto [it, inserted] = transfers_.emplace(id, std::move(t));
+    auto it = transfers_.emplace(id, std::move(t)).first;
     if (curl_multi_add_handle(multi_, easy) != CURLM_OK) {
       auto failed = std::move(it->second);
       transfers_.erase(it);
       failed->done->complete(failed->fail(errc::internal, "could not start the transfer"));
     }
-    (void)inserted;
   }
 
   /// Validates the request and sets every curl option; returns an error or an empty error.
