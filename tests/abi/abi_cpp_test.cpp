@@ -35,7 +35,7 @@ std::string read_file(const std::string& path) {
 }
 
 // The checksum of engine/include/fracta/auth_plugin.h at ABI 1.0.
-constexpr std::uint64_t pinned_header_fnv1a = 0x5949b3a7bc4b9daeULL;
+constexpr std::uint64_t pinned_header_fnv1a = 0x2738a3c532748bf8ULL;
 
 }  // namespace
 

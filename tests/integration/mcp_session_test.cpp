@@ -236,3 +236,13 @@ TEST_CASE("an auth type no plugin provides is a config error naming file, server
   CHECK(m.find("no plugin provides auth type 'no-such-plugin'") != std::string::npos);
   CHECK(m.find("Searched:") != std::string::npos);
 }
+
+TEST_CASE("a server echoing the presented credential in its error never gets it repeated") {
+  fake_mcp_server srv;
+  srv.www_authenticate = R"(Bearer error="invalid_token", error_description="token bad-but-secret-token is revoked")";
+  client c(config_for(srv.url(), "type = \"bearer\"\ntoken = { value = \"bad-but-secret-token\" }\n"));
+  auto r = c.call("x");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.err().message.find("bad-but-secret-token") == std::string::npos);
+  CHECK(r.err().message.find("token [redacted] is revoked") != std::string::npos);
+}

@@ -14,7 +14,16 @@
  *    longer. Copy what you keep. Outputs go through host-provided sinks; the host copies.
  *    Neither side ever frees memory the other allocated.
  *  - An async operation either returns a final status, or returns FRACTA_PENDING and then
- *    calls its completion exactly once (success, failure, cancel or teardown).
+ *    calls its completion exactly once (success, failure, cancel or teardown). Only a
+ *    completion can carry a message or an expiry: a provider that wants to say why it failed
+ *    returns FRACTA_PENDING and fails through its completion. A completion may be called
+ *    before the call that received it returns; the host copes. The host itself never calls a
+ *    completion from inside the call that received it: host completions arrive later, on the
+ *    instance's actor, and so does the FRACTA_E_CANCELLED that cancel() causes.
+ *  - Teardown order: the host first completes every host operation still pending for the
+ *    instance (timers, HTTP, post, store, resolve_secret_async) with FRACTA_E_CANCELLED, then
+ *    calls the provider's cancel() (if any), then destroy(). Callbacks that hold the instance
+ *    pointer can rely on it being alive when they run.
  *  - Threading: the host calls a provider instance, and delivers every completion addressed
  *    to it, on that instance's actor (one logical thread at a time). A plugin never blocks,
  *    and calls host services only from inside a host call or a host completion.

@@ -96,19 +96,46 @@ struct mcp_session::impl : std::enable_shared_from_this<mcp_session::impl> {
   // Sends with credentials; on 401/403 asks the provider for another credential and retries
   // exactly once.
   asio::awaitable<result<http::response>> send_authorized(const std::string& method, const std::string& body) {
+    std::vector<std::string> sent;  // credential values sent so far: never echoed in errors
     for (int attempt = 0;; ++attempt) {
       auto req = make_request(method, body);
       auto a = co_await cred.authorize(req);
       if (!a) co_return prefixed(a.err());
+      remember_credentials(req, sent);
       debug(method + " attempt " + std::to_string(attempt + 1));
       auto resp = co_await http.send(req);
       if (!resp) co_return transport_error(resp.err());
       if (resp->status != 401 && resp->status != 403) co_return std::move(resp).value();
-      if (attempt == 1) co_return rejected_again(*resp);
+      if (attempt == 1) co_return redacted(rejected_again(*resp), sent);
       debug("HTTP " + std::to_string(resp->status) + ": asking the auth provider for another credential");
       auto rec = co_await cred.recover(*resp);
-      if (!rec) co_return rejected(rec.err());
+      if (!rec) co_return redacted(rejected(rec.err()), sent);
     }
+  }
+
+  // Every header value a request carried except the protocol's own: the provider's credential
+  // and any remote.headers (which may hold keys too), plus the token after an auth scheme.
+  static void remember_credentials(const http::request& req, std::vector<std::string>& out) {
+    static constexpr std::array<std::string_view, 4> protocol = {"content-type", "accept", "mcp-session-id",
+                                                                 "mcp-protocol-version"};
+    for (const auto& h : req.headers) {
+      std::string lower = h.name;
+      for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (std::find(protocol.begin(), protocol.end(), lower) != protocol.end()) continue;
+      if (h.value.size() >= 4) out.push_back(h.value);
+      const auto space = h.value.find(' ');
+      if (space != std::string::npos && h.value.size() - space - 1 >= 4) out.push_back(h.value.substr(space + 1));
+    }
+  }
+
+  // A server may echo what it was sent in its error_description: never repeat it.
+  static error redacted(error e, const std::vector<std::string>& secrets) {
+    for (const auto& secret : secrets) {
+      for (auto pos = e.message.find(secret); pos != std::string::npos; pos = e.message.find(secret, pos)) {
+        e.message.replace(pos, secret.size(), "[redacted]");
+      }
+    }
+    return e;
   }
 
   error prefixed(const error& e) const { return error{e.code, where() + ": " + e.message}; }
