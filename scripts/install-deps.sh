@@ -10,6 +10,7 @@ packages=(
   libasio-dev libcurl4-openssl-dev libcpp-httplib-dev libsimdjson-dev libtomlplusplus-dev
   libssl-dev libsodium-dev libsecret-1-dev libcli11-dev doctest-dev
   nodejs npm openssl ca-certificates
+  gnome-keyring dbus libsecret-tools
 )
 missing=()
 for p in "${packages[@]}"; do
