@@ -96,8 +96,8 @@ TEST_CASE("a 401 with a provider that has nothing new ends after one attempt wit
 }
 
 TEST_CASE("a renewed credential refused again is a hard failure after exactly one retry") {
-  // The token file changes between attempts (as a rotator would), but the server refuses
-  // everything: two attempts, then a clear error.
+  // The token is rotated (as a rotator would), but the server refuses everything: two
+  // attempts, then a clear error.
   fake_mcp_server srv;
   srv.reject_everything = true;
   const auto dir = std::filesystem::temp_directory_path() / ("fracta-int-" + std::to_string(::getpid()));
@@ -106,8 +106,7 @@ TEST_CASE("a renewed credential refused again is a hard failure after exactly on
   std::ofstream(token) << "first\n";
   srv.www_authenticate = R"(Bearer error="invalid_token", error_description="revoked")";
   client c(config_for(srv.url(), "type = \"bearer\"\ntoken = { file = \"" + token.string() + "\" }\n"));
-  // Rotate the file once the first request is in flight is not possible here; rotate before:
-  // the provider read "first" at open(); "second" is what refresh() will find.
+  // The provider read "first" when the session opened; refresh() will find "second".
   std::ofstream(token) << "second\n";
   auto r = c.call("x");
   REQUIRE_FALSE(r.ok());

@@ -14,6 +14,7 @@
 
 #include "auth/www_authenticate.hpp"
 #include "core/json.hpp"
+#include "http/fields.hpp"
 #include "fracta/errors.hpp"
 
 namespace fracta::auth {
@@ -40,14 +41,7 @@ error make_error(std::int32_t status, std::string msg) {
 }  // namespace
 
 std::string describe_rejection(const http::response& resp) {
-  std::string joined;
-  for (const auto& h : resp.headers) {
-    if (h.name.size() == 16 && std::equal(h.name.begin(), h.name.end(), "www-authenticate",
-                                          [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; })) {
-      if (!joined.empty()) joined += ", ";
-      joined += h.value;
-    }
-  }
+  const std::string joined = http::joined_values(resp.headers, "WWW-Authenticate");
   std::string error_code, description;
   for (const auto& c : parse_www_authenticate(joined)) {
     if (auto d = c.param("error_description"); d && description.empty()) description = *d;
@@ -85,19 +79,6 @@ credential::~credential() {
 }
 
 namespace {
-
-std::string joined_www_authenticate(const http::response& resp) {
-  std::string www;
-  for (const auto& h : resp.headers) {
-    if (h.name.size() == 16 && std::equal(h.name.begin(), h.name.end(), "www-authenticate", [](char x, char y) {
-          return std::tolower(static_cast<unsigned char>(x)) == y;
-        })) {
-      if (!www.empty()) www += ", ";
-      www += h.value;
-    }
-  }
-  return www;
-}
 
 bool transient(std::int32_t status) {
   return status == FRACTA_E_TRANSIENT || status == FRACTA_E_UNAVAILABLE || status == FRACTA_E_TIMEOUT;
@@ -143,7 +124,7 @@ asio::awaitable<plugin::op_result> credential::refresh() {
 asio::awaitable<result<void>> credential::recover(const http::response& resp) {
   const std::string rejection = describe_rejection(resp);
   if (instance_->has_on_challenge()) {
-    const std::string www = joined_www_authenticate(resp);
+    const std::string www = http::joined_values(resp.headers, "WWW-Authenticate");
     auto r = co_await instance_->on_challenge(static_cast<int>(resp.status), www, resp.body);
     if (r.status == FRACTA_OK) co_return result<void>{};
     if (r.status != FRACTA_NEED_REFRESH) {

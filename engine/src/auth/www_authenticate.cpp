@@ -4,24 +4,17 @@
 
 #include <cctype>
 
+#include "http/fields.hpp"
+
 namespace fracta::auth {
 namespace {
 
-bool is_tchar(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) ||
-         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
+using http::iequals;
+using http::is_tchar;
+
 bool is_token68_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("-._~+/").find(c) != std::string_view::npos;
 }
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-  }
-  return true;
-}
-
 class parser {
  public:
   explicit parser(std::string_view s) : s_(s) {}

@@ -18,6 +18,7 @@
 
 #include "config/detail.hpp"
 #include "core/json.hpp"
+#include "http/fields.hpp"
 
 namespace fracta::config {
 
@@ -122,6 +123,9 @@ bool is_valid_server_name(std::string_view s) noexcept { return s.size() <= 64 &
 
 namespace {
 
+using http::iequals;
+using http::is_token;
+
 using detail::make_error;
 using detail::toml_key;
 using detail::toml_quote;
@@ -136,8 +140,6 @@ std::string to_lower(std::string_view s) {
   for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
-
-bool iequals(std::string_view a, std::string_view b) { return to_lower(a) == to_lower(b); }
 
 // Case-insensitive Levenshtein distance (keys are short).
 std::size_t edit_distance(std::string_view a_in, std::string_view b_in) {
@@ -208,17 +210,6 @@ std::string type_name(const toml::node& n) {
     default:
       return "nothing";
   }
-}
-
-// RFC 9110 token characters.
-bool is_tchar(unsigned char c) {
-  if (std::isalnum(c) != 0) return true;
-  return std::strchr("!#$%&'*+-.^_`|~", c) != nullptr && c != '\0';
-}
-
-bool is_token(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(),
-                                   [](char c) { return is_tchar(static_cast<unsigned char>(c)); });
 }
 
 enum class url_problem { none, not_http, no_host, bad_chars, bad_port };
@@ -572,7 +563,7 @@ class parser final {
         const std::string& v = need_string(
             *n, key,
             "Write the header value as a string: \"" + std::string(k->str()) + "\" = \"…\"");
-        if (v.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) {
+        if (!http::is_field_value(v)) {
           fail(n->source(), key, "value contains a line break or NUL character",
                "Header values must be a single line; remove the \\r, \\n or \\0");
         }

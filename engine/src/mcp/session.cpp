@@ -18,6 +18,7 @@
 #include "core/json.hpp"
 #include "fracta/engine.hpp"
 #include "http/client.hpp"
+#include "http/fields.hpp"
 #include "http/sse.hpp"
 #include "plugin/instance.hpp"
 
@@ -119,9 +120,9 @@ struct mcp_session::impl : std::enable_shared_from_this<mcp_session::impl> {
     static constexpr std::array<std::string_view, 4> protocol = {"content-type", "accept", "mcp-session-id",
                                                                  "mcp-protocol-version"};
     for (const auto& h : req.headers) {
-      std::string lower = h.name;
-      for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      if (std::find(protocol.begin(), protocol.end(), lower) != protocol.end()) continue;
+      if (std::any_of(protocol.begin(), protocol.end(), [&](std::string_view p) { return http::iequals(h.name, p); })) {
+        continue;
+      }
       if (h.value.size() >= 4) out.push_back(h.value);
       const auto space = h.value.find(' ');
       if (space != std::string::npos && h.value.size() - space - 1 >= 4) out.push_back(h.value.substr(space + 1));

@@ -20,6 +20,7 @@
 #include "core/async.hpp"
 #include "core/json.hpp"
 #include "fracta/errors.hpp"
+#include "http/fields.hpp"
 
 namespace fracta::plugin {
 namespace {
@@ -81,36 +82,14 @@ int32_t req_get_header(void* host_ctx, fracta_str name, fracta_str* value) {
   return FRACTA_OK;
 }
 
-bool valid_header_name(std::string_view n) {
-  if (n.empty()) return false;
-  for (char c : n) {
-    const bool tchar = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                       std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-    if (!tchar) return false;
-  }
-  return true;
-}
-
-bool valid_header_value(std::string_view v) {
-  for (char c : v) {
-    if (c == '\r' || c == '\n' || c == '\0') return false;
-  }
-  return true;
-}
-
 int32_t req_set_header(void* host_ctx, fracta_str name, fracta_str value) {
   auto* rv = static_cast<request_view*>(host_ctx);
   if (rv == nullptr) return FRACTA_E_INVALID_ARGUMENT;
   const auto n = view(name);
   const auto v = view(value);
-  if (!valid_header_name(n) || !valid_header_value(v)) return FRACTA_E_INVALID_ARGUMENT;
+  if (!http::is_token(n) || !http::is_field_value(v)) return FRACTA_E_INVALID_ARGUMENT;
   auto& hs = rv->req->headers;
-  std::erase_if(hs, [&](const http::header& h) {
-    return h.name.size() == n.size() &&
-           std::equal(n.begin(), n.end(), h.name.begin(), [](char a, char b) {
-             return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-           });
-  });
+  std::erase_if(hs, [&](const http::header& h) { return http::iequals(h.name, n); });
   hs.push_back({std::string(n), std::string(v)});
   return FRACTA_OK;
 }
