@@ -204,19 +204,23 @@ result<as_metadata> parse_as_metadata(std::string_view text, std::string_view ex
   if (auto r = list("scopes_supported", md.scopes_supported); !r) return r.err();
   if (auto r = list("grant_types_supported", md.grant_types_supported); !r) return r.err();
 
-  const auto& methods = md.code_challenge_methods_supported;
-  if (std::find(methods.begin(), methods.end(), "S256") == methods.end()) {
-    return protocol_error(
-        where + (methods.empty() ? " has no \"code_challenge_methods_supported\""
-                                 : " does not list S256 in \"code_challenge_methods_supported\"") +
-        "; PKCE with S256 is required, so fracta refuses this authorization server");
-  }
-
   md.client_id_metadata_document_supported =
       json::get_bool(doc, "client_id_metadata_document_supported").value_or(false);
   md.authorization_response_iss_parameter_supported =
       json::get_bool(doc, "authorization_response_iss_parameter_supported").value_or(false);
   return md;
+}
+
+result<void> require_pkce_s256(const as_metadata& md) {
+  const auto& methods = md.code_challenge_methods_supported;
+  if (std::find(methods.begin(), methods.end(), "S256") != methods.end()) return {};
+  const auto u = http::url::parse(md.issuer);
+  const std::string who = u ? u->redacted() : std::string("the authorization server");
+  return protocol_error(
+      "authorization-server metadata for " + who +
+      (methods.empty() ? " has no \"code_challenge_methods_supported\""
+                       : " does not list S256 in \"code_challenge_methods_supported\"") +
+      "; PKCE with S256 is required, so fracta refuses to log in there");
 }
 
 as_metadata legacy_fallback(const http::url& server) {

@@ -62,11 +62,16 @@ enum class probe_outcome { found, try_next, fail };
 
 /// Parses and validates authorization-server metadata fetched for `expected_issuer`:
 /// `issuer` must equal it exactly (RFC 8414 §3.3) unless `legacy_2025_03_26`; the token
-/// endpoint is required; endpoints must be https (or loopback http);
-/// `code_challenge_methods_supported` must list S256. Errors: errc::protocol. Thread-safe.
+/// endpoint is required; endpoints must be https (or loopback http). PKCE support is checked
+/// separately (require_pkce_s256), only where a flow uses PKCE. Errors: errc::protocol.
+/// Thread-safe.
 [[nodiscard]] result<as_metadata> parse_as_metadata(std::string_view json,
                                                     std::string_view expected_issuer,
                                                     bool legacy_2025_03_26);
+
+/// OK when `code_challenge_methods_supported` lists S256; else errc::protocol (absent or
+/// without S256: MCP 2025-11-25 says refuse). Thread-safe.
+[[nodiscard]] result<void> require_pkce_s256(const as_metadata& md);
 
 /// MCP 2025-03-26 fallback when no metadata exists: the server's origin is the issuer, with
 /// /authorize, /token and /register under it; PKCE S256 assumed. Thread-safe.

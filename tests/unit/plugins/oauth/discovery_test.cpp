@@ -207,20 +207,32 @@ TEST_CASE("AS metadata: issuer mismatch rejected, accepted in legacy mode") {
   CHECK(legacy->issuer == "https://auth.example.com/tenant1");
 }
 
-TEST_CASE("AS metadata: S256 absent or missing from the list is refused") {
+TEST_CASE("AS metadata: PKCE refused when S256 is absent or missing from the list") {
   auto absent = parse_as_metadata(
       R"({"issuer":"https://a.example","token_endpoint":"https://a.example/token"})",
       "https://a.example", false);
-  REQUIRE_FALSE(absent.ok());
-  CHECK(absent.err().message.find("code_challenge_methods_supported") != std::string::npos);
-  CHECK(absent.err().message.find("S256") != std::string::npos);
+  REQUIRE(absent.ok());  // client credentials need no PKCE: parsing accepts it
+  auto r = require_pkce_s256(*absent);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.err().message.find("code_challenge_methods_supported") != std::string::npos);
+  CHECK(r.err().message.find("S256") != std::string::npos);
 
   auto plain = parse_as_metadata(
       R"({"issuer":"https://a.example","token_endpoint":"https://a.example/token",
           "code_challenge_methods_supported":["plain"]})",
       "https://a.example", false);
-  REQUIRE_FALSE(plain.ok());
-  CHECK(plain.err().message.find("S256") != std::string::npos);
+  REQUIRE(plain.ok());
+  auto rp = require_pkce_s256(*plain);
+  REQUIRE_FALSE(rp.ok());
+  CHECK(rp.err().message.find("S256") != std::string::npos);
+
+  auto good = parse_as_metadata(
+      R"({"issuer":"https://a.example","token_endpoint":"https://a.example/token",
+          "code_challenge_methods_supported":["plain","S256"]})",
+      "https://a.example", false);
+  REQUIRE(good.ok());
+  CHECK(require_pkce_s256(*good).ok());
+  CHECK(require_pkce_s256(legacy_fallback(parse("https://m.example/mcp"))).ok());
 }
 
 TEST_CASE("AS metadata: token endpoint required, https unless loopback") {
