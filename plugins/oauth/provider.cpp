@@ -217,6 +217,15 @@ class oauth_provider {
       const std::string held = tokens_ ? (tokens_->scope.empty() ? tokens_->requested_scope : tokens_->scope)
                                        : join_scopes(cfg_.scopes);
       const std::string wanted = union_scopes(held, b.scope);
+      // The token already carries every scope asked for: no login can fix this, so stop
+      // rather than loop through the browser.
+      const bool already_held = tokens_ && !b.scope.empty() && union_scopes(held, b.scope) == union_scopes(held, "");
+      if (already_held && !(cfg_.kind == grant::client_credentials && !step_up_attempted_)) {
+        deferred_.complete(std::move(done), FRACTA_E_DENIED,
+                           "the server answers 403 insufficient_scope although the token already holds scope \"" +
+                               held + "\"; logging in again would not help (check the server's scope requirements)");
+        return FRACTA_PENDING;
+      }
       if (wanted == step_up_scope_ && step_up_attempted_) {
         deferred_.complete(std::move(done), FRACTA_E_DENIED,
                            "the server still answers 403 insufficient_scope after fracta obtained scope \"" + wanted +

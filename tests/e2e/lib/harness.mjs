@@ -237,3 +237,112 @@ export async function closedPort() {
     });
   });
 }
+
+// ---------------------------------------------------------------------------------------------
+// OAuth peers: oidc-provider (authorization server), mcp-server --auth jwt (resource server),
+// the $BROWSER hook.
+
+export const PEERS_DIR = path.resolve(here, '..', 'peers');
+export const OIDC_SCRIPT = path.join(PEERS_DIR, 'oidc-provider.mjs');
+export const BROWSER_HOOK = path.join(PEERS_DIR, 'browser.sh');
+
+/**
+ * Starts `node <script> ...args` (a peer that prints `LISTENING <port>` and exits when its stdin
+ * closes). Resolves to { port, origin, logPath, log(), stderr(), kill(), stop() }; a request log
+ * is passed as --log unless args has one. Stopped after the test file (or after test `t`).
+ */
+export async function startPeer(script, args = [], { t, name = path.basename(script) } = {}) {
+  args = [...args];
+  let logPath;
+  const li = args.indexOf('--log');
+  if (li >= 0) logPath = args[li + 1];
+  else {
+    logPath = path.join(tmpdir('fracta-e2e-log-'), `${name}.jsonl`);
+    args.push('--log', logPath);
+  }
+  const child = spawn(process.execPath, [script, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (d) => { stderr += d; });
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const port = await new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${name} did not print LISTENING within ${START_TIMEOUT_MS} ms; stderr:\n${stderr}`));
+    }, START_TIMEOUT_MS);
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /^LISTENING (\d+)\n/m.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited before listening (code ${code}, signal ${signal}); stderr:\n${stderr}`));
+    });
+  });
+  let stopped = null;
+  const handle = {
+    port,
+    origin: `http://127.0.0.1:${port}`,
+    logPath,
+    log() {
+      if (!fs.existsSync(logPath)) return [];
+      return fs.readFileSync(logPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    },
+    stderr: () => stderr,
+    kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    },
+    stop() {
+      if (!stopped) {
+        stopped = (async () => {
+          liveServers.delete(handle);
+          if (child.exitCode === null && child.signalCode === null) {
+            child.stdin.end();
+            child.kill('SIGTERM');
+            const t2 = setTimeout(() => handle.kill(), 3000);
+            await exited;
+            clearTimeout(t2);
+          }
+        })();
+      }
+      return stopped;
+    },
+  };
+  liveServers.add(handle);
+  if (t) t.after(() => handle.stop());
+  return handle;
+}
+
+/**
+ * Starts the OAuth pair: the MCP resource server (mcp-server.mjs --auth jwt, `mcpArgs` added)
+ * and oidc-provider for its URL (`asArgs` added, e.g. ['--access-ttl', '5']).
+ * Resolves to { as, mcp, issuer, resource } (as: startPeer handle with .issuer; mcp: startServer
+ * handle with .url = the resource).
+ */
+export async function startOAuthPair({ asArgs = [], mcpArgs = [], t } = {}) {
+  const issuerFile = path.join(tmpdir('fracta-e2e-issuer-'), 'issuer');
+  const mcp = await startServer(['--mode', 'stateless', '--auth', 'jwt', '--issuer-file', issuerFile, ...mcpArgs], { t });
+  const as = await startPeer(OIDC_SCRIPT, ['--resource', mcp.url, ...asArgs], { t, name: 'oidc-provider' });
+  as.issuer = as.origin;
+  fs.writeFileSync(issuerFile, `${as.issuer}\n`);
+  return { as, mcp, issuer: as.issuer, resource: mcp.url };
+}
+
+/** A config for one OAuth server `name` at `url`: `auth` is an object of TOML values (already
+ *  formatted: strings via tomlStr, arrays like '["a", "b"]', inline tables). */
+export function oauthConfig(name, url, auth = {}) {
+  const lines = ['type = "oauth"'];
+  for (const [k, v] of Object.entries(auth)) if (v !== undefined) lines.push(`${k} = ${v}`);
+  return serverConfig(name, url, lines.join('\n'));
+}
+
+/** Environment for OAuth fracta runs: the file-store passphrase and the $BROWSER hook. */
+export function oauthEnv(extra = {}) {
+  return { FRACTA_TEST_PASSPHRASE: 'e2e passphrase, not a secret', BROWSER: BROWSER_HOOK, ...extra };
+}

@@ -31,6 +31,25 @@
 //                   mcp_protocol_version, status; extras: rpc_methods (JSON-RPC methods in the
 //                   body), initialize_protocol_version, response_session_id, accept, time.
 //   --ignore-stdin  do not exit when stdin closes (for running it by hand).
+//   --auth jwt      OAuth resource server (RFC 9728 + RFC 6750): accepts `Authorization: Bearer
+//                   <JWT>` signed by the authorization server's JWKS (jose createRemoteJWKSet),
+//                   with iss == --issuer (or the URL in --issuer-file, read when first needed, so
+//                   the server can start before the authorization server), aud == this server's
+//                   own URL (http://127.0.0.1:<port><path>, the RFC 8707 resource), not expired,
+//                   and scope ⊇ --required-scope (default mcp:read). --jwks URL (default: the
+//                   issuer's metadata jwks_uri). Serves RFC 9728 metadata at
+//                   /.well-known/oauth-protected-resource<path> {resource, authorization_servers:
+//                   [issuer], scopes_supported (--scopes-supported, default "mcp:read mcp:write"),
+//                   bearer_methods_supported}. Missing/invalid/expired token: 401
+//                   `WWW-Authenticate: Bearer error="invalid_token", error_description=…,
+//                   scope="<--challenge-scope, default --scopes-supported>", resource_metadata="…"`;
+//                   a token without --required-scope: 403 insufficient_scope. Adds the tool `admin`
+//                   (→ "admin ok"), which needs --admin-scope (default mcp:admin): without it the
+//                   tools/call answers HTTP 403 `Bearer error="insufficient_scope",
+//                   scope="<required> <admin>", resource_metadata="…"` (step-up).
+//                   The log then never holds the Authorization value: `authorization` is
+//                   "<redacted>" or null, plus auth_present, token_jti, token_scope,
+//                   token_client_id, auth_error.
 // Tools: echo {text} → "echo: <text>"; add {a,b} → "<a+b>"; whoami → "authenticated";
 // fail → isError "tool failed on purpose"; the unlisted `jsonrpc_error` → JSON-RPC error -32603.
 import crypto from 'node:crypto';
@@ -42,6 +61,7 @@ import { parseArgs } from 'node:util';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { ErrorCode, McpError, isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import * as jose from 'jose';
 import { z } from 'zod';
 
 import { HMAC_WINDOW_S, hmacSignature } from './hmac.mjs';
@@ -52,7 +72,9 @@ import { HMAC_WINDOW_S, hmacSignature } from './hmac.mjs';
 const USAGE = `usage: mcp-server.mjs [--mode stateful|stateless] [--json]
   [--auth none|bearer|header|basic|hmac] [--expect VALUE] [--header-name NAME]
   [--rotate-file PATH --rotate-to VALUE [--rotate-still-reject]]
-  [--reject-status 401|403] [--log PATH] [--path /mcp] [--ignore-stdin]`;
+  [--reject-status 401|403] [--log PATH] [--path /mcp] [--ignore-stdin]
+  [--auth jwt (--issuer URL | --issuer-file PATH) [--jwks URL] [--scopes-supported "a b"]
+   [--required-scope S] [--challenge-scope "a b"] [--admin-scope S]]`;
 
 function die(msg) {
   process.stderr.write(`mcp-server: ${msg}\n${USAGE}\n`);
@@ -77,6 +99,13 @@ try {
       log: { type: 'string' },
       path: { type: 'string', default: '/mcp' },
       'ignore-stdin': { type: 'boolean', default: false },
+      issuer: { type: 'string' },
+      'issuer-file': { type: 'string' },
+      jwks: { type: 'string' },
+      'scopes-supported': { type: 'string', default: 'mcp:read mcp:write' },
+      'required-scope': { type: 'string', default: 'mcp:read' },
+      'challenge-scope': { type: 'string' },
+      'admin-scope': { type: 'string', default: 'mcp:admin' },
       help: { type: 'boolean', default: false },
     },
   }));
@@ -88,13 +117,14 @@ if (opts.help) {
   process.exit(0);
 }
 if (!['stateful', 'stateless'].includes(opts.mode)) die(`bad --mode ${opts.mode}`);
-if (!['none', 'bearer', 'header', 'basic', 'hmac'].includes(opts.auth)) die(`bad --auth ${opts.auth}`);
+if (!['none', 'bearer', 'header', 'basic', 'hmac', 'jwt'].includes(opts.auth)) die(`bad --auth ${opts.auth}`);
+if (opts.auth === 'jwt' && !opts.issuer && !opts['issuer-file']) die('--auth jwt needs --issuer or --issuer-file');
 if (!['401', '403'].includes(opts['reject-status'])) die('bad --reject-status (401 or 403)');
 if ((opts['rotate-file'] === undefined) !== (opts['rotate-to'] === undefined)) {
   die('--rotate-file and --rotate-to go together');
 }
 const rotating = opts['rotate-file'] !== undefined;
-if (opts.auth !== 'none' && opts.expect === undefined && !rotating) die(`--auth ${opts.auth} needs --expect`);
+if (!['none', 'jwt'].includes(opts.auth) && opts.expect === undefined && !rotating) die(`--auth ${opts.auth} needs --expect`);
 if (opts.auth === 'header' && !opts['header-name']) die('--auth header needs --header-name');
 if (opts.auth === 'basic' && !rotating && !opts.expect.includes(':')) die('--auth basic: --expect user:password');
 
@@ -163,6 +193,99 @@ function checkHmac(req, body) {
   return null;
 }
 
+// --auth jwt ------------------------------------------------------------------------------------
+
+const jwtState = { issuer: null, jwks: null };
+const scopeList = (s) => (s ?? '').split(' ').filter(Boolean);
+
+function ownResource() {
+  return `http://127.0.0.1:${server.address().port}${opts.path}`;
+}
+function prmUrl() {
+  return `http://127.0.0.1:${server.address().port}/.well-known/oauth-protected-resource${opts.path}`;
+}
+
+function currentIssuer() {
+  if (opts.issuer) return opts.issuer;
+  try {
+    const v = fs.readFileSync(opts['issuer-file'], 'utf8').trim();
+    return v || null;
+  } catch {
+    return null;
+  }
+}
+
+async function jwksFor(issuer) {
+  if (jwtState.jwks && jwtState.issuer === issuer) return jwtState.jwks;
+  let jwksUri = opts.jwks;
+  if (!jwksUri) {
+    const r = await fetch(`${issuer}/.well-known/oauth-authorization-server`);
+    if (!r.ok) throw new Error(`authorization server metadata: HTTP ${r.status}`);
+    jwksUri = (await r.json()).jwks_uri;
+  }
+  jwtState.issuer = issuer;
+  jwtState.jwks = jose.createRemoteJWKSet(new URL(jwksUri));
+  return jwtState.jwks;
+}
+
+// Resolves to { claims } or { status, error, description }.
+async function checkJwt(req) {
+  const h = req.headers.authorization;
+  if (h === undefined) return { status: 401, error: 'invalid_token', description: 'no bearer token was presented' };
+  const m = /^Bearer +(\S+) *$/i.exec(h);
+  if (!m) return { status: 401, error: 'invalid_token', description: 'the Authorization header is not a bearer token' };
+  const issuer = currentIssuer();
+  if (!issuer) return { status: 503, error: 'temporarily_unavailable', description: 'the authorization server is not known yet' };
+  let claims;
+  try {
+    const jwks = await jwksFor(issuer);
+    ({ payload: claims } = await jose.jwtVerify(m[1], jwks, { issuer, audience: ownResource() }));
+  } catch (e) {
+    const expired = e?.code === 'ERR_JWT_EXPIRED';
+    return {
+      status: 401,
+      error: 'invalid_token',
+      description: expired ? 'the access token has expired' : `the access token is not valid (${e?.code ?? 'error'})`,
+    };
+  }
+  const have = new Set(scopeList(claims.scope));
+  if (opts['required-scope'] && !have.has(opts['required-scope'])) {
+    return { status: 403, error: 'insufficient_scope', description: `the token lacks scope ${opts['required-scope']}`, claims };
+  }
+  return { claims };
+}
+
+function jwtChallenge(res, status, error, description, scope) {
+  const parts = [`error="${error}"`, `error_description="${quoteParam(description)}"`];
+  if (scope) parts.push(`scope="${quoteParam(scope)}"`);
+  parts.push(`resource_metadata="${prmUrl()}"`);
+  const body = JSON.stringify({ error, error_description: description });
+  res.writeHead(status, {
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(body),
+    'WWW-Authenticate': `Bearer ${parts.join(', ')}`,
+  });
+  res.end(body);
+}
+
+function servePrm(res) {
+  const issuer = currentIssuer();
+  const doc = {
+    resource: ownResource(),
+    authorization_servers: issuer ? [issuer] : [],
+    scopes_supported: scopeList(opts['scopes-supported']),
+    bearer_methods_supported: ['header'],
+  };
+  const body = JSON.stringify(doc);
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+function isAdminCall(parsed) {
+  const msgs = Array.isArray(parsed) ? parsed : [parsed];
+  return msgs.some((m) => m && typeof m === 'object' && m.method === 'tools/call' && m.params?.name === 'admin');
+}
+
 function checkAuth(req, body) {
   switch (opts.auth) {
     case 'bearer': return checkBearer(req);
@@ -220,6 +343,11 @@ function newMcpServer() {
   mcp.registerTool('fail', {
     description: 'A tool that always fails (isError: true)',
   }, async () => ({ content: [{ type: 'text', text: 'tool failed on purpose' }], isError: true }));
+  if (opts.auth === 'jwt') {
+    mcp.registerTool('admin', {
+      description: `An administrative tool: needs scope ${opts['admin-scope']} (step-up)`,
+    }, async () => ({ content: [{ type: 'text', text: 'admin ok' }] }));
+  }
 
   // McpServer turns every tool failure into an isError result. To let tests see a real
   // JSON-RPC error, calling the (unlisted) tool `jsonrpc_error` answers error -32603.
@@ -280,7 +408,9 @@ function instrument(req, res, state) {
     const entry = {
       method: req.method,
       path: req.url,
-      authorization: req.headers.authorization ?? null,
+      authorization: opts.auth === 'jwt'
+        ? (req.headers.authorization === undefined ? null : '<redacted>')
+        : req.headers.authorization ?? null,
       x_headers: xHeaders(req),
       mcp_session_id: req.headers['mcp-session-id'] ?? null,
       mcp_protocol_version: req.headers['mcp-protocol-version'] ?? null,
@@ -292,6 +422,14 @@ function instrument(req, res, state) {
       accept: req.headers.accept ?? null,
       time: new Date().toISOString(),
     };
+    if (opts.auth === 'jwt') {
+      entry.auth_present = req.headers.authorization !== undefined;
+      entry.token_jti = state.jwt?.claims?.jti ?? null;
+      entry.token_scope = state.jwt?.claims?.scope ?? null;
+      entry.token_client_id = state.jwt?.claims?.client_id ?? null;
+      entry.auth_error = state.jwt?.error ?? null;
+      entry.auth_error_description = state.jwt?.description ?? null;
+    }
     fs.appendFileSync(opts.log, `${JSON.stringify(entry)}\n`);
   };
   const origWriteHead = res.writeHead;
@@ -386,10 +524,29 @@ async function onRequest(req, res) {
     }
   }
   const target = new URL(req.url, 'http://127.0.0.1');
+  if (opts.auth === 'jwt' && req.method === 'GET' && target.pathname === `/.well-known/oauth-protected-resource${opts.path}`) {
+    return servePrm(res);
+  }
   if (target.pathname !== opts.path) return jsonRpcError(res, 404, -32000, `Not found: ${target.pathname}`);
 
-  const failure = checkAuth(req, body);
-  if (failure !== null) return reject(res, failure);
+  if (opts.auth === 'jwt') {
+    const r = await checkJwt(req);
+    state.jwt = r;
+    const challengeScope = opts['challenge-scope'] ?? opts['scopes-supported'];
+    if (r.error) {
+      const scope = r.error === 'insufficient_scope' ? opts['required-scope'] : challengeScope;
+      return jwtChallenge(res, r.status, r.error, r.description, scope);
+    }
+    const have = new Set(scopeList(r.claims.scope));
+    if (req.method === 'POST' && isAdminCall(state.parsed) && !have.has(opts['admin-scope'])) {
+      state.jwt = { ...r, error: 'insufficient_scope', description: `the admin tool needs scope ${opts['admin-scope']}` };
+      const scope = [...new Set([...scopeList(opts['required-scope']), opts['admin-scope']])].join(' ');
+      return jwtChallenge(res, 403, 'insufficient_scope', state.jwt.description, scope);
+    }
+  } else {
+    const failure = checkAuth(req, body);
+    if (failure !== null) return reject(res, failure);
+  }
 
   if (req.method === 'POST' && state.parsed === undefined) {
     return jsonRpcError(res, 400, -32700, 'Parse error: the body is not JSON');
