@@ -18,6 +18,24 @@ struct add_options {
   std::vector<std::string> headers;  // K=V
   std::vector<std::string> sets;     // KEY=VALUE
   std::vector<std::string> secrets;  // KEY=env:NAME | file:PATH | value:TEXT
+  // --oauth and its keys
+  bool oauth = false;
+  std::string client_id, client_secret, client_secret_env;
+  std::vector<std::string> scopes;
+};
+
+/// `auth login` and the --login of call/tools.
+struct login_options {
+  int timeout_seconds = 300;
+  bool no_browser = false;
+  bool device = false;
+  std::vector<std::string> scopes;
+};
+
+/// call/tools: log in and retry once when the server needs a login.
+struct retry_login {
+  bool login = false;  // --login
+  login_options options;
 };
 
 int cmd_config_add(const global_options& g, const add_options& o);
@@ -28,7 +46,10 @@ int cmd_config_validate(const global_options& g, bool json);
 int cmd_plugins_list(const global_options& g, bool json);
 int cmd_version(bool json);
 int cmd_call(const global_options& g, const std::string& server, const std::string& tool,
-             const std::string& args, bool json);
-int cmd_tools(const global_options& g, const std::string& server, bool json);
+             const std::string& args, bool json, const retry_login& rl);
+int cmd_tools(const global_options& g, const std::string& server, bool json, const retry_login& rl);
+int cmd_auth_login(const global_options& g, const std::string& server, const login_options& o, bool json);
+int cmd_auth_status(const global_options& g, const std::string& server, bool json);
+int cmd_auth_logout(const global_options& g, const std::string& server);
 
 }  // namespace fracta::cli

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// `fracta call` and `fracta tools`: open a session to one server and talk MCP.
+// `fracta call` and `fracta tools`: open a session to one server and talk MCP (logging in once when asked).
+#include <unistd.h>
+
 #include <iostream>
 #include <optional>
 
@@ -10,67 +12,55 @@
 #include "commands.hpp"
 #include "fracta/engine.hpp"
 #include "output.hpp"
+#include "run.hpp"
 
 namespace fracta::cli {
 namespace {
 
-template <class T>
-asio::awaitable<void> store(asio::awaitable<T> aw, std::optional<T>& out) {
-  out.emplace(co_await std::move(aw));
-}
+bool needs_login(const error& e) { return e.code == make_error_code(errc::needs_login); }
 
-// Runs `aw` on a fresh single-threaded loop until it finishes.
-template <class T>
-T run_on_loop(asio::io_context& io, asio::awaitable<T> aw) {
-  std::optional<T> out;
-  std::exception_ptr failure;
-  asio::co_spawn(io, store(std::move(aw), out), [&](std::exception_ptr e) {
-    failure = e;
-    io.stop();
-  });
-  io.run();
-  if (failure) std::rethrow_exception(failure);
-  return std::move(*out);
-}
+// A login is tried when --login was given, or when a person is at the terminal.
+bool may_login(const retry_login& rl) { return rl.login || (::isatty(STDIN_FILENO) && ::isatty(STDERR_FILENO)); }
 
-asio::awaitable<result<tool_result>> call_and_close(mcp_session& s, const std::string& tool,
-                                                    const std::string& arguments) {
+asio::awaitable<result<tool_result>> call_and_close(mcp_session& s, std::string tool, std::string arguments,
+                                                    bool login_allowed, std::string login_json) {
   auto res = co_await s.call_tool(tool, arguments);
+  if (!res && login_allowed && needs_login(res.err())) {
+    print_error(res.err().message);
+    auto l = co_await login_and_report(s, login_json);
+    if (!l) {
+      co_await s.close();
+      co_return l.err();
+    }
+    res = co_await s.call_tool(tool, arguments);
+  }
   co_await s.close();
   co_return res;
 }
 
-asio::awaitable<result<tool_list>> list_and_close(mcp_session& s) {
+asio::awaitable<result<tool_list>> list_and_close(mcp_session& s, bool login_allowed, std::string login_json) {
   auto res = co_await s.list_tools();
+  if (!res && login_allowed && needs_login(res.err())) {
+    print_error(res.err().message);
+    auto l = co_await login_and_report(s, login_json);
+    if (!l) {
+      co_await s.close();
+      co_return l.err();
+    }
+    res = co_await s.list_tools();
+  }
   co_await s.close();
   co_return res;
-}
-
-engine_options engine_opts(const global_options& g) {
-  engine_options o;
-  if (g.verbose) {
-    o.log = [](log_level, std::string_view m) { std::cerr << "fracta: " << m << "\n"; };
-  }
-  return o;
-}
-
-std::optional<config::config> load(const global_options& g) {
-  try {
-    return config::load(g.config_path.empty() ? config::default_path() : std::filesystem::path(g.config_path));
-  } catch (const config::config_error& e) {
-    print_error(e.what());
-    return std::nullopt;
-  }
 }
 
 }  // namespace
 
 int cmd_call(const global_options& g, const std::string& server, const std::string& tool,
-             const std::string& args, bool json) {
-  auto cfg = load(g);
+             const std::string& args, bool json, const retry_login& rl) {
+  auto cfg = load_config(g);
   if (!cfg) return exit_usage;
   asio::io_context io(1);
-  engine eng(io.get_executor(), std::move(*cfg), engine_opts(g));
+  engine eng(io.get_executor(), std::move(*cfg), make_engine_options(g, true, rl.options.no_browser, rl.login ? log_level::info : log_level::warn));
   auto session = eng.open(server);
   if (!session) {
     print_error(session.err().message);
@@ -78,7 +68,7 @@ int cmd_call(const global_options& g, const std::string& server, const std::stri
   }
   auto& s = **session;
   const std::string arguments = args.empty() ? std::string("{}") : args;
-  auto r = run_on_loop(io, call_and_close(s, tool, arguments));
+  auto r = run_on_loop(io, call_and_close(s, tool, arguments, may_login(rl), login_options_json(rl.options)));
   if (!r) {
     print_error(r.err().message);
     return exit_code_for(r.err());
@@ -95,18 +85,18 @@ int cmd_call(const global_options& g, const std::string& server, const std::stri
   return exit_ok;
 }
 
-int cmd_tools(const global_options& g, const std::string& server, bool json) {
-  auto cfg = load(g);
+int cmd_tools(const global_options& g, const std::string& server, bool json, const retry_login& rl) {
+  auto cfg = load_config(g);
   if (!cfg) return exit_usage;
   asio::io_context io(1);
-  engine eng(io.get_executor(), std::move(*cfg), engine_opts(g));
+  engine eng(io.get_executor(), std::move(*cfg), make_engine_options(g, true, rl.options.no_browser, rl.login ? log_level::info : log_level::warn));
   auto session = eng.open(server);
   if (!session) {
     print_error(session.err().message);
     return exit_code_for(session.err());
   }
   auto& s = **session;
-  auto r = run_on_loop(io, list_and_close(s));
+  auto r = run_on_loop(io, list_and_close(s, may_login(rl), login_options_json(rl.options)));
   if (!r) {
     print_error(r.err().message);
     return exit_code_for(r.err());

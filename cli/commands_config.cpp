@@ -66,7 +66,8 @@ std::vector<secret_field> secret_fields(const config::auth& a) {
           {"client_id", &a.client_id},
           {"client_secret", &a.client_secret},
           {"access_token", &a.access_token},
-          {"refresh_token", &a.refresh_token}};
+          {"refresh_token", &a.refresh_token},
+          {"passphrase", &a.passphrase}};
 }
 
 }  // namespace
@@ -76,6 +77,43 @@ int cmd_config_add(const global_options& g, const add_options& o) {
   s.name = o.name;
   s.url = o.url;
   s.auth_type = o.auth_type;
+  const bool oauth_keys = !o.client_id.empty() || !o.client_secret.empty() || !o.client_secret_env.empty() ||
+                          !o.scopes.empty();
+  if (oauth_keys && !o.oauth && o.auth_type != "oauth") {
+    print_error("--client-id, --client-secret, --client-secret-env and --scope configure OAuth: add --oauth");
+    return exit_usage;
+  }
+  if (o.oauth) {
+    if (!o.auth_type.empty() && o.auth_type != "oauth") {
+      print_error("--oauth and --auth " + o.auth_type + " contradict each other: keep one");
+      return exit_usage;
+    }
+    if (!o.client_secret.empty() && !o.client_secret_env.empty()) {
+      print_error("--client-secret and --client-secret-env both give the client secret: keep one");
+      return exit_usage;
+    }
+    if ((!o.client_secret.empty() || !o.client_secret_env.empty()) && o.client_id.empty()) {
+      print_error("a client secret belongs to a pre-registered client: add --client-id");
+      return exit_usage;
+    }
+    s.auth_type = "oauth";
+    auto secret = [](const std::string& key, config::secret_value::source from, const std::string& ref) {
+      config::secret_value sv;
+      sv.from = from;
+      sv.ref = ref;
+      sv.key = key;
+      return std::make_pair(key, sv);
+    };
+    if (!o.client_id.empty()) {
+      s.auth_secrets.push_back(secret("client_id", config::secret_value::source::value, o.client_id));
+    }
+    if (!o.client_secret.empty()) {
+      s.auth_secrets.push_back(secret("client_secret", config::secret_value::source::value, o.client_secret));
+    } else if (!o.client_secret_env.empty()) {
+      s.auth_secrets.push_back(secret("client_secret", config::secret_value::source::env, o.client_secret_env));
+    }
+    if (!o.scopes.empty()) s.auth_lists.emplace_back("scopes", o.scopes);
+  }
   for (const auto& h : o.headers) {
     auto kv = split_kv(h);
     if (!kv) {
@@ -84,7 +122,7 @@ int cmd_config_add(const global_options& g, const add_options& o) {
     }
     s.headers.push_back(*kv);
   }
-  if (o.auth_type.empty() && (!o.sets.empty() || !o.secrets.empty())) {
+  if (s.auth_type.empty() && (!o.sets.empty() || !o.secrets.empty())) {
     print_error("--set and --secret configure an auth block: give its type with --auth TYPE");
     return exit_usage;
   }

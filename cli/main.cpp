@@ -67,13 +67,24 @@ int main(int argc, char** argv) {
   add_cmd->add_option("--secret", add.secrets,
                       "Auth secret KEY=env:NAME | KEY=file:PATH | KEY=value:TEXT, e.g. token=env:GITHUB_TOKEN "
                       "(repeatable; env and file keep the secret out of the config)");
+  add_cmd->add_flag("--oauth", add.oauth, "OAuth (type = \"oauth\"): log in later with `fracta config mcp auth login NAME`");
+  add_cmd->add_option("--client-id", add.client_id, "With --oauth: a pre-registered client id (else dynamic registration)");
+  add_cmd->add_option("--client-secret-env", add.client_secret_env,
+                      "With --oauth: the environment variable holding the client secret (recommended)");
+  add_cmd->add_option("--client-secret", add.client_secret,
+                      "With --oauth: the client secret itself, written to the config (it also lands in your "
+                      "shell history: prefer --client-secret-env)");
+  add_cmd->add_option("--scope", add.scopes, "With --oauth: a scope to request (repeatable)");
   add_cmd->footer(
       "Examples:\n"
       "  fracta config mcp add github --url https://api.githubcopilot.com/mcp/ --auth bearer --secret token=env:GITHUB_TOKEN\n"
       "  fracta config mcp add internal --url https://mcp.example.com/mcp --auth header \\\n"
       "      --set header_name=X-Api-Key --secret header_value=file:/run/secrets/api-key\n"
       "  fracta config mcp add legacy --url https://legacy.example.com/mcp --auth basic \\\n"
-      "      --secret username=value:alice --secret password=env:LEGACY_PASSWORD");
+      "      --secret username=value:alice --secret password=env:LEGACY_PASSWORD\n"
+      "  fracta config mcp add notion --url https://mcp.notion.com/mcp --oauth --scope read\n"
+      "  fracta config mcp add corp --url https://mcp.corp.example/mcp --oauth --client-id fracta-cli \\\n"
+      "      --client-secret-env CORP_CLIENT_SECRET");
   add_cmd->callback([&] { rc = cmd_config_add(g, add); });
 
   auto* list_cmd = mcp->add_subcommand("list", "List configured servers");
@@ -94,20 +105,77 @@ int main(int argc, char** argv) {
   validate_cmd->add_flag("--json", json, "Machine-readable output");
   validate_cmd->callback([&] { rc = cmd_config_validate(g, json); });
 
-  // fracta call / fracta tools
+  // fracta config mcp auth login|status|logout
   std::string server, tool, args;
+  login_options login;
+  auto add_login_options = [&](CLI::App* cmd) {
+    cmd->add_option("--timeout", login.timeout_seconds, "Seconds to wait for the browser (default 300)");
+    cmd->add_flag("--no-browser", login.no_browser,
+                  "Print the login URL instead of opening a browser; the redirect address may be pasted back");
+  };
+  auto* auth = mcp->add_subcommand("auth", "Log in to OAuth servers, inspect and remove stored credentials");
+  auth->require_subcommand(1);
+  auto* login_cmd = auth->add_subcommand("login", "Log in to an OAuth server in the browser and store its tokens");
+  login_cmd->add_option("server", server, "Server name")->required();
+  add_login_options(login_cmd);
+  login_cmd->add_option("--scope", login.scopes, "A scope to request instead of the configured ones (repeatable)");
+  login_cmd->add_flag("--device", login.device, "Use the device flow (a code to enter on another device)");
+  login_cmd->add_flag("--json", json, "Machine-readable output");
+  login_cmd->footer(exit_codes_help);
+  login_cmd->callback([&] { rc = cmd_auth_login(g, server, login, json); });
+
+  auto* status_cmd = auth->add_subcommand("status", "Show login state, expiry, scopes, issuer and token store (never a secret)");
+  status_cmd->add_option("server", server, "Server name (default: every server)");
+  status_cmd->add_flag("--json", json, "Machine-readable output (an array of objects)");
+  status_cmd->callback([&] { rc = cmd_auth_status(g, server, json); });
+
+  auto* logout_cmd = auth->add_subcommand("logout", "Forget a server's stored tokens");
+  logout_cmd->add_option("server", server, "Server name")->required();
+  logout_cmd->callback([&] { rc = cmd_auth_logout(g, server); });
+
+  // Deprecated aliases (one release): fracta mcp login, fracta mcp auth-status.
+  auto* old_mcp = app.add_subcommand("mcp", "Deprecated: use `fracta config mcp auth …`");
+  old_mcp->require_subcommand(1);
+  auto* old_login = old_mcp->add_subcommand("login", "Deprecated alias of `fracta config mcp auth login`");
+  old_login->add_option("server", server, "Server name")->required();
+  add_login_options(old_login);
+  old_login->add_option("--scope", login.scopes, "A scope to request (repeatable)");
+  old_login->add_flag("--device", login.device, "Use the device flow");
+  old_login->add_flag("--json", json, "Machine-readable output");
+  old_login->callback([&] {
+    print_error("`fracta mcp login` is deprecated and will be removed; use `fracta config mcp auth login`");
+    rc = cmd_auth_login(g, server, login, json);
+  });
+  auto* old_status = old_mcp->add_subcommand("auth-status", "Deprecated alias of `fracta config mcp auth status`");
+  old_status->add_option("server", server, "Server name (default: every server)");
+  old_status->add_flag("--json", json, "Machine-readable output");
+  old_status->callback([&] {
+    print_error("`fracta mcp auth-status` is deprecated and will be removed; use `fracta config mcp auth status`");
+    rc = cmd_auth_status(g, server, json);
+  });
+
+  // fracta call / fracta tools
+  retry_login retry;
+  auto add_retry_options = [&](CLI::App* cmd) {
+    cmd->add_flag("--login", retry.login,
+                  "When the server needs a login, log in (browser) and retry once (default when a terminal is attached)");
+    cmd->add_flag("--no-browser", retry.options.no_browser, "For that login: print the URL instead of opening a browser");
+    cmd->add_option("--timeout", retry.options.timeout_seconds, "For that login: seconds to wait (default 300)");
+  };
   auto* call = app.add_subcommand("call", "Call a tool on a server (initialize, tools/call, print the result)");
   call->add_option("server", server, "Server name")->required();
   call->add_option("tool", tool, "Tool name")->required();
   call->add_option("arguments", args, "Tool arguments as a JSON object, e.g. '{\"text\":\"hi\"}'");
   call->add_flag("--json", json, "Print the whole MCP result object as JSON");
+  add_retry_options(call);
   call->footer(exit_codes_help);
-  call->callback([&] { rc = cmd_call(g, server, tool, args, json); });
+  call->callback([&] { rc = cmd_call(g, server, tool, args, json, retry); });
 
   auto* tools = app.add_subcommand("tools", "List a server's tools");
   tools->add_option("server", server, "Server name")->required();
   tools->add_flag("--json", json, "Print the MCP result object as JSON");
-  tools->callback([&] { rc = cmd_tools(g, server, json); });
+  add_retry_options(tools);
+  tools->callback([&] { rc = cmd_tools(g, server, json, retry); });
 
   try {
     app.parse(argc, argv);

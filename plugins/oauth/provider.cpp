@@ -563,6 +563,14 @@ class oauth_provider {
       fail(FRACTA_E_NEEDS_LOGIN, "the access token for " + server_ + " expired and no refresh token was issued; run " +
                                      login_command());
     }
+    if (!tokens_ && persist_tokens_ && !load_only) {
+      // Another process (a CLI login beside a gateway) may have stored tokens since we looked.
+      auto l = load();
+      co_await l;
+      needs_login_ = false;
+      if (usable()) co_return;
+      fail(FRACTA_E_NEEDS_LOGIN, server_ + " has no stored OAuth tokens; run " + login_command());
+    }
     // Nothing held: requests go without a credential until the server asks for a login.
   }
 

@@ -73,6 +73,7 @@ struct auth {
   std::vector<std::string> scopes;
   std::string token_store;  // auto (default) | keyring | file
   std::optional<secret_value> client_id, client_secret, access_token, refresh_token;
+  std::optional<secret_value> passphrase;  // the encrypted file store's passphrase (Argon2id)
   std::optional<std::int64_t> expires_at;  // unix seconds, for inline access_token
   std::string token_file;                  // absolute path
   std::string client_registration_file;    // absolute path

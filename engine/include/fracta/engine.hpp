@@ -38,6 +38,23 @@ struct tool_list {
 
 enum class log_level : std::int32_t { debug = 10, info = 20, warn = 30, error = 40 };
 
+/// The outcome of an interactive login.
+struct login_outcome {
+  std::string message;                 // for people, e.g. "logged in to https://as.example.com (scopes: read)"
+  std::int64_t expires_at_unix_ms = 0;  // the new token's expiry; 0 = unknown
+};
+
+/// A user attached to the engine (the CLI), for interactive logins. When `enabled`, the host
+/// lends providers the interactive services (open a browser, show a device code, the loopback
+/// redirect listener); otherwise those stay NULL (gateways, embedders without a user).
+struct interactive_options {
+  bool enabled = false;
+  /// Never start a browser: print the URL, and accept the redirect URL pasted on stdin too.
+  bool no_browser = false;
+  /// Writes one line for the user (the CLI: stderr). Called on the engine's threads.
+  std::function<void(std::string_view)> say;
+};
+
 /// One MCP session with one remote server, over Streamable HTTP. Owns the server's actor:
 /// every operation runs on the session's strand, so calls from any thread are safe; several
 /// may be in flight at once (they interleave on the strand and share one initialize).
@@ -61,8 +78,23 @@ class mcp_session final {
   /// Ends the session (HTTP DELETE with the session id, best effort).
   asio::awaitable<void> close();
 
-  /// The provider's status document (JSON object), or "{}" when it offers none.
+  /// The provider's status document (a JSON object, never a secret) plus "server" and
+  /// "store" ("keyring", "file <path>" or "memory"; "unavailable" with "store_error" when no
+  /// store can be used). Never contacts the MCP server.
   asio::awaitable<std::string> auth_status();
+
+  /// Interactive login through the provider (`options_json`: {"scopes":[…],"timeout_ms":…,
+  /// "device":…}, every field optional). Never contacts the MCP server itself. Concurrent
+  /// logins for one server share one run; another process logging in to the same server is
+  /// waited for, and its result reused when it left a usable credential. Afterwards the
+  /// session's credential is usable at once. Errors: errc::unsupported when the auth type has
+  /// no login; needs_login, auth_failed, transport (timeouts too), config, cancelled.
+  asio::awaitable<result<login_outcome>> login(std::string options_json);
+  /// Forgets the server's stored credentials (provider logout). errc::unsupported when the
+  /// auth type stores nothing.
+  asio::awaitable<result<void>> logout();
+  /// True when the server's provider offers an interactive login.
+  bool can_login() const noexcept;
 
   /// The negotiated protocol version ("" before initialize).
   std::string protocol_version() const;
@@ -78,6 +110,8 @@ class mcp_session final {
 struct engine_options {
   /// Receives engine and plugin log lines. Never receives secret values.
   std::function<void(log_level, std::string_view)> log;
+  /// The user, for interactive logins (the CLI); disabled by default.
+  interactive_options interactive;
 };
 
 /// Loads plugins once and opens sessions to configured servers. Thread-safe after construction.

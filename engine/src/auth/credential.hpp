@@ -47,6 +47,12 @@ class credential final {
     has_owner_ = true;
   }
 
+  /// A login produced a credential expiring at `expires_at_ms` (unix ms): schedules the
+  /// proactive refresh as a refresh would.
+  void logged_in(std::int64_t expires_at_ms) {
+    if (expires_at_ms > 0) schedule_refresh(expires_at_ms);
+  }
+
   /// Refreshes now (coalesced with any refresh in flight).
   asio::awaitable<plugin::op_result> refresh();
 

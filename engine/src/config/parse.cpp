@@ -841,7 +841,9 @@ class parser final {
         a.access_token = parse_secret(*n, key, name);
       } else if (name == "refresh_token") {
         a.refresh_token = parse_secret(*n, key, name);
-      } else if (name == "private_key" || name == "passphrase") {
+      } else if (name == "passphrase") {
+        a.passphrase = parse_secret(*n, key, name);
+      } else if (name == "private_key") {
         (void)parse_secret(*n, key, name);
       } else if (name == "expires_at") {
         a.expires_at = parse_expires_at(*n, key);
@@ -878,10 +880,13 @@ class parser final {
       }
     }
     if (a.grant_type == "client_credentials") {
-      for (const char* required : {"client_id", "client_secret"}) {
+      // The client authenticates with a secret, or with a key (private_key_jwt).
+      const char* credential = t.get("private_key") != nullptr ? "private_key" : "client_secret";
+      for (const char* required : {"client_id", credential}) {
         if (t.get(required) == nullptr) {
           fail(grant_node->source(), prefix + "." + required,
-               "missing; grant_type = \"client_credentials\" requires client_id and client_secret",
+               "missing; grant_type = \"client_credentials\" requires client_id and client_secret "
+               "(or private_key for private_key_jwt)",
                "Add " + std::string(required) + " = { env = \"NAME\" } to [" + prefix + "]");
         }
       }

@@ -2,11 +2,14 @@
 // The server actor: JSON-RPC over Streamable HTTP (POST, JSON or SSE answers, Mcp-Session-Id,
 // MCP-Protocol-Version), with credentials on every request and the one-retry 401/403 policy.
 #include <algorithm>
+#include <filesystem>
+#include <optional>
 #include <array>
 #include <map>
 #include <mutex>
 
 #include <asio/co_spawn.hpp>
+#include <asio/steady_timer.hpp>
 #include <asio/strand.hpp>
 #include <asio/thread_pool.hpp>
 #include <asio/use_awaitable.hpp>
@@ -20,7 +23,9 @@
 #include "http/client.hpp"
 #include "http/fields.hpp"
 #include "http/sse.hpp"
+#include "login/lock.hpp"
 #include "plugin/instance.hpp"
+#include "store/select.hpp"
 
 namespace fracta {
 namespace {
@@ -49,6 +54,52 @@ struct rpc_answer {
   std::string result_json;
 };
 
+// Blocking work, run on the engine's pool by core::run_on (plain coroutine functions).
+// Pointers, not values: no class temporaries inside the co_await expression (GCC 12).
+asio::awaitable<login::lock_attempt> try_lock_on_pool(const std::filesystem::path* path) {
+  co_return login::try_lock(*path);
+}
+
+asio::awaitable<result<store::choice>> open_store_on_pool(store::selector* stores, const config::server* srv) {
+  co_return stores->open(*srv);
+}
+
+std::int64_t login_timeout_ms(const std::string& options_json) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (json::parse(parser, options_json, doc).empty() && doc.is_object()) {
+    if (auto t = json::get_int(doc, "timeout_ms"); t && *t > 0) return *t;
+  }
+  return 300'000;
+}
+
+// The provider's status document with "server" and "store" first (provider keys of the same
+// name are dropped).
+std::string merged_status(const std::string& doc_text, const std::string& server, const std::string& store,
+                          const std::string& store_error) {
+  json::writer w;
+  w.begin_object().key("server").value(server).key("store").value(store);
+  if (!store_error.empty()) w.key("store_error").value(store_error);
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (json::parse(parser, doc_text, doc).empty() && doc.is_object()) {
+    const simdjson::dom::object fields = doc.get_object().value_unsafe();
+    for (auto [k, v] : fields) {
+      if (k == "server" || k == "store" || k == "store_error") continue;
+      w.key(k).raw(json::to_string(v));
+    }
+  }
+  w.end_object();
+  return w.take();
+}
+
+bool status_logged_in(const std::string& doc_text) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (!json::parse(parser, doc_text, doc).empty()) return false;
+  return json::get_bool(doc, "logged_in").value_or(false);
+}
+
 }  // namespace
 
 struct mcp_session::impl : std::enable_shared_from_this<mcp_session::impl> {
@@ -71,6 +122,16 @@ struct mcp_session::impl : std::enable_shared_from_this<mcp_session::impl> {
   core::single_flight<result<std::string>> init_flight;
   std::int64_t next_id = 1;
   mutable std::mutex version_mutex;  // protocol_version() may be read from other threads
+
+  // Login and stores (set by engine::open).
+  asio::any_io_executor blocking;
+  store::selector* stores = nullptr;
+  const interactive_options* interactive = nullptr;
+  core::single_flight<result<login_outcome>> login_flight;
+
+  void say(const std::string& line) const {
+    if (interactive != nullptr && interactive->say) interactive->say(line);
+  }
 
   void debug(const std::string& m) const {
     if (log) log(log_level::debug, "server '" + server.name + "': " + m);
@@ -402,7 +463,126 @@ struct mcp_session::impl : std::enable_shared_from_this<mcp_session::impl> {
     co_return parse_tool_result(r->result_json);
   }
 
-  asio::awaitable<std::string> do_auth_status() { co_return cred.instance().status_json().value_or("{}"); }
+  asio::awaitable<std::string> do_auth_status() {
+    // The store first: a provider's own pending store reads complete before we ask it.
+    std::string where_stored = "memory", store_error;
+    if (stores != nullptr && store::persists(server)) {
+      auto chosen = co_await core::run_on(blocking, open_store_on_pool(stores, &server));
+      if (chosen) {
+        where_stored = chosen->description;
+      } else {
+        where_stored = "unavailable";
+        store_error = chosen.err().message;
+      }
+    }
+    // A provider still reading its store says {"loading":true}: ask again shortly (bounded).
+    std::string doc = cred.instance().status_json().value_or("{}");
+    auto ex = strand;
+    for (int i = 0; i < 400 && doc.find("\"loading\":true") != std::string::npos; ++i) {
+      asio::steady_timer pause(ex);
+      pause.expires_after(std::chrono::milliseconds(25));
+      co_await pause.async_wait(asio::use_awaitable);
+      doc = cred.instance().status_json().value_or("{}");
+    }
+    co_return merged_status(doc, server.name, where_stored, store_error);
+  }
+
+  // ---- login / logout ----
+
+  error no_login() const {
+    std::string msg = where() + " uses auth type '" + server.auth.type + "'";
+    if (server.auth.type == "oauth" && server.auth.grant_type == "client_credentials") {
+      msg += " with grant_type = \"client_credentials\", which fetches its tokens itself and needs no login";
+    } else {
+      msg += ", which has no interactive login";
+    }
+    msg += ". Logins are for type = \"oauth\" with grant_type = \"authorization_code\" (the default) or "
+           "\"device_code\"";
+    return make_err(errc::unsupported, msg);
+  }
+
+  error op_error(const plugin::op_result& r, const std::string& what) const {
+    if (r.status == FRACTA_E_UNSUPPORTED && what == "login") return no_login();
+    std::string msg = where() + ": " + what + " failed";
+    if (!r.message.empty()) msg += ": " + r.message;
+    return make_err(errc_from_plugin_status(r.status), msg);
+  }
+
+  asio::awaitable<result<login_outcome>> do_login(std::string options) {
+    // The lambda captures only pointers: no std::string inside the co_await expression (GCC 12).
+    const std::string* opts = &options;
+    auto make = [this, opts] { return login_once(*opts); };
+    auto r = co_await login_flight.run(make);
+    co_return r;
+  }
+
+  // Another process held the login lock: if it left a usable credential, use that.
+  asio::awaitable<std::optional<login_outcome>> reuse_other_login() {
+    const std::string doc = cred.instance().status_json().value_or("{}");
+    if (status_logged_in(doc)) {
+      co_return login_outcome{"another fracta process logged in to " + server.name + " meanwhile", 0};
+    }
+    if (cred.instance().has_refresh()) {
+      auto r = co_await cred.refresh();
+      if (r.status == FRACTA_OK) {
+        co_return login_outcome{"another fracta process logged in to " + server.name + " meanwhile",
+                                r.expires_at_ms};
+      }
+    }
+    co_return std::nullopt;
+  }
+
+  asio::awaitable<result<login_outcome>> login_once(std::string options) {
+    if (!cred.instance().has_login()) co_return no_login();
+    const std::int64_t timeout_ms = login_timeout_ms(options);
+    const auto started = std::chrono::steady_clock::now();
+    const auto path = login::lock_path(server.name);
+    auto ex = strand;
+    std::shared_ptr<login::held_lock> held;
+    bool waited = false;
+    for (;;) {
+      auto attempt = co_await core::run_on(blocking, try_lock_on_pool(&path));
+      if (!attempt.error.empty()) {
+        debug("logging in without the cross-process lock: " + attempt.error);
+        break;
+      }
+      if (attempt.held) {
+        held = std::move(attempt.held);
+        break;
+      }
+      if (!waited) {
+        say("another fracta is logging in to " + server.name + "; waiting…");
+        waited = true;
+      }
+      if (std::chrono::steady_clock::now() - started > std::chrono::milliseconds(timeout_ms)) {
+        co_return make_err(errc::transport, where() + ": another fracta process is still logging in (lock " +
+                                                path.string() + "); try again when it has finished");
+      }
+      asio::steady_timer pause(ex);
+      pause.expires_after(std::chrono::milliseconds(250));
+      co_await pause.async_wait(asio::use_awaitable);
+    }
+    if (waited) {
+      auto reused = co_await reuse_other_login();
+      if (reused) co_return std::move(*reused);
+    }
+    auto r = co_await cred.instance().login(options);
+    held.reset();
+    if (r.status != FRACTA_OK) co_return op_error(r, "login");
+    cred.logged_in(r.expires_at_ms);
+    std::string message = r.message.empty() ? std::string("logged in") : r.message;
+    co_return login_outcome{std::move(message), r.expires_at_ms};
+  }
+
+  asio::awaitable<result<void>> do_logout() {
+    auto r = co_await cred.instance().logout();
+    if (r.status == FRACTA_OK) co_return result<void>{};
+    if (r.status == FRACTA_E_UNSUPPORTED) {
+      co_return make_err(errc::unsupported, where() + " uses auth type '" + server.auth.type +
+                                                "', which stores no credentials to log out from");
+    }
+    co_return op_error(r, "logout");
+  }
 
   asio::awaitable<void> do_close() {
     if (session_id.empty()) co_return;
@@ -443,6 +623,16 @@ asio::awaitable<std::string> mcp_session::auth_status() {
   co_return co_await core::run_on(impl_->strand, impl_->do_auth_status(), impl_);
 }
 
+asio::awaitable<result<login_outcome>> mcp_session::login(std::string options_json) {
+  co_return co_await core::run_on(impl_->strand, impl_->do_login(std::move(options_json)), impl_);
+}
+
+asio::awaitable<result<void>> mcp_session::logout() {
+  co_return co_await core::run_on(impl_->strand, impl_->do_logout(), impl_);
+}
+
+bool mcp_session::can_login() const noexcept { return impl_->cred.instance().has_login(); }
+
 // ---- engine ------------------------------------------------------------------------------------
 
 struct engine::impl {
@@ -456,6 +646,8 @@ struct engine::impl {
   // Per-server stores, kept for the engine's lifetime so sessions reopened see them.
   std::mutex stores_mutex;
   std::map<std::string, std::unique_ptr<plugin::memory_store>> stores;
+  // Persistent token stores (keyring / encrypted file), decided once per server.
+  std::unique_ptr<store::selector> selector;
   // Blocking work (secret files) off the event loop. Last member: joined first on destruction.
   asio::thread_pool blocking{1};
 
@@ -484,6 +676,11 @@ engine::engine(asio::any_io_executor ex, config::config cfg, engine_options opts
   impl_->cfg = std::move(cfg);
   impl_->opts = std::move(opts);
   impl_->registry = plugin_registry::load(plugin_search_path(&impl_->cfg));
+  store::selector::options so;
+  if (impl_->opts.log) {
+    so.log = [log = impl_->opts.log](std::int32_t level, std::string_view m) { log(static_cast<log_level>(level), m); };
+  }
+  impl_->selector = std::make_unique<store::selector>(std::move(so));
 }
 
 engine::~engine() = default;
@@ -508,7 +705,8 @@ result<std::unique_ptr<mcp_session>> engine::open(std::string_view server_name) 
   // caller's thread, is equivalent to running it on the actor.
   auto strand = asio::make_strand(impl_->ex);
   plugin::instance_context ctx{strand, &impl_->client_for(srv->ca_bundle), impl_->clock, srv,
-                               &impl_->store_for(srv->name), {}, impl_->blocking.get_executor()};
+                               &impl_->store_for(srv->name), {}, impl_->blocking.get_executor(),
+                               impl_->selector.get(), &impl_->opts.interactive};
   if (impl_->opts.log) {
     ctx.log = [log = impl_->opts.log, name = srv->name, type](std::int32_t level, std::string_view m) {
       log(static_cast<log_level>(level), "server '" + name + "': " + type + ": " + std::string(m));
@@ -521,6 +719,9 @@ result<std::unique_ptr<mcp_session>> engine::open(std::string_view server_name) 
   auto p = std::make_shared<mcp_session::impl>(strand, impl_->client_for(srv->ca_bundle), *srv,
                                                std::move(inst).value(), impl_->clock, impl_->opts.log);
   p->cred.set_owner(p);
+  p->blocking = impl_->blocking.get_executor();
+  p->stores = impl_->selector.get();
+  p->interactive = &impl_->opts.interactive;
   return std::unique_ptr<mcp_session>(new mcp_session(std::move(p)));
 }
 

@@ -3,6 +3,7 @@
 // turns a C completion into a coroutine resumption.
 #include "plugin/instance.hpp"
 
+#include <cstdlib>
 #include <utility>
 #include <vector>
 
@@ -21,6 +22,9 @@
 #include "core/json.hpp"
 #include "fracta/errors.hpp"
 #include "http/fields.hpp"
+#include "login/browser.hpp"
+#include "login/redirect.hpp"
+#include "store/select.hpp"
 
 namespace fracta::plugin {
 namespace {
@@ -104,6 +108,7 @@ const std::optional<config::secret_value>* typed_secret(const config::auth& a, s
   if (key == "client_secret") return &a.client_secret;
   if (key == "access_token") return &a.access_token;
   if (key == "refresh_token") return &a.refresh_token;
+  if (key == "passphrase") return &a.passphrase;
   return nullptr;
 }
 
@@ -129,6 +134,7 @@ struct provider_instance::host_op {
   asio::cancellation_signal signal;
   std::unique_ptr<asio::steady_timer> timer;
   op_result posted;  // for completions queued with complete_later
+  std::function<void()> on_cancel;  // stops the host-side work (redirect_await)
 };
 
 provider_instance::provider_instance(const fracta_provider& provider, instance_context ctx)
@@ -147,7 +153,7 @@ provider_instance::provider_instance(const fracta_provider& provider, instance_c
   host_.timer_start = &h_timer_start;
   host_.cancel = &h_cancel;
   host_.post = &h_post;
-  if (ctx_.store != nullptr) {
+  if (ctx_.store != nullptr || persistent_store()) {
     host_.store_get = &h_store_get;
     host_.store_put = &h_store_put;
     host_.store_erase = &h_store_erase;
@@ -155,7 +161,13 @@ provider_instance::provider_instance(const fracta_provider& provider, instance_c
   host_.resolve_secret_async = &h_resolve_secret_async;
   host_.json_get_raw = &h_json_get_raw;
   host_.json_get_string = &h_json_get_string;
-  // Interactive services stay NULL: this host has no user attached.
+  // Interactive services only when a user is attached (the CLI); NULL otherwise.
+  if (ctx_.interactive != nullptr && ctx_.interactive->enabled) {
+    host_.open_url = &h_open_url;
+    host_.show_device_code = &h_show_device_code;
+    host_.redirect_listen = &h_redirect_listen;
+    host_.redirect_await = &h_redirect_await;
+  }
 }
 
 result<std::unique_ptr<provider_instance>> provider_instance::create(const fracta_provider& provider,
@@ -179,9 +191,12 @@ result<std::unique_ptr<provider_instance>> provider_instance::create(const fract
 
 provider_instance::~provider_instance() {
   // Every host operation still pending completes now with CANCELLED, while the plugin lives.
+  if (listener_) listener_->close();
+  listener_.reset();
   auto ops = std::move(ops_);
   ops_.clear();
   for (auto& [id, op] : ops) {
+    if (op->on_cancel) op->on_cancel();
     op->signal.emit(asio::cancellation_type::terminal);
     if (op->timer) op->timer->cancel();
     if (op->is_http) {
@@ -502,6 +517,7 @@ void provider_instance::h_cancel(void* ctx, fracta_op_id id) {
   if (it == self->ops_.end()) return;
   auto op = it->second;
   self->ops_.erase(it);
+  if (op->on_cancel) op->on_cancel();
   op->signal.emit(asio::cancellation_type::terminal);
   if (op->timer) op->timer->cancel();
   // Deliver CANCELLED later on the actor, never re-entrantly from inside cancel().
@@ -532,27 +548,197 @@ void provider_instance::h_post(void* ctx, fracta_completion done) {
 }
 
 int32_t provider_instance::h_store_get(void* ctx, fracta_str key, fracta_completion done) {
-  auto* self = static_cast<provider_instance*>(ctx);
-  if (done.fn == nullptr) return FRACTA_E_INVALID_ARGUMENT;
-  auto v = self->ctx_.store->get(std::string(view(key)));
-  self->complete_later(done, v ? op_result{FRACTA_OK, {}, 0, std::move(*v)}
-                               : op_result{FRACTA_E_NOT_FOUND, "not stored", 0, {}});
-  return FRACTA_PENDING;
+  return static_cast<provider_instance*>(ctx)->start_store_op(store_kind::get, key, {nullptr, 0}, done);
 }
 
 int32_t provider_instance::h_store_put(void* ctx, fracta_str key, fracta_str value, fracta_completion done) {
-  auto* self = static_cast<provider_instance*>(ctx);
-  if (done.fn == nullptr) return FRACTA_E_INVALID_ARGUMENT;
-  self->ctx_.store->put(std::string(view(key)), std::string(view(value)));
-  self->complete_later(done, op_result{FRACTA_OK, {}, 0, {}});
-  return FRACTA_PENDING;
+  return static_cast<provider_instance*>(ctx)->start_store_op(store_kind::put, key, value, done);
 }
 
 int32_t provider_instance::h_store_erase(void* ctx, fracta_str key, fracta_completion done) {
-  auto* self = static_cast<provider_instance*>(ctx);
+  return static_cast<provider_instance*>(ctx)->start_store_op(store_kind::erase, key, {nullptr, 0}, done);
+}
+
+bool provider_instance::persistent_store() const noexcept {
+  return ctx_.stores != nullptr && store::persists(*ctx_.server);
+}
+
+namespace {
+
+// Store errors for the plugin: "not found" and "unavailable" apart, permanent problems as
+// FRACTA_E_CONFIG; the message is the store's (it never contains a stored value).
+op_result store_failure(const error& e) {
+  int32_t st = FRACTA_E_INTERNAL;
+  if (e.code.category() == store::category()) {
+    switch (static_cast<store::errc>(e.code.value())) {
+      case store::errc::not_found: st = FRACTA_E_NOT_FOUND; break;
+      case store::errc::unavailable:
+      case store::errc::locked:
+      case store::errc::io: st = FRACTA_E_UNAVAILABLE; break;
+      case store::errc::corrupt:
+      case store::errc::bad_key:
+      case store::errc::too_large: st = FRACTA_E_CONFIG; break;
+    }
+  } else if (e.code == make_error_code(errc::config)) {
+    st = FRACTA_E_CONFIG;
+  }
+  std::string msg = e.message;
+  if (e.code == make_error_code(store::errc::too_large)) {
+    msg += "; set token_store = \"file\" to keep this server's tokens in the encrypted file instead";
+  }
+  return op_result{st, std::move(msg), 0, {}};
+}
+
+}  // namespace
+
+int32_t provider_instance::start_store_op(store_kind kind, fracta_str key_in, fracta_str value_in,
+                                          fracta_completion done) {
   if (done.fn == nullptr) return FRACTA_E_INVALID_ARGUMENT;
-  self->ctx_.store->erase(std::string(view(key)));
-  self->complete_later(done, op_result{FRACTA_OK, {}, 0, {}});
+  std::string key(view(key_in));
+  if (key.empty()) return FRACTA_E_INVALID_ARGUMENT;
+  if (!persistent_store()) {
+    // In memory, on the actor: no I/O.
+    if (kind == store_kind::get) {
+      auto v = ctx_.store->get(key);
+      complete_later(done, v ? op_result{FRACTA_OK, {}, 0, std::move(*v)}
+                             : op_result{FRACTA_E_NOT_FOUND, "not stored", 0, {}});
+    } else {
+      if (kind == store_kind::put) ctx_.store->put(key, std::string(view(value_in)));
+      else ctx_.store->erase(key);
+      complete_later(done, op_result{FRACTA_OK, {}, 0, {}});
+    }
+    return FRACTA_PENDING;
+  }
+  const auto id = next_op_id();
+  auto op = std::make_shared<host_op>();
+  op->done = done;
+  ops_[id] = op;
+  // On the blocking pool: pick (once) and call the store. The pool thread touches neither
+  // `this` nor its members, only what it was given; the answer goes back to the actor.
+  std::string value(view(value_in));
+  asio::post(blocking_executor(), [self = this, id, op, alive = alive_, strand = ctx_.strand, stores = ctx_.stores,
+                                   server = ctx_.server, kind, key = std::move(key), value = std::move(value)]() mutable {
+    op_result out{FRACTA_OK, {}, 0, {}};
+    auto chosen = stores->open(*server);
+    if (!chosen) {
+      out = store_failure(chosen.err());
+    } else {
+      const store::item_key ik{server->name, "", key};
+      auto& backend = *chosen->store;
+      if (kind == store_kind::get) {
+        auto r = backend.get(ik);
+        if (r) out.value = std::move(r).value();
+        else out = store_failure(r.err());
+      } else {
+        auto r = kind == store_kind::put ? backend.put(ik, value) : backend.erase(ik);
+        if (!r) out = store_failure(r.err());
+      }
+    }
+    wipe(value);
+    asio::post(strand, [self, id, op, alive, out = std::move(out)]() mutable {
+      if (*alive) {
+        auto it = self->ops_.find(id);
+        if (it != self->ops_.end() && it->second == op) {
+          self->ops_.erase(it);
+          call_completion(op->done, out);
+        }
+      }
+      wipe(out.value);
+    });
+  });
+  return FRACTA_PENDING;
+}
+
+// ---- interactive services --------------------------------------------------------------------
+
+void provider_instance::say(std::string_view line) const {
+  if (ctx_.interactive != nullptr && ctx_.interactive->say) ctx_.interactive->say(line);
+}
+
+void provider_instance::open_in_browser(std::string_view url, bool browser_env_only) {
+  const char* env = std::getenv("BROWSER");
+  const std::string browser = env != nullptr ? env : "";
+  if (browser_env_only && browser.empty()) return;
+  const auto commands = login::browser_commands(browser, url, !browser_env_only);
+  std::string why;
+  const std::string started = login::launch(commands, why);
+  if (started.empty()) {
+    say("Could not start a browser (" + why + "); open the URL above yourself.");
+  } else if (ctx_.log) {
+    ctx_.log(FRACTA_LOG_DEBUG, "started " + started + " for the login page");
+  }
+}
+
+int32_t provider_instance::h_open_url(void* ctx, fracta_str url) {
+  auto* self = static_cast<provider_instance*>(ctx);
+  const std::string u(view(url));
+  if (u.empty()) return FRACTA_E_INVALID_ARGUMENT;
+  const bool no_browser = self->ctx_.interactive->no_browser;
+  self->say((no_browser ? "Open this URL in a browser: " : "Opening your browser at: ") + u);
+  if (!no_browser) self->open_in_browser(u, false);
+  return FRACTA_OK;
+}
+
+int32_t provider_instance::h_show_device_code(void* ctx, fracta_str uri, fracta_str user_code,
+                                              fracta_str complete_uri) {
+  auto* self = static_cast<provider_instance*>(ctx);
+  const std::string u(view(uri)), code(view(user_code)), complete(view(complete_uri));
+  if (u.empty() || code.empty()) return FRACTA_E_INVALID_ARGUMENT;
+  self->say("To sign in, open " + u + " and enter the code " + code);
+  if (!complete.empty()) {
+    self->say("(or open " + complete + ", which carries the code)");
+    if (!self->ctx_.interactive->no_browser) self->open_in_browser(complete, true);
+  }
+  return FRACTA_OK;
+}
+
+int32_t provider_instance::h_redirect_listen(void* ctx, fracta_str requested_uri, const fracta_sink* actual_uri) {
+  auto* self = static_cast<provider_instance*>(ctx);
+  if (!sink_usable(actual_uri)) return FRACTA_E_INVALID_ARGUMENT;
+  // A new listener replaces the previous one (and ends a wait on it).
+  if (self->listener_ && self->listener_->awaiting()) return FRACTA_E_INVALID_ARGUMENT;
+  if (self->listener_) self->listener_->close();
+  self->listener_.reset();
+  int32_t status = FRACTA_OK;
+  std::string why;
+  auto l = login::redirect_listener::listen(self->ctx_.strand, view(requested_uri), status, why);
+  if (!l) {
+    if (self->ctx_.log) self->ctx_.log(FRACTA_LOG_DEBUG, why);
+    return status;
+  }
+  self->listener_ = l;
+  write_sink(actual_uri, l->uri());
+  return FRACTA_OK;
+}
+
+int32_t provider_instance::h_redirect_await(void* ctx, int64_t timeout_ms, fracta_completion done,
+                                            fracta_op_id* op_out) {
+  auto* self = static_cast<provider_instance*>(ctx);
+  if (done.fn == nullptr || !self->listener_ || self->listener_->awaiting()) return FRACTA_E_INVALID_ARGUMENT;
+  const auto id = self->next_op_id();
+  auto op = std::make_shared<host_op>();
+  op->done = done;
+  auto listener = self->listener_;
+  op->on_cancel = [listener] { listener->close(); };
+  self->ops_[id] = op;
+  if (op_out) *op_out = id;
+  const bool no_browser = self->ctx_.interactive->no_browser;
+  if (no_browser) {
+    self->say("After you approve, your browser is sent to " + listener->uri() +
+              "?…; if that page does not load (a browser on another machine), paste its whole address here "
+              "and press Enter.");
+  }
+  login::redirect_listener::say_fn say;
+  if (self->ctx_.interactive->say) say = self->ctx_.interactive->say;
+  const auto timeout = std::chrono::milliseconds(timeout_ms > 0 ? timeout_ms : 300'000);
+  listener->await(timeout, no_browser, std::move(say), self->blocking_executor(),
+                  [self, id, op, alive = self->alive_](login::redirect_listener::outcome o) {
+                    if (!*alive) return;
+                    auto it = self->ops_.find(id);
+                    if (it == self->ops_.end() || it->second != op) return;
+                    self->ops_.erase(it);
+                    call_completion(op->done, op_result{o.status, std::move(o.message), 0, std::move(o.value)});
+                  });
   return FRACTA_PENDING;
 }
 

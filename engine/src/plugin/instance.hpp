@@ -18,8 +18,14 @@
 #include "core/clock.hpp"
 #include "fracta/auth_plugin.h"
 #include "fracta/config.hpp"
+#include "fracta/engine.hpp"
 #include "fracta/result.hpp"
 #include "http/client.hpp"
+#include "store/select.hpp"
+
+namespace fracta::login {
+class redirect_listener;
+}
 
 namespace fracta::plugin {
 
@@ -54,6 +60,12 @@ struct instance_context {
   std::function<void(std::int32_t, std::string_view)> log;
   /// Where blocking work (file reads) runs, off the event loop; empty → a shared fallback pool.
   asio::any_io_executor blocking;
+  /// Persistent token stores. When set and the server persists its credentials (oauth
+  /// authorization_code / device_code), store_get/put/erase go there, on `blocking`;
+  /// otherwise to `store`.
+  store::selector* stores = nullptr;
+  /// The user, for interactive logins; null or disabled → the interactive services stay NULL.
+  const interactive_options* interactive = nullptr;
 };
 
 /// A created provider instance. Actor-bound: every member runs on the context's strand, and
@@ -107,6 +119,10 @@ class provider_instance final {
   static int32_t h_store_get(void* ctx, fracta_str key, fracta_completion done);
   static int32_t h_store_put(void* ctx, fracta_str key, fracta_str value, fracta_completion done);
   static int32_t h_store_erase(void* ctx, fracta_str key, fracta_completion done);
+  static int32_t h_open_url(void* ctx, fracta_str url);
+  static int32_t h_show_device_code(void* ctx, fracta_str uri, fracta_str user_code, fracta_str complete_uri);
+  static int32_t h_redirect_listen(void* ctx, fracta_str requested_uri, const fracta_sink* actual_uri);
+  static int32_t h_redirect_await(void* ctx, int64_t timeout_ms, fracta_completion done, fracta_op_id* op);
   static int32_t h_resolve_secret_async(void* ctx, fracta_str key, fracta_str json, fracta_completion done,
                                         fracta_op_id* op);
   /// The typed SecretValue behind a provider's JSON reference; nullopt and `why` on mistakes.
@@ -120,6 +136,12 @@ class provider_instance final {
                                            std::shared_ptr<bool> alive, http::request r);
   static void deliver_http(const host_op& op, const result<http::response>& res);
 
+  enum class store_kind { get, put, erase };
+  int32_t start_store_op(store_kind kind, fracta_str key, fracta_str value, fracta_completion done);
+  bool persistent_store() const noexcept;
+  void say(std::string_view line) const;
+  void open_in_browser(std::string_view url, bool browser_env_only);
+
   asio::any_io_executor blocking_executor();
   fracta_op_id next_op_id() noexcept { return ++last_op_; }
   void complete_later(fracta_completion done, op_result r);
@@ -130,6 +152,7 @@ class provider_instance final {
   void* instance_ = nullptr;
   fracta_op_id last_op_ = 0;
   std::map<fracta_op_id, std::shared_ptr<host_op>> ops_;
+  std::shared_ptr<login::redirect_listener> listener_;  // the latest redirect_listen
   // Shared with callbacks in flight so they can tell the instance is gone.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

@@ -773,8 +773,15 @@ TEST_CASE("rule: client_credentials requires client_id") {
   CHECK(starts_with(
       msg,
       "/etc/fracta/config.toml:6:14: server 'gh': mcp.servers.gh.remote.auth.client_id: missing; "
-      "grant_type = \"client_credentials\" requires client_id and client_secret. "));
+      "grant_type = \"client_credentials\" requires client_id and client_secret (or private_key "
+      "for private_key_jwt). "));
   CHECK(contains(msg, "Add client_id = { env = \"NAME\" } to [mcp.servers.gh.remote.auth]."));
+}
+
+TEST_CASE("rule: client_credentials with private_key_jwt needs no client_secret") {
+  CHECK_NOTHROW(parse(with_auth("type = \"oauth\"\ngrant_type = \"client_credentials\"\n"
+                                   "client_id = { env = \"I\" }\nprivate_key = { file = \"/k.pem\" }\n"
+                                   "token_endpoint_auth_method = \"private_key_jwt\"\n"), cfg_path));
 }
 
 TEST_CASE("rule: client_credentials requires client_secret") {

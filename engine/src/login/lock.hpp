@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: Apache-2.0
+// The cross-process login lock: flock on $XDG_STATE_HOME/fracta/locks/<server>.lock.
+#pragma once
+#include "core/internal.hpp"
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+namespace fracta::login {
+
+/// A held lock; released when destroyed. Not copyable.
+class held_lock final {
+ public:
+  explicit held_lock(int fd) noexcept : fd_(fd) {}
+  ~held_lock();
+  held_lock(const held_lock&) = delete;
+  held_lock& operator=(const held_lock&) = delete;
+
+ private:
+  int fd_;
+};
+
+struct lock_attempt {
+  std::shared_ptr<held_lock> held;  // set when acquired
+  bool busy = false;                // another process (or session) holds it
+  std::string error;                // set when the lock file cannot be used
+};
+
+/// <state dir>/locks/<server>.lock.
+std::filesystem::path lock_path(const std::string& server);
+
+/// One non-blocking attempt (directories created 0700). Blocking on disk: call it on the pool.
+lock_attempt try_lock(const std::filesystem::path& path);
+
+}  // namespace fracta::login

@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: Apache-2.0
+// Choosing each server's token store (token_store = auto | keyring | file) and its file key.
+#pragma once
+#include "core/internal.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "fracta/config.hpp"
+#include "fracta/result.hpp"
+#include "store/store.hpp"
+
+namespace fracta::store {
+
+/// $XDG_STATE_HOME/fracta, else ~/.local/state/fracta.
+std::filesystem::path state_dir();
+/// The encrypted file store: <state_dir>/tokens.enc.
+std::filesystem::path default_file_path();
+/// A path for people: $HOME replaced by "~".
+std::string display_path(const std::filesystem::path& p);
+
+/// True when the server's credentials persist across runs: type "oauth" with grant_type
+/// authorization_code or device_code. Everything else keeps an in-memory store.
+bool persists(const config::server& s);
+
+/// The chosen store and how to name it: "keyring", "file <path>" or "memory".
+struct choice {
+  std::shared_ptr<blocking_store> store;  // null for "memory"
+  std::string description;
+};
+
+/// Per engine: decides and opens each server's persistent store once, and probes the keyring
+/// once. Thread-safe; every call may block (D-Bus, Argon2id, disk): run it on the blocking pool.
+class selector final {
+ public:
+  using log_fn = std::function<void(std::int32_t level, std::string_view message)>;
+  struct options {
+    std::chrono::milliseconds probe_timeout = std::chrono::milliseconds(1500);
+    std::filesystem::path file_path;  // empty → default_file_path()
+    log_fn log;                        // receives the "tokens go to …" decision (info)
+  };
+  explicit selector(options o);
+
+  /// The server's store. Errors: errc::config (no usable key; names what to set), or a
+  /// store error from reading the file key out of the keyring.
+  result<choice> open(const config::server& s);
+  /// The decision already made for `s`, if any ("" when none yet); never blocks.
+  std::string described(const std::string& server) const;
+  /// Whether a Secret Service answered (probed once, then cached).
+  bool keyring_available();
+
+ private:
+  result<choice> decide(const config::server& s);
+  result<choice> open_file(const config::server& s, bool keyring_answers);
+  std::shared_ptr<blocking_store> keyring();
+
+  options opts_;
+  mutable std::mutex mutex_;
+  std::optional<bool> keyring_up_;
+  std::shared_ptr<blocking_store> keyring_;
+  std::map<std::string, choice> chosen_;  // by server name
+};
+
+}  // namespace fracta::store
