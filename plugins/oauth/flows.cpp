@@ -117,16 +117,16 @@ sdk::task<discovered> discover(sdk::host h, const settings& cfg, std::string ser
     auto found = co_await pt;
     if (found) {
       auto prm = parse_resource_metadata(found->second, *server);
-      if (!prm) fail(FRACTA_E_CONFIG, prm.err().message);
+      if (!prm) fail(FRACTA_E_DENIED, prm.err().message);
       d.prm = std::move(*prm);
       const std::string issuer = choose_authorization_server(d.prm->authorization_servers);
       auto at = probe(h, authorization_server_metadata_urls(issuer), "authorization-server metadata");
       auto as_found = co_await at;
       if (!as_found)
-        fail(FRACTA_E_CONFIG, "the authorization server " + redacted(issuer) +
+        fail(FRACTA_E_DENIED, "the authorization server " + redacted(issuer) +
                                   " publishes no metadata at any well-known URL (RFC 8414 or OpenID Connect)");
       auto md = parse_as_metadata(as_found->second, issuer, false);
-      if (!md) fail(FRACTA_E_CONFIG, md.err().message);
+      if (!md) fail(FRACTA_E_DENIED, md.err().message);
       d.as = std::move(*md);
     } else {
       // MCP 2025-03-26: no resource metadata. The server's origin is the authorization server;
@@ -137,7 +137,7 @@ sdk::task<discovered> discover(sdk::host h, const settings& cfg, std::string ser
       auto as_found = co_await at;
       if (as_found) {
         auto md = parse_as_metadata(as_found->second, origin, true);
-        if (!md) fail(FRACTA_E_CONFIG, md.err().message);
+        if (!md) fail(FRACTA_E_DENIED, md.err().message);
         d.as = std::move(*md);
         d.as.legacy = true;
       } else {
@@ -272,8 +272,9 @@ sdk::task<result<token_set>> token_request_once(sdk::host h, const std::string& 
       params.emplace_back("client_id", client.client_id);
       break;
     case auth_method::private_key_jwt: {
+      if (!client.private_key) fail(FRACTA_E_CONFIG, "private_key_jwt needs private_key in the auth table");
       client_assertion_params a;
-      a.private_key_pem = client.private_key.value_or("");
+      a.private_key_pem = *client.private_key;
       a.key_id = client.key_id;
       a.client_id = client.client_id;
       a.audience = issuer.empty() ? endpoint : issuer;
