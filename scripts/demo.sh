@@ -11,7 +11,12 @@ ninja -C build >/dev/null
 
 work=$(mktemp -d)
 server_pid=
-cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -rf "$work"; }
+pids=()
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+  rm -rf "$work"
+}
 trap cleanup EXIT
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
@@ -48,5 +53,36 @@ set +e
 $fracta call demo whoami
 echo "exit code: $?"
 set -e
+
+step "OAuth: an MCP server that wants JWTs from a real authorization server (oidc-provider)"
+mkfifo "$work/mcp-ready" "$work/as-ready"
+node tests/e2e/peers/mcp-server.mjs --mode stateless --auth jwt --issuer-file "$work/issuer" --ignore-stdin \
+  > "$work/mcp-ready" 2>"$work/mcp.log" &
+pids+=($!)
+read -r _ mcp_port < "$work/mcp-ready"
+node tests/e2e/peers/oidc-provider.mjs --resource "http://127.0.0.1:$mcp_port/mcp" --access-ttl 30 \
+  --ignore-stdin > "$work/as-ready" 2>"$work/as.log" &
+pids+=($!)
+read -r _ as_port < "$work/as-ready"
+printf 'http://127.0.0.1:%s\n' "$as_port" > "$work/issuer"
+echo "MCP server on port $mcp_port, authorization server on port $as_port"
+
+step "configure it: no client, no secret; fracta discovers and registers itself"
+export FRACTA_DEMO_PASSPHRASE="demo passphrase for the encrypted token file"
+export XDG_STATE_HOME="$work/state"
+run $fracta config mcp add notes --url "http://127.0.0.1:$mcp_port/mcp" --oauth
+cat >> "$FRACTA_CONFIG" <<TOML
+token_store = "file"
+passphrase = { env = "FRACTA_DEMO_PASSPHRASE" }
+TOML
+run $fracta config mcp show notes
+
+step "log in: the browser (headless Chromium standing in for you) signs in and consents"
+export BROWSER="$PWD/tests/e2e/peers/browser.sh"
+run $fracta config mcp auth login notes --timeout 60
+run $fracta config mcp auth status notes
+run $fracta call notes echo '{"text":"hello with an OAuth token"}'
+run $fracta config mcp auth logout notes
+
 echo
-echo "demo finished: see docs/ for OAuth, plugins and the gateway"
+echo "demo finished: see docs/oauth.md, docs/cli.md and docs/plugin-abi.md"

@@ -23,6 +23,12 @@ meson test -C build --print-errorlogs --num-processes "$jobs" || status=1
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   meson test -C build-asan --suite unit --suite integration --print-errorlogs --num-processes "$jobs" || status=1
 
+# The MCP conformance suite's verdict per scenario (Passed N/M), from the e2e run's log.
+if grep -q "conformance: " build/meson-logs/testlog.txt 2>/dev/null; then
+  echo "MCP conformance suite (client, auth scenarios):"
+  grep -E "^[✓✗] auth/|^conformance: " build/meson-logs/testlog.txt | sed 's/^/  /'
+fi
+
 # One closing line over both runs, in the plain form CI reads.
 python3 - build/meson-logs/testlog.json build-asan/meson-logs/testlog.json <<'PY'
 import json, sys

@@ -569,6 +569,11 @@ class oauth_provider {
       co_await l;
       needs_login_ = false;
       if (usable()) co_return;
+      if (tokens_ && tokens_->refresh_token) {  // expired meanwhile: the stored grant still works
+        auto t = refresh_grant();
+        co_await t;
+        co_return;
+      }
       fail(FRACTA_E_NEEDS_LOGIN, server_ + " has no stored OAuth tokens; run " + login_command());
     }
     // Nothing held: requests go without a credential until the server asks for a login.
@@ -596,6 +601,13 @@ class oauth_provider {
     if (endpoint.empty()) {
       auto t = discovery(false);
       discovered d = co_await t;
+      // Tokens from another authorization server: never send it their refresh token.
+      if (!issuer.empty() && issuer != d.as.issuer) {
+        needs_login_ = true;
+        fail(FRACTA_E_NEEDS_LOGIN, "the stored tokens for " + server_ + " come from " + redacted(issuer) +
+                                       ", but the server now names " + redacted(d.as.issuer) + "; run " +
+                                       login_command());
+      }
       endpoint = d.as.token_endpoint;
       issuer = d.as.issuer;
     }
@@ -729,7 +741,7 @@ class oauth_provider {
     co_await s;
     step_up_scope_.clear();
     step_up_attempted_ = false;
-    std::string msg = "logged in to " + redacted(d.as.issuer);
+    std::string msg = "authorized by " + d.as.issuer;
     if (!granted.empty()) msg += " (scopes: " + granted + ")";
     co_return msg;
   }
@@ -816,7 +828,7 @@ class oauth_provider {
     if (auto e = param(params, "error")) {
       std::string msg = "the authorization server refused the login: " + *e;
       if (auto desc = param(params, "error_description")) msg += " (" + desc->substr(0, 300) + ")";
-      fail(*e == "access_denied" ? FRACTA_E_DENIED : FRACTA_E_DENIED, msg);
+      fail(FRACTA_E_DENIED, msg);
     }
     const auto code = param(params, "code");
     if (!code || code->empty()) fail(FRACTA_E_DENIED, "the redirect carries neither a code nor an error");
