@@ -554,6 +554,12 @@ class oauth_provider {
       if (changed && usable()) co_return;
     }
     if (tokens_ && tokens_->refresh_token && !needs_login_) {
+      // Another process sharing this store (a CLI beside a gateway) may have refreshed
+      // already: a rotated refresh token presented twice revokes the whole grant at many
+      // providers, so adopt what it stored instead of spending ours.
+      auto a = adopt_newer_stored_tokens();
+      const bool adopted = co_await a;
+      if (adopted && usable()) co_return;  // even after a 401 on the old token: the new one is untried
       auto t = refresh_grant();
       co_await t;
       co_return;
@@ -577,6 +583,24 @@ class oauth_provider {
       fail(FRACTA_E_NEEDS_LOGIN, server_ + " has no stored OAuth tokens; run " + login_command());
     }
     // Nothing held: requests go without a credential until the server asks for a login.
+  }
+
+  // Re-reads the stored tokens; when they hold another refresh token for the same issuer
+  // (someone rotated it), takes them over. True when it did.
+  sdk::task<bool> adopt_newer_stored_tokens() {
+    if (!persist_tokens_) co_return false;
+    auto g = sdk::store_get(host_, "tokens");
+    sdk::host_result r = co_await g;
+    if (!r.ok()) co_return false;  // unreadable now: keep what we hold, never drop it
+    auto rec = parse_token_record(r.value);
+    sdk::secure_wipe(r.value);
+    if (!rec || !rec->refresh_token || !tokens_ || rec->issuer != tokens_->issuer ||
+        rec->refresh_token == tokens_->refresh_token)
+      co_return false;
+    host_.log_debug("another process refreshed the tokens for " + server_ + "; using its result");
+    tokens_ = std::move(*rec);
+    needs_login_ = false;
+    co_return true;
   }
 
   // A mounted token_file may have been replaced since start-up: pick up a new token.

@@ -278,6 +278,33 @@ TEST_CASE_FIXTURE(refresh_fixture, "refresh: the request carries the stored reso
   check_no_secrets(host, inst, {done.message});
 }
 
+TEST_CASE_FIXTURE(refresh_fixture, "refresh: tokens another process rotated meanwhile are adopted, never re-spent") {
+  oauth_instance inst(host, "oauth-authcode", R"({"type":"oauth"})");
+  host.run();  // holds old_refresh from the store
+  host.on("POST", token_url, http_reply::json(200, token_response(login_access, login_refresh)));
+
+  SUBCASE("the other process's access token is still valid: no token request at all") {
+    host.store["tokens"] = tokens_json(new_access, new_refresh, now_s + 3600);
+    completion_probe done;
+    finish(host, inst.refresh(done), done);
+    CHECK(done.status == FRACTA_OK);
+    CHECK(host.sent("POST", token_url).empty());
+    CHECK(inst.authorization() == "Bearer " + std::string(new_access));
+  }
+  SUBCASE("its access token expired too: the refresh spends the newer refresh token, not ours") {
+    host.store["tokens"] = tokens_json(new_access, new_refresh, now_s - 5);
+    completion_probe done;
+    finish(host, inst.refresh(done), done);
+    CHECK(done.status == FRACTA_OK);
+    const auto sent = host.sent("POST", token_url);
+    REQUIRE(sent.size() == 1);
+    CHECK(param(form_params(sent[0].body), "refresh_token") == new_refresh);
+    CHECK_FALSE(contains(sent[0].body, old_refresh));
+    CHECK(inst.authorization() == "Bearer " + std::string(login_access));
+  }
+  check_no_secrets(host, inst);
+}
+
 TEST_CASE_FIXTURE(refresh_fixture, "refresh: an unreachable store is not \"no tokens\": no login demanded, nothing erased") {
   host.store_fail["get tokens"] = FRACTA_E_UNAVAILABLE;
   oauth_instance inst(host, "oauth-authcode", R"({"type":"oauth"})");
