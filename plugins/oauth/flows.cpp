@@ -20,16 +20,6 @@ namespace {
   throw sdk::error(status, std::move(message));
 }
 
-std::string redacted(std::string_view u) {
-  auto p = http::url::parse(u);
-  return p ? p->redacted() : std::string("(an invalid URL)");
-}
-
-bool secure_or_loopback(std::string_view u) {
-  auto p = http::url::parse(u);
-  return p && (p->scheme == "https" || http::is_loopback_host(p->host));
-}
-
 // A short, printable excerpt of a response body for error messages (never a token response).
 std::string excerpt(std::string_view body) {
   std::string out;
@@ -56,15 +46,15 @@ sdk::task<std::optional<std::pair<std::string, std::string>>> probe(sdk::host h,
   for (const std::string& u : urls) {
     auto t = get_json(h, u);
     sdk::http_result r = co_await t;
-    if (!r.ok()) fail(FRACTA_E_TRANSIENT, "fetching " + what + " from " + redacted(u) + " failed: " + r.message);
+    if (!r.ok()) fail(FRACTA_E_TRANSIENT, "fetching " + what + " from " + redacted_url(u) + " failed: " + r.message);
     switch (classify_metadata_response(r.http_status)) {
       case probe_outcome::found:
         co_return std::make_optional(std::make_pair(u, std::move(r.body)));
       case probe_outcome::try_next:
-        h.log_debug(what + ": " + redacted(u) + " answered HTTP " + std::to_string(r.http_status) + "; trying the next");
+        h.log_debug(what + ": " + redacted_url(u) + " answered HTTP " + std::to_string(r.http_status) + "; trying the next");
         continue;
       case probe_outcome::fail:
-        fail(FRACTA_E_TRANSIENT, "fetching " + what + " from " + redacted(u) + " failed: HTTP " +
+        fail(FRACTA_E_TRANSIENT, "fetching " + what + " from " + redacted_url(u) + " failed: HTTP " +
                                      std::to_string(r.http_status));
     }
   }
@@ -94,16 +84,16 @@ sdk::task<discovered> discover(sdk::host h, const settings& cfg, std::string ser
     // the document must be AS metadata (an issuer and a token endpoint), not resource metadata.
     auto t = get_json(h, cfg.metadata_url);
     sdk::http_result r = co_await t;
-    if (!r.ok()) fail(FRACTA_E_TRANSIENT, "fetching metadata_url " + redacted(cfg.metadata_url) + " failed: " + r.message);
+    if (!r.ok()) fail(FRACTA_E_TRANSIENT, "fetching metadata_url " + redacted_url(cfg.metadata_url) + " failed: " + r.message);
     if (r.http_status != 200)
-      fail(FRACTA_E_TRANSIENT, "metadata_url " + redacted(cfg.metadata_url) + " answered HTTP " + std::to_string(r.http_status));
+      fail(FRACTA_E_TRANSIENT, "metadata_url " + redacted_url(cfg.metadata_url) + " answered HTTP " + std::to_string(r.http_status));
     simdjson::dom::parser p;
     simdjson::dom::element doc;
     std::string issuer;
     if (json::parse(p, r.body, doc).empty() && doc.is_object()) {
       if (auto i = json::get_string(doc, "issuer")) issuer = std::string(*i);
       if (json::get(doc, "authorization_servers"))
-        fail(FRACTA_E_CONFIG, "metadata_url " + redacted(cfg.metadata_url) +
+        fail(FRACTA_E_CONFIG, "metadata_url " + redacted_url(cfg.metadata_url) +
                                   " is protected-resource metadata; metadata_url must point at "
                                   "authorization-server metadata (/.well-known/oauth-authorization-server or "
                                   "/.well-known/openid-configuration)");
@@ -123,7 +113,7 @@ sdk::task<discovered> discover(sdk::host h, const settings& cfg, std::string ser
       auto at = probe(h, authorization_server_metadata_urls(issuer), "authorization-server metadata");
       auto as_found = co_await at;
       if (!as_found)
-        fail(FRACTA_E_DENIED, "the authorization server " + redacted(issuer) +
+        fail(FRACTA_E_DENIED, "the authorization server " + redacted_url(issuer) +
                                   " publishes no metadata at any well-known URL (RFC 8414 or OpenID Connect)");
       auto md = parse_as_metadata(as_found->second, issuer, false);
       if (!md) fail(FRACTA_E_DENIED, md.err().message);
@@ -195,7 +185,7 @@ sdk::task<registration_record> register_client(sdk::host h, const discovered& d,
   req.timeout_ms = 20000;
   auto aw = sdk::http(h, std::move(req));
   sdk::http_result r = co_await aw;
-  const std::string where = "dynamic client registration at " + redacted(endpoint);
+  const std::string where = "dynamic client registration at " + redacted_url(endpoint);
   if (!r.ok()) fail(FRACTA_E_TRANSIENT, where + " failed: " + r.message);
   if (r.http_status != 200 && r.http_status != 201) {
     std::string detail = "HTTP " + std::to_string(r.http_status);
@@ -245,7 +235,7 @@ sdk::task<registration_record> register_client(sdk::host h, const discovered& d,
   rec.grant_types = std::move(grant_types);
   rec.issuer = d.as.issuer;
   rec.registration_endpoint = endpoint;
-  h.log_info("registered fracta as a client of " + redacted(d.as.issuer) + " (" + rec.token_endpoint_auth_method + ")");
+  h.log_info("registered fracta as a client of " + redacted_url(d.as.issuer) + " (" + rec.token_endpoint_auth_method + ")");
   co_return rec;
 }
 
@@ -293,7 +283,7 @@ sdk::task<result<token_set>> token_request_once(sdk::host h, const std::string& 
   sdk::http_result r = co_await aw;
   if (!r.ok()) {
     co_return error{make_error_code(errc::transport),
-                    "the token endpoint " + redacted(endpoint) + " could not be reached: " + r.message};
+                    "the token endpoint " + redacted_url(endpoint) + " could not be reached: " + r.message};
   }
   const std::string content_type(r.header("Content-Type"));
   auto parsed = parse_token_response(r.http_status, content_type, r.body, h.wall_clock_ms(), requested_scope);
@@ -306,8 +296,8 @@ sdk::task<result<token_set>> token_request_once(sdk::host h, const std::string& 
 sdk::task<result<token_set>> token_request(sdk::host h, std::string endpoint, std::string issuer, client_identity client,
                                            std::vector<std::pair<std::string, std::string>> params,
                                            std::string requested_scope) {
-  if (!secure_or_loopback(endpoint))
-    fail(FRACTA_E_CONFIG, "the token endpoint " + redacted(endpoint) + " is not https (only loopback may use http)");
+  if (!is_secure_endpoint(endpoint))
+    fail(FRACTA_E_CONFIG, "the token endpoint " + redacted_url(endpoint) + " is not https (only loopback may use http)");
   auto first = token_request_once(h, endpoint, issuer, client, client.method, params, requested_scope);
   result<token_set> r = co_await first;
   if (!r && r.err().code == make_error_code(errc::auth_failed) && client.method == auth_method::client_secret_basic &&

@@ -28,33 +28,6 @@ constexpr std::string_view device_grant = "urn:ietf:params:oauth:grant-type:devi
 
 [[noreturn]] void fail(std::int32_t status, std::string message) { throw sdk::error(status, std::move(message)); }
 
-std::vector<std::string> split_scopes(std::string_view s) {
-  std::vector<std::string> out;
-  std::size_t i = 0;
-  while (i < s.size()) {
-    while (i < s.size() && s[i] == ' ') ++i;
-    std::size_t j = i;
-    while (j < s.size() && s[j] != ' ') ++j;
-    if (j > i) out.emplace_back(s.substr(i, j - i));
-    i = j;
-  }
-  return out;
-}
-
-std::string join_scopes(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) {
-    if (!out.empty()) out += ' ';
-    out += s;
-  }
-  return out;
-}
-
-std::string redacted(std::string_view u) {
-  auto p = http::url::parse(u);
-  return p ? p->redacted() : std::string("(an invalid URL)");
-}
-
 // Options of login(): {"scopes":[…],"timeout_ms":N,"device":bool}.
 struct login_options {
   std::vector<std::string> scopes;
@@ -491,7 +464,7 @@ class oauth_provider {
     }
     if (!d.as.registration_endpoint) {
       fail(FRACTA_E_CONFIG,
-           "the authorization server " + redacted(d.as.issuer) +
+           "the authorization server " + redacted_url(d.as.issuer) +
                " offers no dynamic client registration" +
                (cfg_.client_metadata_url.empty() ? std::string() : " and does not accept client metadata documents") +
                ", and no client is configured for " + server_ +
@@ -539,7 +512,6 @@ class oauth_provider {
   sdk::task<void> refresh_task() {
     auto w = wait_loaded();
     co_await w;
-    loaded_ = true;
     const bool load_only = std::exchange(load_only_, false);
     const bool forced = std::exchange(force_refresh_, false);
     if (load_only && !forced && usable()) co_return;
@@ -628,8 +600,8 @@ class oauth_provider {
       // Tokens from another authorization server: never send it their refresh token.
       if (!issuer.empty() && issuer != d.as.issuer) {
         needs_login_ = true;
-        fail(FRACTA_E_NEEDS_LOGIN, "the stored tokens for " + server_ + " come from " + redacted(issuer) +
-                                       ", but the server now names " + redacted(d.as.issuer) + "; run " +
+        fail(FRACTA_E_NEEDS_LOGIN, "the stored tokens for " + server_ + " come from " + redacted_url(issuer) +
+                                       ", but the server now names " + redacted_url(d.as.issuer) + "; run " +
                                        login_command());
       }
       endpoint = d.as.token_endpoint;
@@ -738,7 +710,7 @@ class oauth_provider {
     if (cfg_.kind == grant::client_credentials) {
       auto t = fetch_client_credentials();
       co_await t;
-      co_return "obtained a client-credentials token from " + redacted(tokens_->issuer) + " (never stored)";
+      co_return "obtained a client-credentials token from " + redacted_url(tokens_->issuer) + " (never stored)";
     }
     auto p = probe_challenge();
     co_await p;
@@ -746,8 +718,8 @@ class oauth_provider {
     discovered d = co_await dt;
     if (tokens_ && !tokens_->issuer.empty() && tokens_->issuer != d.as.issuer) {
       // A different authorization server: never send it the old one's tokens or client.
-      host_.log_info("the authorization server changed from " + redacted(tokens_->issuer) + " to " +
-                     redacted(d.as.issuer) + "; starting afresh");
+      host_.log_info("the authorization server changed from " + redacted_url(tokens_->issuer) + " to " +
+                     redacted_url(d.as.issuer) + "; starting afresh");
       auto dr = drop_tokens();
       co_await dr;
     }
@@ -790,7 +762,7 @@ class oauth_provider {
   sdk::task<token_record> authcode_flow(const discovered& d, std::string scope, std::int64_t timeout_ms, bool retried) {
     if (auto r = require_pkce_s256(d.as); !r) fail(FRACTA_E_CONFIG, r.err().message);
     if (d.as.authorization_endpoint.empty())
-      fail(FRACTA_E_CONFIG, "the authorization server " + redacted(d.as.issuer) + " has no authorization endpoint");
+      fail(FRACTA_E_CONFIG, "the authorization server " + redacted_url(d.as.issuer) + " has no authorization endpoint");
 
     // The loopback listener starts before anything is registered or opened.
     std::string requested = cfg_.redirect_uri;
@@ -843,7 +815,7 @@ class oauth_provider {
     const auto iss = param(params, "iss");
     if (iss) {
       if (*iss != d.as.issuer)
-        fail(FRACTA_E_DENIED, "the redirect names another issuer than " + redacted(d.as.issuer) +
+        fail(FRACTA_E_DENIED, "the redirect names another issuer than " + redacted_url(d.as.issuer) +
                                   " (RFC 9207 mix-up protection); fracta ignores it");
     } else if (d.as.authorization_response_iss_parameter_supported) {
       fail(FRACTA_E_DENIED, "the authorization server promises an iss parameter on the redirect, and this one has "
@@ -905,7 +877,7 @@ class oauth_provider {
 
   sdk::task<token_record> device_flow(const discovered& d, std::string scope, std::int64_t timeout_ms) {
     if (!d.as.device_authorization_endpoint)
-      fail(FRACTA_E_CONFIG, "the authorization server " + redacted(d.as.issuer) +
+      fail(FRACTA_E_CONFIG, "the authorization server " + redacted_url(d.as.issuer) +
                                 " does not offer the device flow (no device_authorization_endpoint); log in with the "
                                 "browser instead");
     auto ct = ensure_client(d, "", std::string(device_grant));

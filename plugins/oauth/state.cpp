@@ -40,6 +40,11 @@ std::vector<std::pair<std::string, std::string>> string_pairs(simdjson::dom::ele
   return out;
 }
 
+// Sets `out` when `key` is a string member of `doc`.
+void copy_string(simdjson::dom::element doc, std::string_view key, std::string& out) {
+  if (auto v = json::get_string(doc, key)) out = std::string(*v);
+}
+
 }  // namespace
 
 result<settings> parse_settings(std::string_view text) {
@@ -74,17 +79,14 @@ result<settings> parse_settings(std::string_view text) {
                           "write unix seconds");
     }
   }
-  auto str = [&](std::string_view key, std::string& out) {
-    if (auto v = json::get_string(doc, key)) out = std::string(*v);
-  };
-  str("token_file", s.token_file);
-  str("client_registration_file", s.client_registration_file);
-  str("metadata_url", s.metadata_url);
-  str("redirect_uri", s.redirect_uri);
-  str("resource", s.resource);
-  str("client_metadata_url", s.client_metadata_url);
-  str("key_id", s.key_id);
-  str("token_endpoint_auth_method", s.token_endpoint_auth_method);
+  copy_string(doc, "token_file", s.token_file);
+  copy_string(doc, "client_registration_file", s.client_registration_file);
+  copy_string(doc, "metadata_url", s.metadata_url);
+  copy_string(doc, "redirect_uri", s.redirect_uri);
+  copy_string(doc, "resource", s.resource);
+  copy_string(doc, "client_metadata_url", s.client_metadata_url);
+  copy_string(doc, "key_id", s.key_id);
+  copy_string(doc, "token_endpoint_auth_method", s.token_endpoint_auth_method);
   s.omit_resource = json::get_bool(doc, "omit_resource").value_or(false);
   if (auto e = json::get(doc, "authorize_params")) s.authorize_params = string_pairs(*e);
   if (auto e = json::get(doc, "token_params")) s.token_params = string_pairs(*e);
@@ -141,15 +143,12 @@ result<token_record> parse_token_record(std::string_view text) {
   t.access_token = std::string(*access);
   if (auto r = json::get_string(doc, "refresh_token"); r && !r->empty()) t.refresh_token = std::string(*r);
   t.expires_at_s = json::get_int(doc, "expires_at").value_or(0);
-  auto str = [&](std::string_view key, std::string& out) {
-    if (auto v = json::get_string(doc, key)) out = std::string(*v);
-  };
-  str("scope", t.scope);
-  str("requested_scope", t.requested_scope);
-  str("issuer", t.issuer);
-  str("token_endpoint", t.token_endpoint);
-  str("resource", t.resource);
-  str("client_id", t.client_id);
+  copy_string(doc, "scope", t.scope);
+  copy_string(doc, "requested_scope", t.requested_scope);
+  copy_string(doc, "issuer", t.issuer);
+  copy_string(doc, "token_endpoint", t.token_endpoint);
+  copy_string(doc, "resource", t.resource);
+  copy_string(doc, "client_id", t.client_id);
   return t;
 }
 
@@ -164,11 +163,11 @@ result<registration_record> parse_registration_record(std::string_view text) {
   r.client_id = std::string(*id);
   if (auto s = json::get_string(doc, "client_secret"); s && !s->empty()) r.client_secret = std::string(*s);
   r.client_secret_expires_at = json::get_int(doc, "client_secret_expires_at").value_or(0);
-  if (auto m = json::get_string(doc, "token_endpoint_auth_method")) r.token_endpoint_auth_method = std::string(*m);
+  copy_string(doc, "token_endpoint_auth_method", r.token_endpoint_auth_method);
   if (auto e = json::get(doc, "redirect_uris")) r.redirect_uris = strings(*e);
   if (auto e = json::get(doc, "grant_types")) r.grant_types = strings(*e);
-  if (auto v = json::get_string(doc, "issuer")) r.issuer = std::string(*v);
-  if (auto v = json::get_string(doc, "registration_endpoint")) r.registration_endpoint = std::string(*v);
+  copy_string(doc, "issuer", r.issuer);
+  copy_string(doc, "registration_endpoint", r.registration_endpoint);
   return r;
 }
 

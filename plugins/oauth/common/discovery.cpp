@@ -42,12 +42,6 @@ std::optional<std::vector<std::string>> string_array(simdjson::dom::element obj,
 
 bool is_http_url(std::string_view text) { return http::url::parse(text).ok(); }
 
-// https, or http to a loopback host (local development servers).
-bool is_secure_endpoint(std::string_view text) {
-  auto u = http::url::parse(text);
-  if (!u) return false;
-  return u->scheme == "https" || u->is_loopback_host();
-}
 
 // True when `parent` equals `child` or is a parent of it on '/' boundaries.
 bool is_same_or_parent_path(std::string_view parent, std::string_view child) {
@@ -209,6 +203,17 @@ result<as_metadata> parse_as_metadata(std::string_view text, std::string_view ex
   md.authorization_response_iss_parameter_supported =
       json::get_bool(doc, "authorization_response_iss_parameter_supported").value_or(false);
   return md;
+}
+
+bool is_secure_endpoint(std::string_view text) {
+  auto u = http::url::parse(text);
+  if (!u) return false;
+  return u->scheme == "https" || u->is_loopback_host();
+}
+
+std::string redacted_url(std::string_view text) {
+  auto u = http::url::parse(text);
+  return u ? u->redacted() : std::string("(an invalid URL)");
 }
 
 result<void> require_pkce_s256(const as_metadata& md) {

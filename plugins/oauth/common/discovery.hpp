@@ -69,6 +69,14 @@ enum class probe_outcome { found, try_next, fail };
                                                     std::string_view expected_issuer,
                                                     bool legacy_2025_03_26);
 
+/// True for an https URL, or http to a loopback host (local development servers): what an
+/// OAuth endpoint must be. Thread-safe.
+[[nodiscard]] bool is_secure_endpoint(std::string_view url);
+
+/// `url` without credentials, for messages; "(an invalid URL)" when it does not parse.
+/// Thread-safe.
+[[nodiscard]] std::string redacted_url(std::string_view url);
+
 /// OK when `code_challenge_methods_supported` lists S256; else errc::protocol (absent or
 /// without S256: MCP 2025-11-25 says refuse). Thread-safe.
 [[nodiscard]] result<void> require_pkce_s256(const as_metadata& md);

@@ -22,7 +22,15 @@ void add_tokens(std::vector<std::string>& out, std::string_view s) {
   }
 }
 
-std::string join(const std::vector<std::string>& tokens) {
+}  // namespace
+
+std::vector<std::string> split_scopes(std::string_view scope) {
+  std::vector<std::string> out;
+  add_tokens(out, scope);
+  return out;
+}
+
+std::string join_scopes(const std::vector<std::string>& tokens) {
   std::string out;
   for (const auto& t : tokens) {
     if (!out.empty()) out.push_back(' ');
@@ -30,8 +38,6 @@ std::string join(const std::vector<std::string>& tokens) {
   }
   return out;
 }
-
-}  // namespace
 
 std::optional<std::string> select_scope(const std::vector<std::string>& configured,
                                         std::optional<std::string_view> challenge_scope,
@@ -41,13 +47,13 @@ std::optional<std::string> select_scope(const std::vector<std::string>& configur
   std::vector<std::string> tokens;
   for (const auto& c : configured) add_tokens(tokens, c);
   if (!offline_listed) std::erase(tokens, std::string("offline_access"));
-  if (!tokens.empty()) return join(tokens);
+  if (!tokens.empty()) return join_scopes(tokens);
 
   if (challenge_scope) add_tokens(tokens, *challenge_scope);
-  if (!tokens.empty()) return join(tokens);
+  if (!tokens.empty()) return join_scopes(tokens);
 
   for (const auto& s : scopes_supported) add_tokens(tokens, s);
-  if (!tokens.empty()) return join(tokens);
+  if (!tokens.empty()) return join_scopes(tokens);
   return std::nullopt;
 }
 
@@ -55,7 +61,7 @@ std::string union_scopes(std::string_view a, std::string_view b) {
   std::vector<std::string> tokens;
   add_tokens(tokens, a);
   add_tokens(tokens, b);
-  return join(tokens);
+  return join_scopes(tokens);
 }
 
 std::string canonical_resource(const http::url& server) {

@@ -18,6 +18,13 @@ namespace fracta::oauth {
     const std::vector<std::string>& configured, std::optional<std::string_view> challenge_scope,
     const std::vector<std::string>& scopes_supported);
 
+/// The scope tokens of a space-separated `scope` (RFC 6749 §3.3), in order, without
+/// duplicates. Thread-safe.
+[[nodiscard]] std::vector<std::string> split_scopes(std::string_view scope);
+
+/// Tokens joined with single spaces. Thread-safe.
+[[nodiscard]] std::string join_scopes(const std::vector<std::string>& tokens);
+
 /// Step-up scope: the scopes of `a` then those of `b` not already present, space-separated.
 /// Thread-safe.
 [[nodiscard]] std::string union_scopes(std::string_view a, std::string_view b);

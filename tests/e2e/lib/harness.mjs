@@ -58,74 +58,9 @@ export function writeSecret(dir, name, content) {
  * after that test instead.
  */
 export async function startServer(args = [], { t } = {}) {
-  args = [...args];
-  let logPath;
-  const li = args.indexOf('--log');
-  if (li >= 0) logPath = args[li + 1];
-  else {
-    logPath = path.join(tmpdir('fracta-e2e-log-'), 'requests.jsonl');
-    args.push('--log', logPath);
-  }
-  const child = spawn(process.execPath, [SERVER_SCRIPT, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (d) => { stderr += d; });
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-
-  const port = await new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`mcp-server did not print LISTENING within ${START_TIMEOUT_MS} ms (args ${JSON.stringify(args)}); stderr:\n${stderr}`));
-    }, START_TIMEOUT_MS);
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = /^LISTENING (\d+)\n/m.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-    exited.then(({ code, signal }) => {
-      clearTimeout(timer);
-      reject(new Error(`mcp-server exited before listening (code ${code}, signal ${signal}); args ${JSON.stringify(args)}; stderr:\n${stderr}`));
-    });
-  });
-
-  let stopped = null;
-  const handle = {
-    port,
-    url: `http://127.0.0.1:${port}/mcp`,
-    logPath,
-    /** Parsed request log: one object per HTTP request, in arrival order. */
-    log() {
-      if (!fs.existsSync(logPath)) return [];
-      return fs.readFileSync(logPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
-    },
-    stderr: () => stderr,
-    kill() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    },
-    stop() {
-      if (!stopped) {
-        stopped = (async () => {
-          liveServers.delete(handle);
-          if (child.exitCode === null && child.signalCode === null) {
-            child.stdin.end();
-            child.kill('SIGTERM');
-            const t2 = setTimeout(() => handle.kill(), 3000);
-            await exited;
-            clearTimeout(t2);
-          }
-        })();
-      }
-      return stopped;
-    },
-  };
-  liveServers.add(handle);
-  if (t) t.after(() => handle.stop());
-  return handle;
+  const peer = await startPeer(SERVER_SCRIPT, args, { t, name: 'mcp-server' });
+  peer.url = `${peer.origin}/mcp`;
+  return peer;
 }
 
 const PASS_THROUGH_ENV = [
