@@ -83,7 +83,7 @@ contains "$err" 'grant_type = "authorization_code"' "login gh"
 expect_rc 2 config mcp auth login plain
 
 # ---- login through the browser script, status, logout -------------------------------------------
-export BROWSER="$browser"
+export BROWSER="$browser --log $FRACTA_TEST_BROWSER_LOG"  # a browser gets no FRACTA_* variables
 expect_rc 0 config mcp auth login n --timeout 20
 contains "$out" "Logged in to n: logged in to https://fake.invalid (scopes: read)" "login n"
 contains "$err" "Opening your browser at: http://127.0.0.1:" "login n stderr"
@@ -124,7 +124,7 @@ unset BROWSER
 expect_rc 0 config mcp auth logout n
 expect_rc 3 call n echo </dev/null
 contains "$err" "not logged in" "call without --login"
-export BROWSER="$browser"
+export BROWSER="$browser --log $FRACTA_TEST_BROWSER_LOG"  # a browser gets no FRACTA_* variables
 expect_rc 4 call n echo --login --timeout 20 </dev/null
 contains "$err" "Logged in to n: logged in to https://fake.invalid" "call --login"
 contains "$err" "127.0.0.1:9" "call --login retried against the server"

@@ -11,9 +11,11 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -48,8 +50,9 @@ struct environment {
     fs::create_directories(dir);
     ::setenv("XDG_STATE_HOME", dir.c_str(), 1);
     ::setenv("FRACTA_STORE_PASSPHRASE", "integration", 1);
-    ::setenv("BROWSER", FRACTA_TEST_BROWSER, 1);
-    ::setenv("FRACTA_TEST_BROWSER_LOG", browser_log.c_str(), 1);
+    // The browser gets no FRACTA_* variables: its log goes on its command line.
+    const std::string browser = std::string(FRACTA_TEST_BROWSER) + " --log " + browser_log.string();
+    ::setenv("BROWSER", browser.c_str(), 1);
   }
   ~environment() { fs::remove_all(dir); }
   int browser_runs() const {
@@ -65,6 +68,8 @@ fracta::config::config config_for(const std::string& url, const std::string& aut
 
 struct client {
   asio::io_context io;
+  std::mutex said_mutex;  // `said` is also read by the tests' "other process" threads
+  std::condition_variable said_changed;
   std::vector<std::string> said;
   std::vector<std::string> logged;
   std::unique_ptr<fracta::engine> eng;
@@ -74,7 +79,13 @@ struct client {
     fracta::engine_options o;
     o.log = [this](fracta::log_level, std::string_view m) { logged.emplace_back(m); };
     o.interactive.enabled = interactive;
-    o.interactive.say = [this](std::string_view l) { said.emplace_back(l); };
+    o.interactive.say = [this](std::string_view l) {
+      {
+        std::lock_guard lock(said_mutex);
+        said.emplace_back(l);
+      }
+      said_changed.notify_all();
+    };
     eng = std::make_unique<fracta::engine>(io.get_executor(), std::move(cfg), std::move(o));
     auto s = eng->open("s");
     REQUIRE_MESSAGE(s.ok(), (s.ok() ? std::string() : s.err().message));
@@ -87,7 +98,18 @@ struct client {
     return fracta::core::run_async(io, session->call_tool("echo", R"({"text":"hi"})"));
   }
   std::string status() { return fracta::core::run_async(io, session->auth_status()); }
-  bool heard(std::string_view needle) const {
+  bool heard(std::string_view needle) {
+    std::lock_guard lock(said_mutex);
+    return heard_locked(needle);
+  }
+  /// From another thread: waits (with a deadline) until the user has been told `needle`.
+  bool wait_until_heard(std::string_view needle, std::chrono::seconds max = std::chrono::seconds(20)) {
+    std::unique_lock lock(said_mutex);
+    return said_changed.wait_for(lock, max, [&] { return heard_locked(needle); });
+  }
+
+ private:
+  bool heard_locked(std::string_view needle) const {
     for (const auto& l : said) {
       if (l.find(needle) != std::string::npos) return true;
     }
@@ -199,8 +221,10 @@ TEST_CASE("another process logging in is waited for, and its stored token reused
   REQUIRE(fd >= 0);
   REQUIRE(::flock(fd, LOCK_EX) == 0);
   std::atomic<bool> released{false};
+  client c(config_for(srv.url(), oauth));
+  // Lets go once the waiting login has found the lock taken (it then polls it).
   std::thread other([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(600));
+    CHECK(c.wait_until_heard("another fracta is logging in to s; waiting"));
     auto key = fracta::store::file_key::passphrase("integration");
     REQUIRE(key.ok());
     fracta::store::file_store fsx(env.dir / "fracta" / "tokens.enc", std::move(key).value());
@@ -208,7 +232,6 @@ TEST_CASE("another process logging in is waited for, and its stored token reused
     ::close(fd);
     released = true;
   });
-  client c(config_for(srv.url(), oauth));
   auto r = c.login();
   other.join();
   REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.err().message));
@@ -229,11 +252,11 @@ TEST_CASE("when the other process leaves no token, the waiting login runs its ow
   const int fd = ::open(lock.c_str(), O_RDWR | O_CREAT, 0600);
   REQUIRE(fd >= 0);
   REQUIRE(::flock(fd, LOCK_EX) == 0);
+  client c(config_for(srv.url(), oauth));
   std::thread other([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    CHECK(c.wait_until_heard("another fracta is logging in to s; waiting"));
     ::close(fd);
   });
-  client c(config_for(srv.url(), oauth));
   auto r = c.login();
   other.join();
   REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.err().message));

@@ -22,65 +22,30 @@
 #include <asio/use_awaitable.hpp>
 #include <atomic>
 #include <cstdint>
+#include <cstring>
 #include <mutex>
 #include <stdexcept>
 #include <unordered_map>
 #include <utility>
 
 #include "http/fields.hpp"
+#include "http/transfer.hpp"
 #include "http/url.hpp"
 
 namespace fracta::http {
+
+using detail::completion;
+using detail::completion_for;
+using detail::errc_for;
+using detail::max_header_bytes;
+using detail::max_header_fields;
+using detail::on_body;
+using detail::on_header;
+using detail::redact_unparsed;
+using detail::transfer;
+using detail::trim_ows;
+
 namespace {
-
-std::string_view trim_ows(std::string_view s) noexcept {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() &&
-         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
-    s.remove_suffix(1);
-  return s;
-}
-
-class http_category final : public std::error_category {
- public:
-  const char* name() const noexcept override { return "fracta.http"; }
-  std::string message(int value) const override {
-    switch (static_cast<errc>(value)) {
-      case errc::timeout:
-        return "the HTTP exchange timed out";
-      case errc::cancelled:
-        return "the HTTP exchange was cancelled";
-      case errc::response_too_large:
-        return "the HTTP response is larger than allowed";
-      case errc::connect_failed:
-        return "could not connect (DNS, refused, unreachable or proxy)";
-      case errc::tls_failed:
-        return "TLS handshake or certificate verification failed";
-      case errc::bad_url:
-        return "the URL is not a valid absolute http(s) URL";
-      case errc::send_failed:
-        return "sending the HTTP request failed";
-      case errc::receive_failed:
-        return "receiving the HTTP response failed";
-      case errc::internal:
-        return "internal HTTP client error";
-    }
-    return "unknown HTTP client error";
-  }
-};
-
-/// The URL text up to its query or fragment, without userinfo: for messages about URLs
-/// that did not parse.
-std::string redact_unparsed(std::string_view text) {
-  text = text.substr(0, text.find_first_of("?#"));
-  std::string out(text);
-  if (auto scheme_end = out.find("://"); scheme_end != std::string::npos) {
-    auto authority_end = out.find('/', scheme_end + 3);
-    auto at = out.rfind('@', authority_end);
-    if (at != std::string::npos && at > scheme_end) out.erase(scheme_end + 3, at - scheme_end - 2);
-  }
-  return out;
-}
 
 std::optional<std::string> env_first(const char* a, const char* b) {
   for (const char* name : {a, b}) {
@@ -96,79 +61,14 @@ void global_init() {
   if (status != CURLE_OK) throw std::runtime_error("libcurl initialisation failed");
 }
 
-errc classify(CURLcode code) noexcept {
-  switch (code) {
-    case CURLE_OPERATION_TIMEDOUT:
-      return errc::timeout;
-    case CURLE_UNSUPPORTED_PROTOCOL:
-    case CURLE_URL_MALFORMAT:
-      return errc::bad_url;
-    case CURLE_COULDNT_RESOLVE_PROXY:
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_PROXY:
-      return errc::connect_failed;
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CERTPROBLEM:
-    case CURLE_SSL_CIPHER:
-    case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_ENGINE_NOTFOUND:
-    case CURLE_SSL_ENGINE_SETFAILED:
-    case CURLE_SSL_ENGINE_INITFAILED:
-    case CURLE_SSL_SHUTDOWN_FAILED:
-    case CURLE_SSL_CRL_BADFILE:
-    case CURLE_SSL_ISSUER_ERROR:
-    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-    case CURLE_SSL_INVALIDCERTSTATUS:
-    case CURLE_SSL_CLIENTCERT:
-    case CURLE_USE_SSL_FAILED:
-      return errc::tls_failed;
-    case CURLE_SEND_ERROR:
-    case CURLE_READ_ERROR:
-    case CURLE_SEND_FAIL_REWIND:
-      return errc::send_failed;
-    case CURLE_RECV_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_PARTIAL_FILE:
-    case CURLE_WEIRD_SERVER_REPLY:
-    case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM:
-    case CURLE_BAD_CONTENT_ENCODING:
-    case CURLE_HTTP_RETURNED_ERROR:
-      return errc::receive_failed;
-    default:
-      return errc::internal;
-  }
+/// The address and port curl is about to connect to.
+std::optional<asio::ip::tcp::endpoint> endpoint_of(const curl_sockaddr& a) {
+  asio::ip::tcp::endpoint ep;
+  if (a.addrlen > ep.capacity()) return std::nullopt;
+  std::memcpy(ep.data(), &a.addr, a.addrlen);
+  ep.resize(a.addrlen);
+  return ep;
 }
-
-/// A type-erased, move-only completion handler for void(result<response>).
-class completion {
- public:
-  virtual ~completion() = default;
-  /// Posts the result to the handler's associated executor. Called once, on the strand.
-  virtual void complete(result<response> r) = 0;
-};
-
-template <class Handler>
-class completion_for final : public completion {
- public:
-  completion_for(Handler handler, const asio::any_io_executor& fallback)
-      : handler_(std::move(handler)),
-        work_(asio::prefer(asio::get_associated_executor(handler_, fallback),
-                           asio::execution::outstanding_work.tracked)) {}
-
-  void complete(result<response> r) override {
-    auto ex = std::move(work_);
-    asio::post(ex, [handler = std::move(handler_), r = std::move(r)]() mutable {
-      std::move(handler)(std::move(r));
-    });
-  }
-
- private:
-  Handler handler_;
-  asio::any_io_executor work_;  // keeps the caller's context alive until we complete
-};
 
 /// A descriptor curl asked us to watch: either a socket we opened for it, or a duplicate
 /// of a descriptor curl made itself (its resolver's wake-up pipe), which we own and close.
@@ -211,101 +111,6 @@ std::optional<std::string_view> find_header(const std::vector<header>& headers,
   return std::nullopt;
 }
 
-const std::error_category& category() noexcept {
-  static const http_category instance;
-  return instance;
-}
-
-std::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), category()}; }
-
-namespace {
-
-struct transfer {
-  std::uint64_t id = 0;
-  request req;
-  std::string what;  // "METHOD origin/path": safe for messages
-  std::unique_ptr<completion> done;
-  std::shared_ptr<std::atomic<bool>> cancel_requested = std::make_shared<std::atomic<bool>>(false);
-  CURL* easy = nullptr;
-  curl_slist* headers = nullptr;
-  response resp;
-  bool length_checked = false;
-  bool too_large = false;
-  bool callback_failed = false;
-  char errbuf[CURL_ERROR_SIZE] = {};
-
-  transfer() = default;
-  transfer(const transfer&) = delete;
-  transfer& operator=(const transfer&) = delete;
-  ~transfer() {
-    if (easy != nullptr) curl_easy_cleanup(easy);
-    curl_slist_free_all(headers);
-  }
-
-  error fail(errc code, std::string_view reason) const {
-    return error{make_error_code(code), what + ": " + std::string(reason)};
-  }
-};
-
-size_t on_header(char* data, size_t size, size_t count, void* userp) {
-  auto* t = static_cast<transfer*>(userp);
-  const size_t total = size * count;
-  std::string_view line(data, total);
-  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
-  if (line.starts_with("HTTP/")) {
-    t->resp.headers.clear();  // a new response (1xx, proxy CONNECT, then the final one)
-    return total;
-  }
-  if (line.empty()) return total;
-  auto& headers = t->resp.headers;
-  if ((line.front() == ' ' || line.front() == '\t') && !headers.empty()) {
-    // obs-fold continuation line
-    auto more = trim_ows(line);
-    if (!more.empty()) {
-      headers.back().value += ' ';
-      headers.back().value.append(more);
-    }
-    return total;
-  }
-  auto colon = line.find(':');
-  if (colon == std::string_view::npos || colon == 0) return total;  // not a header: ignore
-  headers.push_back(header{std::string(trim_ows(line.substr(0, colon))),
-                           std::string(trim_ows(line.substr(colon + 1)))});
-  return total;
-}
-
-size_t on_body(char* data, size_t size, size_t count, void* userp) {
-  auto* t = static_cast<transfer*>(userp);
-  const size_t total = size * count;
-  const size_t cap = t->req.max_response_bytes;
-  if (!t->length_checked) {
-    // Refuse before reading further when the server announces a body over the cap.
-    t->length_checked = true;
-    curl_off_t length = -1;
-    if (curl_easy_getinfo(t->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) == CURLE_OK &&
-        length > 0 && static_cast<std::uint64_t>(length) > cap) {
-      t->too_large = true;
-      return 0;
-    }
-  }
-  if (total > cap - t->resp.body.size()) {
-    t->too_large = true;
-    return 0;
-  }
-  t->resp.body.append(data, total);
-  if (t->req.on_body_chunk) {
-    try {
-      t->req.on_body_chunk(std::string_view(data, total));
-    } catch (...) {
-      t->callback_failed = true;
-      return 0;
-    }
-  }
-  return total;
-}
-
-}  // namespace
-
 struct client::impl final : std::enable_shared_from_this<impl> {
   impl(asio::any_io_executor ex, client_options opts)
       : strand_(asio::make_strand(std::move(ex))), opts_(std::move(opts)), timer_(strand_) {
@@ -313,6 +118,8 @@ struct client::impl final : std::enable_shared_from_this<impl> {
     if (!opts_.http_proxy) opts_.http_proxy = env_first("http_proxy", "HTTP_PROXY");
     if (!opts_.https_proxy) opts_.https_proxy = env_first("https_proxy", "HTTPS_PROXY");
     if (!opts_.no_proxy) opts_.no_proxy = env_first("no_proxy", "NO_PROXY");
+    if (opts_.http_proxy) http_proxy_ = parse_proxy(*opts_.http_proxy);
+    if (opts_.https_proxy) https_proxy_ = parse_proxy(*opts_.https_proxy);
     multi_ = curl_multi_init();
     if (multi_ == nullptr) throw std::runtime_error("curl_multi_init failed");
     curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &impl::on_socket);
@@ -395,6 +202,13 @@ struct client::impl final : std::enable_shared_from_this<impl> {
       t.what = "request " + parsed->redacted();
       return t.fail(errc::send_failed, "the method is not a valid HTTP token");
     }
+    // An IP literal is refused before any connection, proxy or not; names are checked on
+    // each address they resolve to (on_open_socket) and on reused connections (on_prereq).
+    if (const auto literal = literal_address(parsed->host)) {
+      if (const auto cls = classify(*literal); !allows(req.egress, cls)) {
+        return t.fail(errc::egress_refused, refusal(*literal, cls));
+      }
+    }
     bool has_expect = false, has_content_type = false;
     for (const auto& h : req.headers) {
       if (!is_token(h.name))
@@ -427,6 +241,9 @@ struct client::impl final : std::enable_shared_from_this<impl> {
     const std::string effective_url = target.str();
     const bool https = parsed->scheme == "https";
     const auto& proxy = https ? opts_.https_proxy : opts_.http_proxy;
+    const auto& endpoint = https ? https_proxy_ : http_proxy_;
+    t.owner = this;
+    t.proxy = endpoint ? &*endpoint : nullptr;
     const long verify = opts_.verify_tls ? 1L : 0L;
     const auto timeout_ms = std::max<long long>(1, req.timeout.count());
 
@@ -456,7 +273,9 @@ struct client::impl final : std::enable_shared_from_this<impl> {
     set(CURLOPT_WRITEFUNCTION, &on_body);
     set(CURLOPT_WRITEDATA, static_cast<void*>(&t));
     set(CURLOPT_OPENSOCKETFUNCTION, &impl::on_open_socket);
-    set(CURLOPT_OPENSOCKETDATA, static_cast<void*>(this));
+    set(CURLOPT_OPENSOCKETDATA, static_cast<void*>(&t));
+    set(CURLOPT_PREREQFUNCTION, &impl::on_prereq);
+    set(CURLOPT_PREREQDATA, static_cast<void*>(&t));
     set(CURLOPT_CLOSESOCKETFUNCTION, &impl::on_close_socket);
     set(CURLOPT_CLOSESOCKETDATA, static_cast<void*>(this));
 
@@ -538,8 +357,18 @@ struct client::impl final : std::enable_shared_from_this<impl> {
           "the response body exceeds " + std::to_string(t.req.max_response_bytes) + " bytes"));
       return;
     }
+    if (t.headers_too_large) {
+      t.done->complete(t.fail(errc::response_too_large,
+                              "the response headers exceed " + std::to_string(max_header_fields) + " fields or " +
+                                  std::to_string(max_header_bytes) + " bytes"));
+      return;
+    }
     if (t.callback_failed) {
       t.done->complete(t.fail(errc::internal, "the body chunk callback threw"));
+      return;
+    }
+    if (!t.refused.empty() && (code == CURLE_COULDNT_CONNECT || code == CURLE_ABORTED_BY_CALLBACK)) {
+      t.done->complete(t.fail(errc::egress_refused, t.refused));
       return;
     }
     std::string reason = curl_easy_strerror(code);
@@ -551,7 +380,7 @@ struct client::impl final : std::enable_shared_from_this<impl> {
       reason.append(trim_ows(detail));
       reason += ")";
     }
-    t.done->complete(t.fail(classify(code), reason));
+    t.done->complete(t.fail(errc_for(code), reason));
   }
 
   // -- curl callbacks (always invoked from inside a curl call on the strand) ----------------
@@ -575,11 +404,23 @@ struct client::impl final : std::enable_shared_from_this<impl> {
     return 0;
   }
 
+  /// Applies the request's egress policy to a connection to `a`:`port`; false (with the
+  /// reason kept for the error) when refused. The configured proxy is exempt.
+  static bool admit(transfer& t, const asio::ip::address& a, std::uint16_t port) {
+    const auto cls = classify(a);
+    if (allows(t.req.egress, cls) || (t.proxy != nullptr && t.proxy->may_be(a, port))) return true;
+    t.refused = refusal(a, cls);
+    return false;
+  }
+
   static curl_socket_t on_open_socket(void* clientp, curlsocktype purpose, curl_sockaddr* address) {
-    auto* self = static_cast<impl*>(clientp);
+    auto* t = static_cast<transfer*>(clientp);
+    auto* self = static_cast<impl*>(t->owner);
     if (purpose != CURLSOCKTYPE_IPCXN || address->socktype != SOCK_STREAM ||
         (address->family != AF_INET && address->family != AF_INET6))
       return CURL_SOCKET_BAD;
+    const auto destination = endpoint_of(*address);
+    if (!destination || !admit(*t, destination->address(), destination->port())) return CURL_SOCKET_BAD;
     auto s = std::make_shared<socket_state>();
     s->socket.emplace(self->strand_);
     asio::error_code ec;
@@ -593,6 +434,17 @@ struct client::impl final : std::enable_shared_from_this<impl> {
     }
     self->sockets_[s->fd] = s;
     return s->fd;
+  }
+
+  // Before the request goes out on a new or reused connection (a reused one skipped on_open_socket).
+  static int on_prereq(void* clientp, char* primary_ip, char*, int primary_port, int) {
+    auto* t = static_cast<transfer*>(clientp);
+    const auto a = literal_address(primary_ip != nullptr ? primary_ip : "");
+    if (!a || primary_port < 0 || primary_port > 65535) {
+      t->refused = "refused a connection whose address curl did not report";
+      return CURL_PREREQFUNC_ABORT;
+    }
+    return admit(*t, *a, static_cast<std::uint16_t>(primary_port)) ? CURL_PREREQFUNC_OK : CURL_PREREQFUNC_ABORT;
   }
 
   static int on_close_socket(void* clientp, curl_socket_t fd) {
@@ -679,6 +531,7 @@ struct client::impl final : std::enable_shared_from_this<impl> {
 
   asio::strand<asio::any_io_executor> strand_;
   client_options opts_;
+  std::optional<proxy_endpoint> http_proxy_, https_proxy_;
   CURLM* multi_ = nullptr;
   asio::steady_timer timer_;
   std::unordered_map<curl_socket_t, std::shared_ptr<socket_state>> sockets_;  // opened by us

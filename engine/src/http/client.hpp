@@ -17,6 +17,7 @@
 #include <asio/awaitable.hpp>
 
 #include "fracta/result.hpp"
+#include "http/egress.hpp"
 
 namespace fracta::http {
 
@@ -35,8 +36,12 @@ struct request {
   std::string body;
   /// Whole-exchange deadline (connect + send + receive).
   std::chrono::milliseconds timeout{30'000};
-  /// Responses whose body grows past this fail with errc::response_too_large.
+  /// Responses whose body grows past this fail with errc::response_too_large (so do
+  /// responses with more than 100 header fields or 64 KiB of header lines).
   std::size_t max_response_bytes = 16u << 20;
+  /// Destinations this request may connect to; a refused one fails with errc::egress_refused
+  /// before anything is sent. A proxy the user configured is not subject to it.
+  egress_policy egress{};
   /// Optional: called on the client's internal strand for each
   /// body chunk as it arrives (the body is still accumulated in response::body). Must not block.
   std::function<void(std::string_view)> on_body_chunk;
@@ -62,6 +67,7 @@ enum class errc {
   send_failed,
   receive_failed,
   internal,
+  egress_refused,  // the destination address is of a class the request's egress policy refuses
 };
 const std::error_category& category() noexcept;
 std::error_code make_error_code(errc e) noexcept;

@@ -7,18 +7,20 @@
 #include <memory>
 #include <string>
 
+#include "core/files.hpp"
+
 namespace fracta::login {
 
 /// A held lock; released when destroyed. Not copyable.
 class held_lock final {
  public:
-  explicit held_lock(int fd) noexcept : fd_(fd) {}
+  explicit held_lock(std::unique_ptr<core::lock_file> file) noexcept;
   ~held_lock();
   held_lock(const held_lock&) = delete;
   held_lock& operator=(const held_lock&) = delete;
 
  private:
-  int fd_;
+  std::unique_ptr<core::lock_file> file_;
 };
 
 struct lock_attempt {

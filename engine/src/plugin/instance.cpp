@@ -661,7 +661,7 @@ void provider_instance::open_in_browser(std::string_view url, bool browser_env_o
   if (browser_env_only && browser.empty()) return;
   const auto commands = login::browser_commands(browser, url, !browser_env_only);
   std::string why;
-  const std::string started = login::launch(commands, why);
+  const std::string started = login::launch(url, commands, why);
   if (started.empty()) {
     say("Could not start a browser (" + why + "); open the URL above yourself.");
   } else if (ctx_.log) {

@@ -13,7 +13,6 @@
 
 #include <fcntl.h>
 #include <sodium.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -25,6 +24,7 @@
 #include <system_error>
 #include <thread>
 
+#include "core/files.hpp"
 #include "fracta/config.hpp"
 
 namespace fracta::store {
@@ -149,51 +149,28 @@ bool open_sealed(std::string_view nonce, std::string_view sealed, std::string_vi
 constexpr std::string_view check_label = "key-check";
 constexpr std::string_view trailer_label = "trailer";
 
-// Holds flock() on "<path>.lock" for its lifetime.
-class file_lock final {
- public:
-  file_lock() = default;
-  file_lock(const file_lock&) = delete;
-  file_lock& operator=(const file_lock&) = delete;
-  ~file_lock() {
-    if (fd_ >= 0) ::close(fd_);  // closing releases the lock
-  }
-
-  result<void> acquire(const std::filesystem::path& lock_path, std::chrono::milliseconds timeout) {
-    fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd_ < 0) {
-      return make_error(errc::io, "cannot open the lock file " + lock_path.string() + ": " + std::strerror(errno));
+// Holds flock() on "<path>.lock" until destroyed, waiting up to `timeout` for other writers.
+result<std::unique_ptr<core::lock_file>> lock_for_writing(const std::filesystem::path& lock_path,
+                                                         std::chrono::milliseconds timeout) {
+  std::string why;
+  auto lock = core::lock_file::open(lock_path, why);
+  if (!lock) return make_error(errc::io, why);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    switch (lock->try_lock(why)) {
+      case core::lock_file::attempt::held:
+        return lock;
+      case core::lock_file::attempt::failed:
+        return make_error(errc::io, why);
+      case core::lock_file::attempt::busy:
+        break;
     }
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-      if (errno == EINTR) continue;
-      if (errno != EWOULDBLOCK) {
-        return make_error(errc::io, "cannot lock " + lock_path.string() + ": " + std::strerror(errno));
-      }
-      if (std::chrono::steady_clock::now() >= deadline) {
-        return make_error(errc::locked, "another writer has held " + lock_path.string() + " for more than " +
-            std::to_string(timeout.count()) + " ms; try again, or remove the lock file if no fracta process is running");
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return make_error(errc::locked, "another writer has held " + lock_path.string() + " for more than " +
+          std::to_string(timeout.count()) + " ms; try again, or remove the lock file if no fracta process is running");
     }
-    return {};
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-
- private:
-  int fd_ = -1;
-};
-
-// mkdir -p with mode 0700 for the directories it creates.
-result<void> make_private_dirs(const std::filesystem::path& dir) {
-  if (dir.empty()) return {};
-  std::filesystem::path p;
-  for (const auto& part : dir) {
-    p /= part;
-    if (::mkdir(p.c_str(), 0700) != 0 && errno != EEXIST) {
-      return make_error(errc::io, "cannot create the directory " + p.string() + ": " + std::strerror(errno));
-    }
-  }
-  return {};
 }
 
 }  // namespace
@@ -452,9 +429,9 @@ result<std::string> file_store::get(const item_key& key) {
 
 result<void> file_store::modify(const item_key& key, const std::string_view* value) {
   if (auto ok = check_key(key); !ok) return ok;
-  if (auto ok = make_private_dirs(path_.parent_path()); !ok) return ok;
-  file_lock lock;
-  if (auto ok = lock.acquire(path_.string() + ".lock", lock_timeout_); !ok) return ok;
+  if (auto why = core::make_private_dirs(path_.parent_path()); !why.empty()) return make_error(errc::io, why);
+  auto lock = lock_for_writing(path_.string() + ".lock", lock_timeout_);
+  if (!lock) return std::move(lock).err();
   table t;
   if (auto ok = load(t); !ok) return ok;  // a corrupt file is reported, never replaced
   const std::string id = canonical(key);

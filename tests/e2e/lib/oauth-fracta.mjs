@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import {
-  fracta, oauthConfig, oauthEnv, show, startOAuthPair, tmpdir, tomlStr, writeConfig,
+  BROWSER_HOOK, fracta, oauthConfig, oauthEnv, show, startOAuthPair, tmpdir, tomlStr, writeConfig,
 } from './harness.mjs';
 
 export const PASSPHRASE_ENV = '{ env = "FRACTA_TEST_PASSPHRASE" }';
@@ -28,7 +28,8 @@ export async function setupOAuth({ t, asArgs = [], mcpArgs = [], auth = {}, name
     ...auth,
   }));
   const browserLog = path.join(cfgDir, 'browser.jsonl');
-  const env = oauthEnv({ FRACTA_CONFIG: config, FRACTA_TEST_BROWSER_LOG: browserLog });
+  // The browser gets no FRACTA_* variables from fracta: its log goes on its command line.
+  const env = oauthEnv({ FRACTA_CONFIG: config, BROWSER: `${BROWSER_HOOK} --log ${browserLog}` });
   const ctx = {
     ...pair,
     home,

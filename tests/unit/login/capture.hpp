@@ -1,12 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 // Test support: a provider that only captures the fracta_host it is given, so tests can call
-// the host services directly, and a fixture building provider instances with stores and a user.
+// the host services directly, a fixture building provider instances with stores and a user, and
+// waiting for the files a detached browser writes.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include <asio/executor_work_guard.hpp>
@@ -24,6 +30,32 @@ namespace fracta::test {
 
 inline std::string_view view(fracta_str s) { return s.data ? std::string_view(s.data, s.size) : std::string_view(); }
 inline fracta_str str(std::string_view s) { return {s.data(), s.size()}; }
+
+inline std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+/// Polls `p` (a detached browser writes it) until `done(text)` or 10 s; returns its text.
+template <class Done>
+std::string wait_for_file(const std::filesystem::path& p, Done done) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (;;) {
+    auto text = slurp(p);
+    if (done(text) || std::chrono::steady_clock::now() >= until) return text;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+/// ... until it holds at least `lines` lines.
+inline std::string wait_for_lines(const std::filesystem::path& p, int lines = 1) {
+  return wait_for_file(p, [lines](const std::string& t) { return std::count(t.begin(), t.end(), '\n') >= lines; });
+}
+/// ... until it contains `needle`.
+inline std::string wait_for_text(const std::filesystem::path& p, std::string_view needle) {
+  return wait_for_file(p, [needle](const std::string& t) { return t.find(needle) != std::string::npos; });
+}
 
 struct async_result {
   bool called = false;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// The interactive host services: the loopback redirect listener (real TCP requests, 404s,
-// timeout, cancel, teardown, a pasted URL on a pipe), $BROWSER parsing and launching, and the
-// device-code prompt.
+// The loopback redirect listener and its host services: real TCP requests, the Host check, 404s,
+// a listener that keeps serving (stray redirects do not end a login), the connection cap,
+// localhost, timeout, cancel, teardown, and a pasted URL on a pipe.
 #include "login/redirect.hpp"
 
 #include <unistd.h>
@@ -10,8 +10,6 @@
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
 #include <asio/ip/tcp.hpp>
@@ -20,7 +18,6 @@
 #include <doctest/doctest.h>
 
 #include "capture.hpp"
-#include "login/browser.hpp"
 
 using namespace fracta;
 using fracta::test::async_result;
@@ -31,15 +28,17 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A blocking HTTP GET against 127.0.0.1 (the "browser"); returns the whole answer, or "" when
-// the connection is refused.
-std::string get(std::uint16_t port, const std::string& target) {
+// A blocking HTTP GET against `address`:`port` (the "browser") with the Host header `host`
+// (default "127.0.0.1:<port>"); returns the whole answer, or "" when the connection is refused.
+std::string get(std::uint16_t port, const std::string& target, std::string host = {},
+                const std::string& address = "127.0.0.1") {
+  if (host.empty()) host = "127.0.0.1:" + std::to_string(port);
   asio::io_context io;
   asio::ip::tcp::socket s(io);
   std::error_code ec;
-  s.connect(asio::ip::tcp::endpoint(asio::ip::make_address_v4("127.0.0.1"), port), ec);
+  s.connect(asio::ip::tcp::endpoint(asio::ip::make_address(address), port), ec);
   if (ec) return {};
-  const std::string req = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+  const std::string req = "GET " + target + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n";
   asio::write(s, asio::buffer(req), ec);
   std::string out;
   char buf[4096];
@@ -62,21 +61,13 @@ std::uint16_t free_port() {
   return a.local_endpoint().port();
 }
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// Waits (polling) until `p` holds at least `lines` lines.
-std::string wait_for_file(const fs::path& p, int lines = 1) {
-  for (int i = 0; i < 200; ++i) {
-    const auto text = slurp(p);
-    if (std::count(text.begin(), text.end(), '\n') >= lines) return text;
-    std::this_thread::sleep_for(std::chrono::milliseconds(25));
-  }
-  return slurp(p);
+bool ipv6_loopback() {
+  asio::io_context io;
+  asio::ip::tcp::acceptor a(io);
+  std::error_code ec;
+  a.open(asio::ip::tcp::v6(), ec);
+  if (!ec) a.bind(asio::ip::tcp::endpoint(asio::ip::address_v6::loopback(), 0), ec);
+  return !ec;
 }
 
 // Joins `t` while the loop keeps serving (the listener answers on the loop).
@@ -85,6 +76,19 @@ void join_serving(test::host_fixture& f, std::thread& t, const std::atomic<bool>
   auto guard = asio::make_work_guard(f.io);
   while (!done) f.io.run_one_for(std::chrono::milliseconds(20));
   t.join();
+}
+
+// Runs `get` on a thread while the loop serves; returns the answer.
+std::string get_serving(test::host_fixture& f, std::uint16_t port, const std::string& target,
+                        const std::string& host = {}, const std::string& address = "127.0.0.1") {
+  std::string answer;
+  std::atomic<bool> done{false};
+  std::thread browser([&] {
+    answer = get(port, target, host, address);
+    done = true;
+  });
+  join_serving(f, browser, done);
+  return answer;
 }
 
 bool said(const test::host_fixture& f, std::string_view needle) {
@@ -108,70 +112,85 @@ struct instance {
     REQUIRE(h->redirect_listen(h->host_ctx, str(requested), &uri.sink) == FRACTA_OK);
     return uri.text;
   }
+  fracta_op_id await(async_result& r, std::int64_t timeout_ms = 10'000) {
+    fracta_op_id op = 0;
+    REQUIRE(h->redirect_await(h->host_ctx, timeout_ms, completion(r), &op) == FRACTA_PENDING);
+    CHECK(op != 0);
+    return op;
+  }
 };
+
+const std::vector<std::string> hosts_5 = {"127.0.0.1:5", "localhost:5"};
 
 }  // namespace
 
-TEST_CASE("redirect URIs: only loopback http, with port and path taken from them") {
+TEST_CASE("redirect URIs: only loopback http; host, port and path are taken from them") {
   std::string why;
   auto any = login::parse_redirect_uri("", why);
   REQUIRE(any);
+  CHECK(any->host == "127.0.0.1");
   CHECK(any->port == 0);
   CHECK(any->path == "/callback");
   auto fixed = login::parse_redirect_uri("http://127.0.0.1:8976/cb", why);
   REQUIRE(fixed);
+  CHECK(fixed->host == "127.0.0.1");
   CHECK(fixed->port == 8976);
   CHECK(fixed->path == "/cb");
   auto no_port = login::parse_redirect_uri("http://localhost/callback", why);
   REQUIRE(no_port);
+  CHECK(no_port->host == "localhost");
   CHECK(no_port->port == 0);
-  CHECK_FALSE(login::parse_redirect_uri("https://127.0.0.1:1/callback", why));
-  CHECK_FALSE(login::parse_redirect_uri("http://example.com:1/callback", why));
+  auto other = login::parse_redirect_uri("http://127.0.0.5:1/cb", why);
+  REQUIRE(other);
+  CHECK(other->host == "127.0.0.5");
+  for (const char* bad : {"https://127.0.0.1:1/callback", "http://example.com:1/callback", "http://[::1]:1/callback",
+                          "http://localhost.:1/callback", "http://10.0.0.1:1/callback"}) {
+    const std::string shown = bad;
+    CAPTURE(shown);
+    CHECK_FALSE(login::parse_redirect_uri(bad, why));
+  }
   CHECK_FALSE(login::parse_redirect_uri("http://127.0.0.1:1/callback?x=1", why));
   CHECK(why.find("query") != std::string::npos);
 }
 
 TEST_CASE("request heads are answered defensively") {
-  auto ok = login::answer_request("GET /callback?code=a&state=b HTTP/1.1\r\nHost: x\r\n\r\n", "/callback");
+  auto ok = login::answer_request("GET /callback?code=a&state=b HTTP/1.1\r\nHost: 127.0.0.1:5\r\n\r\n", "/callback",
+                                  hosts_5);
   CHECK(ok.status == 200);
   CHECK(ok.redirect);
   CHECK(ok.target == "/callback?code=a&state=b");
   CHECK(ok.body.find("authorization received, you can close this tab") != std::string::npos);
-  CHECK(login::answer_request("GET /favicon.ico HTTP/1.1\r\n\r\n", "/callback").status == 404);
-  auto bare = login::answer_request("GET /callback HTTP/1.1\r\n\r\n", "/callback");
+  CHECK(login::answer_request("GET /callback?x HTTP/1.1\r\nhost:  LOCALHOST:5 \r\n\r\n", "/callback", hosts_5)
+            .status == 200);
+  CHECK(login::answer_request("GET /favicon.ico HTTP/1.1\r\nHost: 127.0.0.1:5\r\n\r\n", "/callback", hosts_5).status ==
+        404);
+  auto bare = login::answer_request("GET /callback HTTP/1.1\r\nHost: 127.0.0.1:5\r\n\r\n", "/callback", hosts_5);
   CHECK(bare.status == 400);
   CHECK_FALSE(bare.redirect);
-  CHECK(login::answer_request("POST /callback?code=a HTTP/1.1\r\n\r\n", "/callback").status == 405);
-  CHECK(login::answer_request("garbage", "/callback").status == 400);
-  CHECK(login::answer_request("GET /callback?code=a SMTP\r\n\r\n", "/callback").status == 400);
+  CHECK(login::answer_request("POST /callback?code=a HTTP/1.1\r\nHost: 127.0.0.1:5\r\n\r\n", "/callback", hosts_5)
+            .status == 405);
+  CHECK(login::answer_request("garbage", "/callback", hosts_5).status == 400);
+  CHECK(login::answer_request("GET /callback?code=a SMTP\r\n\r\n", "/callback", hosts_5).status == 400);
 }
 
-TEST_CASE("$BROWSER is a ':'-separated list; %s takes the URL, else it is the last argument") {
-  const std::string url = "http://127.0.0.1:1/x?a=1&b=2";
-  auto cmds = login::browser_commands("firefox --new-tab:open %s --wait", url, true);
-  REQUIRE(cmds.size() == 2);
-  CHECK(cmds[0] == std::vector<std::string>{"firefox", "--new-tab", url});
-  CHECK(cmds[1] == std::vector<std::string>{"open", url, "--wait"});
-  CHECK(login::browser_commands("", url, true) == std::vector<std::vector<std::string>>{{"xdg-open", url}});
-  CHECK(login::browser_commands("", url, false).empty());
-  CHECK(login::browser_commands("::", url, true) == std::vector<std::vector<std::string>>{{"xdg-open", url}});
-}
-
-TEST_CASE("launch tries each command until one starts, without a shell") {
-  const fs::path log = fs::temp_directory_path() / ("fracta-browser-" + std::to_string(::getpid()) + ".log");
-  fs::remove(log);
-  ::setenv("FRACTA_TEST_BROWSER_LOG", log.c_str(), 1);
-  const std::string url = "https://example.invalid/a?b=1&c=$(touch /tmp/no);x";
-  auto cmds = login::browser_commands(std::string("/nonexistent/browser:") + FRACTA_TEST_BROWSER + " --flag", url, true);
-  std::string why;
-  const auto started = login::launch(cmds, why);
-  CHECK(started == FRACTA_TEST_BROWSER);
-  CHECK(why.find("/nonexistent/browser") != std::string::npos);
-  CHECK(wait_for_file(log, 2) == "--flag\n" + url + "\n");  // the URL is one argv item, verbatim
-  fs::remove(log);
-  std::string why2;
-  CHECK(login::launch({{"/nonexistent/a"}, {"/nonexistent/b"}}, why2).empty());
-  CHECK(why2.find("/nonexistent/b") != std::string::npos);
+TEST_CASE("a missing, repeated or foreign Host is refused before the path is even looked at") {
+  const auto answer = [](std::string_view fields, std::string_view target = "/callback?code=a") {
+    const std::string head = "GET " + std::string(target) + " HTTP/1.1\r\n" + std::string(fields) + "\r\n";
+    return login::answer_request(head, "/callback", hosts_5);
+  };
+  CHECK(answer("").status == 400);
+  CHECK(answer("Host: 127.0.0.1:5\r\nHost: 127.0.0.1:5\r\n").status == 400);
+  for (const char* foreign : {"Host: evil.example:5\r\n", "Host: 127.0.0.1:6\r\n", "Host: 127.0.0.1\r\n",
+                              "Host: localhost.:5\r\n", "Host: [::1]:5\r\n"}) {
+    const std::string shown = foreign;
+    CAPTURE(shown);
+    const auto a = answer(foreign);
+    CHECK(a.status == 421);
+    CHECK_FALSE(a.redirect);
+    CHECK(a.body.find("evil") == std::string::npos);
+  }
+  CHECK(answer("Host: evil.example\r\n", "/favicon.ico").status == 421);  // not even a 404
+  CHECK(login::answer_request("GET /cb?x HTTP/1.1\r\nHost: [::1]:5\r\n\r\n", "/cb", {"[::1]:5"}).status == 200);
 }
 
 TEST_CASE("without a user the interactive services are NULL") {
@@ -183,7 +202,7 @@ TEST_CASE("without a user the interactive services are NULL") {
   CHECK_FALSE(static_cast<bool>(i.h->redirect_await));
 }
 
-TEST_CASE("a GET for the redirect path delivers the URL; other paths get 404") {
+TEST_CASE("a GET for the redirect path delivers the URL; other paths get 404; the listener keeps serving") {
   test::host_fixture f(true);
   instance i(f);
   const std::string uri = i.listen();
@@ -192,9 +211,7 @@ TEST_CASE("a GET for the redirect path delivers the URL; other paths get 404") {
   CHECK(uri.substr(uri.size() - 9) == "/callback");
   const auto port = port_of(uri.substr(0, uri.size() - 9));
   async_result r;
-  fracta_op_id op = 0;
-  CHECK(i.h->redirect_await(i.h->host_ctx, 10'000, completion(r), &op) == FRACTA_PENDING);
-  CHECK(op != 0);
+  i.await(r);
   std::string favicon, bare, page;
   std::atomic<bool> done{false};
   std::thread browser([&] {
@@ -212,39 +229,108 @@ TEST_CASE("a GET for the redirect path delivers the URL; other paths get 404") {
   CHECK(page.rfind("HTTP/1.1 200", 0) == 0);
   CHECK(page.find("fracta: authorization received, you can close this tab and return to the terminal") !=
         std::string::npos);
-  // The listener is closed once the wait is over.
-  f.io.poll();
-  CHECK(get(port, "/callback?code=again").empty());
+  // Still listening: the next redirect goes to the next wait.
+  CHECK(get_serving(f, port, "/callback?code=again").rfind("HTTP/1.1 200", 0) == 0);
+  async_result next;
+  i.await(next);
+  REQUIRE(f.wait(next));
+  CHECK(next.value == uri + "?code=again");
+  CHECK(r.calls == 1);
 }
 
-TEST_CASE("a redirect that arrives before redirect_await is kept for it") {
+TEST_CASE("a stray redirect neither ends nor spoils the login: the next redirect_await gets the real one") {
   test::host_fixture f(true);
   instance i(f);
   const std::string uri = i.listen();
   const auto port = port_of(uri.substr(0, uri.size() - 9));
-  std::string page;
-  std::thread browser([&] { page = get(port, "/callback?code=early"); });
-  // Serve the request without anyone waiting yet.
-  for (int n = 0; n < 200 && page.empty(); ++n) {
-    f.io.restart();
-    f.io.run_for(std::chrono::milliseconds(10));
-  }
-  browser.join();
-  CHECK(page.rfind("HTTP/1.1 200", 0) == 0);
-  async_result r;
-  fracta_op_id op = 0;
-  CHECK(i.h->redirect_await(i.h->host_ctx, 10'000, completion(r), &op) == FRACTA_PENDING);
-  CHECK_FALSE(r.called);  // never inline
-  REQUIRE(f.wait(r));
-  CHECK(r.value == uri + "?code=early");
+  async_result stray;
+  i.await(stray);
+  // Any local process or web page can reach the port; it does not know `state`.
+  CHECK(get_serving(f, port, "/callback?code=attacker&state=forged").rfind("HTTP/1.1 200", 0) == 0);
+  REQUIRE(stray.called);
+  CHECK(stray.value == uri + "?code=attacker&state=forged");
+  // The plugin sees the wrong state and waits again; the browser's redirect still gets through.
+  async_result real;
+  i.await(real);
+  CHECK(get_serving(f, port, "/callback?code=c0de&state=s1").rfind("HTTP/1.1 200", 0) == 0);
+  REQUIRE(f.wait(real));
+  CHECK(real.status == FRACTA_OK);
+  CHECK(real.value == uri + "?code=c0de&state=s1");
 }
 
-TEST_CASE("a fixed port and path are honoured; a busy port is UNAVAILABLE; others are refused") {
+TEST_CASE("a request for another Host (a DNS-rebound page) gets 421 and is never delivered") {
+  test::host_fixture f(true);
+  instance i(f);
+  const std::string uri = i.listen();
+  const auto port = port_of(uri.substr(0, uri.size() - 9));
+  async_result r;
+  i.await(r);
+  const std::string evil_host = "evil.example:" + std::to_string(port);
+  CHECK(get_serving(f, port, "/callback?code=evil&state=x", evil_host).rfind("HTTP/1.1 421", 0) == 0);
+  CHECK_FALSE(r.called);  // a delivered redirect completes the wait before its page is written
+  CHECK(get_serving(f, port, "/callback?code=real").rfind("HTTP/1.1 200", 0) == 0);
+  REQUIRE(f.wait(r));
+  CHECK(r.value == uri + "?code=real");
+}
+
+TEST_CASE("redirects that arrive between waits are kept in order, the newest 16 of them") {
+  test::host_fixture f(true);
+  instance i(f);
+  const std::string uri = i.listen();
+  const auto port = port_of(uri.substr(0, uri.size() - 9));
+  const auto early = get_serving(f, port, "/callback?code=early");  // before any wait
+  CHECK(early.rfind("HTTP/1.1 200", 0) == 0);
+  async_result first;
+  i.await(first);
+  CHECK_FALSE(first.called);  // never inline
+  REQUIRE(f.wait(first));
+  CHECK(first.value == uri + "?code=early");
+  const std::size_t sent = login::redirect_listener::max_pending + 2;
+  for (std::size_t n = 0; n < sent; ++n) {
+    CHECK(get_serving(f, port, "/callback?n=" + std::to_string(n)).rfind("HTTP/1.1 200", 0) == 0);
+  }
+  for (std::size_t n = sent - login::redirect_listener::max_pending; n < sent; ++n) {
+    async_result r;
+    i.await(r);
+    REQUIRE(f.wait(r));
+    CHECK(r.value == uri + "?n=" + std::to_string(n));
+  }
+}
+
+TEST_CASE("a localhost redirect URI stays localhost and is served on 127.0.0.1 and ::1") {
+  test::host_fixture f(true);
+  instance i(f);
+  const std::string uri = i.listen("http://localhost/cb");
+  CHECK(uri.rfind("http://localhost:", 0) == 0);
+  CHECK(uri.substr(uri.size() - 3) == "/cb");
+  const auto port = port_of(uri.substr(0, uri.size() - 3));
+  const std::string host = "localhost:" + std::to_string(port);
+  async_result v4;
+  i.await(v4);
+  CHECK(get_serving(f, port, "/cb?code=v4", host).rfind("HTTP/1.1 200", 0) == 0);
+  REQUIRE(f.wait(v4));
+  CHECK(v4.value == uri + "?code=v4");
+  if (ipv6_loopback()) {
+    async_result v6;
+    i.await(v6);
+    CHECK(get_serving(f, port, "/cb?code=v6", host, "::1").rfind("HTTP/1.1 200", 0) == 0);
+    REQUIRE(f.wait(v6));
+    CHECK(v6.value == uri + "?code=v6");
+    const std::string literal = "[::1]:" + std::to_string(port);
+    CHECK(get_serving(f, port, "/favicon.ico", literal, "::1").rfind("HTTP/1.1 404", 0) == 0);
+  }
+}
+
+TEST_CASE("a fixed port and path are honoured as written; a busy port is UNAVAILABLE; others are refused") {
   test::host_fixture f(true);
   instance i(f);
   const auto port = free_port();
-  const std::string want = "http://127.0.0.1:" + std::to_string(port) + "/cb";
-  CHECK(i.listen("http://localhost:" + std::to_string(port) + "/cb") == want);
+  const std::string want = "http://localhost:" + std::to_string(port) + "/cb";
+  CHECK(i.listen(want) == want);  // a client registered with localhost gets localhost
+  instance k(f);
+  const auto port2 = free_port();
+  const std::string literal = "http://127.0.0.1:" + std::to_string(port2) + "/cb";
+  CHECK(k.listen(literal) == literal);
 
   asio::io_context io;
   asio::ip::tcp::acceptor busy(io, asio::ip::tcp::endpoint(asio::ip::make_address_v4("127.0.0.1"), 0));
@@ -263,16 +349,55 @@ TEST_CASE("a fixed port and path are honoured; a busy port is UNAVAILABLE; other
   CHECK_FALSE(r.called);
 }
 
-TEST_CASE("no redirect within the timeout: FRACTA_E_TIMEOUT naming --timeout") {
+TEST_CASE("at most 16 connections are read at once; the others wait in the backlog") {
+  asio::io_context io;
+  std::int32_t status = 0;
+  std::string why;
+  auto l = login::redirect_listener::listen(asio::make_strand(io.get_executor()), "", status, why);
+  REQUIRE(l);
+  const auto port = port_of(l->uri().substr(0, l->uri().size() - 9));
+  asio::io_context client_io;
+  std::vector<asio::ip::tcp::socket> idle;
+  const std::size_t opened = login::redirect_listener::max_connections + 4;
+  for (std::size_t n = 0; n < opened; ++n) {
+    idle.emplace_back(client_io);
+    idle.back().connect(asio::ip::tcp::endpoint(asio::ip::make_address_v4("127.0.0.1"), port));
+  }
+  const auto run_until = [&](std::size_t serving) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (l->serving() != serving && std::chrono::steady_clock::now() < until) {
+      io.run_one_for(std::chrono::milliseconds(10));
+    }
+    return l->serving() == serving;
+  };
+  REQUIRE(run_until(login::redirect_listener::max_connections));
+  for (int n = 0; n < 20; ++n) io.poll();  // the other 4 are in the backlog, ready to accept
+  CHECK(l->serving() == login::redirect_listener::max_connections);
+  // Ten clients go away: their slots go to the ones that waited.
+  for (std::size_t n = 0; n < 10; ++n) idle[n].close();
+  CHECK(run_until(opened - 10));
+  l->close();
+  io.poll();
+  CHECK(l->serving() == 0);
+}
+
+TEST_CASE("no redirect within the timeout: FRACTA_E_TIMEOUT naming --timeout; the listener is closed") {
   test::host_fixture f(true);
   instance i(f);
-  i.listen();
+  const std::string uri = i.listen();
+  const auto port = port_of(uri.substr(0, uri.size() - 9));
   async_result r;
-  fracta_op_id op = 0;
-  CHECK(i.h->redirect_await(i.h->host_ctx, 1000, completion(r), &op) == FRACTA_PENDING);
+  i.await(r, 1000);
   REQUIRE(f.wait(r));
   CHECK(r.status == FRACTA_E_TIMEOUT);
   CHECK(r.message == "no redirect arrived within 1 s (--timeout)");
+  CHECK(get(port, "/callback?code=late").empty());
+  // Waiting on the closed listener again completes (later), rather than hanging.
+  async_result again;
+  i.await(again);
+  CHECK_FALSE(again.called);
+  REQUIRE(f.wait(again, std::chrono::seconds(5)));
+  CHECK(again.status == FRACTA_E_INVALID_ARGUMENT);
 }
 
 TEST_CASE("cancel() ends the wait with CANCELLED, later, and closes the listener") {
@@ -281,8 +406,7 @@ TEST_CASE("cancel() ends the wait with CANCELLED, later, and closes the listener
   const std::string uri = i.listen();
   const auto port = port_of(uri.substr(0, uri.size() - 9));
   async_result r;
-  fracta_op_id op = 0;
-  CHECK(i.h->redirect_await(i.h->host_ctx, 60'000, completion(r), &op) == FRACTA_PENDING);
+  const auto op = i.await(r, 60'000);
   i.h->cancel(i.h->host_ctx, op);
   CHECK_FALSE(r.called);
   REQUIRE(f.wait(r));
@@ -298,8 +422,7 @@ TEST_CASE("teardown completes a pending wait with CANCELLED") {
   auto i = std::make_unique<instance>(f);
   i->listen();
   async_result r;
-  fracta_op_id op = 0;
-  CHECK(i->h->redirect_await(i->h->host_ctx, 60'000, completion(r), &op) == FRACTA_PENDING);
+  i->await(r, 60'000);
   i.reset();
   CHECK(r.called);
   CHECK(r.status == FRACTA_E_CANCELLED);
@@ -319,8 +442,7 @@ TEST_CASE("with --no-browser a URL pasted on stdin is accepted; other lines are 
     instance i(f);
     const std::string uri = i.listen();
     async_result r;
-    fracta_op_id op = 0;
-    CHECK(i.h->redirect_await(i.h->host_ctx, 20'000, completion(r), &op) == FRACTA_PENDING);
+    i.await(r, 20'000);
     CHECK(said(f, "paste its whole address here"));
     const std::string lines = "not a url\n" + uri + "?code=pasted&state=s\n";
     REQUIRE(::write(fds[1], lines.data(), lines.size()) == static_cast<ssize_t>(lines.size()));
@@ -328,19 +450,27 @@ TEST_CASE("with --no-browser a URL pasted on stdin is accepted; other lines are 
     CHECK(r.status == FRACTA_OK);
     CHECK(r.value == uri + "?code=pasted&state=s");
     CHECK(said(f, "That is not the redirect address: it must start with " + uri));
+    // The reader keeps reading for the next wait.
+    async_result again;
+    i.await(again, 20'000);
+    const std::string second = uri + "?code=second\n";
+    REQUIRE(::write(fds[1], second.data(), second.size()) == static_cast<ssize_t>(second.size()));
+    REQUIRE(f.wait(again));
+    CHECK(again.value == uri + "?code=second");
   }
   ::close(fds[1]);
   ::dup2(saved, STDIN_FILENO);
   ::close(saved);
 }
 
-TEST_CASE("open_url says the URL and starts $BROWSER, which may complete the login") {
-  const fs::path log = fs::temp_directory_path() / ("fracta-open-" + std::to_string(::getpid()) + ".log");
-  const fs::path page = fs::temp_directory_path() / ("fracta-open-" + std::to_string(::getpid()) + ".html");
-  fs::remove(log);
-  ::setenv("FRACTA_TEST_BROWSER_LOG", log.c_str(), 1);
-  ::setenv("FRACTA_TEST_BROWSER_PAGE", page.c_str(), 1);
-  ::setenv("BROWSER", FRACTA_TEST_BROWSER, 1);
+TEST_CASE("open_url says the URL and starts $BROWSER, whose visit to the redirect completes the login") {
+  const fs::path dir = fs::temp_directory_path() / ("fracta-open-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const fs::path log = dir / "browser.log";
+  const fs::path page = dir / "page.html";
+  const std::string browser = std::string(FRACTA_TEST_BROWSER) + " --log " + log.string() + " --page " + page.string();
+  ::setenv("BROWSER", browser.c_str(), 1);
   {
     test::host_fixture f(true);
     instance i(f);
@@ -349,32 +479,15 @@ TEST_CASE("open_url says the URL and starts $BROWSER, which may complete the log
     CHECK(i.h->open_url(i.h->host_ctx, str(auth_url)) == FRACTA_OK);
     CHECK(said(f, "Opening your browser at: " + auth_url));
     async_result r;
-    fracta_op_id op = 0;
-    CHECK(i.h->redirect_await(i.h->host_ctx, 20'000, completion(r), &op) == FRACTA_PENDING);
+    i.await(r, 20'000);
     REQUIRE(f.wait(r));
     CHECK(r.status == FRACTA_OK);
     CHECK(r.value == auth_url);
-    CHECK(wait_for_file(log) == auth_url + "\n");
-  }
-  fs::remove(log);
-  {
-    test::host_fixture f(true, true);  // --no-browser: printed, never started
-    instance i(f);
-    CHECK(i.h->open_url(i.h->host_ctx, str("https://as.example/authorize?x=1")) == FRACTA_OK);
-    CHECK(said(f, "Open this URL in a browser: https://as.example/authorize?x=1"));
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    CHECK_FALSE(fs::exists(log));
-  }
-  {
-    test::host_fixture f(true);  // device code: the prompt, and $BROWSER gets the complete URI
-    instance i(f);
-    CHECK(i.h->show_device_code(i.h->host_ctx, str("https://as.example/device"), str("ABCD-EFGH"),
-                                str("https://as.example/device?user_code=ABCD-EFGH")) == FRACTA_OK);
-    CHECK(said(f, "To sign in, open https://as.example/device and enter the code ABCD-EFGH"));
-    CHECK(said(f, "https://as.example/device?user_code=ABCD-EFGH"));
-    CHECK(wait_for_file(log) == "https://as.example/device?user_code=ABCD-EFGH\n");
+    CHECK(test::wait_for_lines(log) == auth_url + "\n");
+    // The browser is detached: wait for it to have read the whole page.
+    const std::string answer = test::wait_for_text(page, "</html>");
+    CHECK(answer.find("authorization received, you can close this tab") != std::string::npos);
   }
   ::unsetenv("BROWSER");
-  fs::remove(log);
-  fs::remove(page);
+  fs::remove_all(dir);
 }
