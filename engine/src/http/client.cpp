@@ -27,8 +27,8 @@
 #include <unordered_map>
 #include <utility>
 
-#include "http/fields.hpp"
-#include "http/url.hpp"
+#include <fracta/proto/fields.hpp>
+#include <fracta/proto/url.hpp>
 
 namespace fracta::http {
 namespace {

@@ -16,14 +16,11 @@
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
 
+#include <fracta/proto/fields.hpp>
+
 #include "fracta/result.hpp"
 
 namespace fracta::http {
-
-struct header {
-  std::string name;
-  std::string value;
-};
 
 /// Case-insensitive lookup of the first header called `name`.
 std::optional<std::string_view> find_header(const std::vector<header>& headers, std::string_view name);

@@ -12,7 +12,7 @@
 #include <asio/write.hpp>
 
 #include "fracta/auth_plugin.h"
-#include "http/url.hpp"
+#include <fracta/proto/url.hpp>
 
 namespace fracta::login {
 namespace {
