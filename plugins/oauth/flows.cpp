@@ -6,10 +6,10 @@
 
 #include <simdjson.h>
 
-#include "core/json.hpp"
+#include <fracta/proto/json.hpp>
 #include "fracta/errors.hpp"
 #include "fracta/json_writer.hpp"
-#include "http/url.hpp"
+#include <fracta/proto/url.hpp>
 #include "jwt.hpp"
 #include "scopes.hpp"
 

@@ -8,11 +8,11 @@
 #include <fracta/plugin_coro.hpp>
 #include <fracta/plugin_sdk.hpp>
 
-#include "auth/www_authenticate.hpp"
-#include "core/json.hpp"
+#include <fracta/proto/www_authenticate.hpp>
+#include <fracta/proto/json.hpp>
 #include "fracta/errors.hpp"
 #include "flows.hpp"
-#include "http/url.hpp"
+#include <fracta/proto/url.hpp>
 #include "pkce.hpp"
 #include "scopes.hpp"
 #include "state.hpp"

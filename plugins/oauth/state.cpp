@@ -4,7 +4,7 @@
 
 #include <simdjson.h>
 
-#include "core/json.hpp"
+#include <fracta/proto/json.hpp>
 #include "fracta/errors.hpp"
 #include "fracta/json_writer.hpp"
 

@@ -12,9 +12,9 @@
 #include <asio/use_awaitable.hpp>
 #include <simdjson.h>
 
-#include "auth/www_authenticate.hpp"
-#include "core/json.hpp"
-#include "http/fields.hpp"
+#include <fracta/proto/www_authenticate.hpp>
+#include <fracta/proto/json.hpp>
+#include <fracta/proto/fields.hpp>
 #include "fracta/errors.hpp"
 
 namespace fracta::auth {

@@ -17,8 +17,8 @@
 #include <system_error>
 
 #include "config/detail.hpp"
-#include "core/json.hpp"
-#include "http/fields.hpp"
+#include <fracta/proto/json.hpp>
+#include <fracta/proto/fields.hpp>
 
 namespace fracta::config {
 

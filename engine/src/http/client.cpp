@@ -28,9 +28,9 @@
 #include <unordered_map>
 #include <utility>
 
-#include "http/fields.hpp"
+#include <fracta/proto/fields.hpp>
+#include <fracta/proto/url.hpp>
 #include "http/transfer.hpp"
-#include "http/url.hpp"
 
 namespace fracta::http {
 

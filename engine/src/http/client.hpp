@@ -16,15 +16,12 @@
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
 
+#include <fracta/proto/fields.hpp>
+
 #include "fracta/result.hpp"
 #include "http/egress.hpp"
 
 namespace fracta::http {
-
-struct header {
-  std::string name;
-  std::string value;
-};
 
 /// Case-insensitive lookup of the first header called `name`.
 std::optional<std::string_view> find_header(const std::vector<header>& headers, std::string_view name);

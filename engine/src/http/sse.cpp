@@ -5,61 +5,12 @@
 #include <algorithm>
 #include <limits>
 
+#include <fracta/proto/text.hpp>
+
 namespace fracta::http {
 namespace {
 
 constexpr std::string_view bom = "\xEF\xBB\xBF";
-constexpr std::string_view replacement = "\xEF\xBF\xBD";  // U+FFFD
-
-/// The WHATWG UTF-8 decoder's error handling, applied to one complete line: valid
-/// sequences are copied, each maximal invalid subpart becomes U+FFFD.
-std::string sanitize_utf8(std::string_view in) {
-  std::string out;
-  out.reserve(in.size());
-  std::size_t i = 0;
-  while (i < in.size()) {
-    auto b = static_cast<unsigned char>(in[i]);
-    if (b < 0x80) {
-      out += static_cast<char>(b);
-      ++i;
-      continue;
-    }
-    std::size_t needed = 0;
-    unsigned char lower = 0x80, upper = 0xBF;
-    if (b >= 0xC2 && b <= 0xDF) {
-      needed = 1;
-    } else if (b >= 0xE0 && b <= 0xEF) {
-      needed = 2;
-      if (b == 0xE0) lower = 0xA0;
-      if (b == 0xED) upper = 0x9F;
-    } else if (b >= 0xF0 && b <= 0xF4) {
-      needed = 3;
-      if (b == 0xF0) lower = 0x90;
-      if (b == 0xF4) upper = 0x8F;
-    } else {
-      out += replacement;
-      ++i;
-      continue;
-    }
-    std::size_t seen = 0;
-    std::size_t j = i + 1;
-    while (seen < needed && j < in.size()) {
-      auto c = static_cast<unsigned char>(in[j]);
-      if (c < lower || c > upper) break;
-      lower = 0x80;
-      upper = 0xBF;
-      ++seen;
-      ++j;
-    }
-    if (seen == needed) {
-      out.append(in.substr(i, j - i));
-    } else {
-      out += replacement;  // the offending byte (if any) is decoded afresh
-    }
-    i = j;
-  }
-  return out;
-}
 
 bool all_ascii(std::string_view s) noexcept {
   return std::all_of(s.begin(), s.end(),
@@ -99,7 +50,7 @@ std::vector<sse_event> sse_decoder::feed(std::string_view chunk) {
     if (all_ascii(line_)) {
       process_line(line_, out);
     } else {
-      process_line(sanitize_utf8(line_), out);
+      process_line(text::replace_invalid_utf8(line_), out);
     }
     line_.clear();
   }

@@ -13,7 +13,7 @@
 #include <cstring>
 #include <thread>
 
-#include "http/url.hpp"
+#include <fracta/proto/url.hpp>
 
 extern char** environ;
 

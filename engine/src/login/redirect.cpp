@@ -16,8 +16,8 @@
 #include <asio/write.hpp>
 
 #include "fracta/auth_plugin.h"
-#include "http/fields.hpp"
-#include "http/url.hpp"
+#include <fracta/proto/fields.hpp>
+#include <fracta/proto/url.hpp>
 
 namespace fracta::login {
 namespace {

@@ -18,10 +18,10 @@
 #include "auth/credential.hpp"
 #include "core/async.hpp"
 #include "core/clock.hpp"
-#include "core/json.hpp"
+#include <fracta/proto/json.hpp>
 #include "fracta/engine.hpp"
 #include "http/client.hpp"
-#include "http/fields.hpp"
+#include <fracta/proto/fields.hpp>
 #include "http/sse.hpp"
 #include "login/lock.hpp"
 #include "plugin/instance.hpp"

@@ -19,9 +19,9 @@
 #include <sodium.h>
 
 #include "core/async.hpp"
-#include "core/json.hpp"
+#include <fracta/proto/json.hpp>
 #include "fracta/errors.hpp"
-#include "http/fields.hpp"
+#include <fracta/proto/fields.hpp>
 #include "login/browser.hpp"
 #include "login/redirect.hpp"
 #include "store/select.hpp"

@@ -4,8 +4,8 @@
 
 #include <algorithm>
 
-#include "encoding.hpp"
-#include "http/url.hpp"
+#include <fracta/proto/base64.hpp>
+#include <fracta/proto/url.hpp>
 
 namespace fracta::oauth {
 
@@ -52,7 +52,7 @@ std::string basic_authorization(std::string_view client_id, std::string_view sec
   std::string plain = http::form_urlencode(client_id);
   plain.push_back(':');
   plain += http::form_urlencode(secret);
-  return "Basic " + base64_encode(plain);
+  return "Basic " + text::base64_encode(plain);
 }
 
 }  // namespace fracta::oauth

@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "core/json.hpp"
+#include <fracta/proto/json.hpp>
 #include "fracta/errors.hpp"
 
 namespace fracta::oauth {

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "fracta/result.hpp"
-#include "http/url.hpp"
+#include <fracta/proto/url.hpp>
 
 namespace fracta::oauth {
 

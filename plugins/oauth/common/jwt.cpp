@@ -18,7 +18,7 @@
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
 
-#include "encoding.hpp"
+#include <fracta/proto/base64.hpp>
 #include "fracta/errors.hpp"
 #include "fracta/json_writer.hpp"
 
@@ -273,16 +273,16 @@ result<std::string> client_assertion(const client_assertion_params& p) {
       .key("aud").value(p.audience)
       .key("iat").value(p.now_unix_s)
       .key("exp").value(p.now_unix_s + p.lifetime_s)
-      .key("jti").value(base64url_encode(as_chars(jti.data(), jti.size())))
+      .key("jti").value(text::base64url_encode(as_chars(jti.data(), jti.size())))
       .end_object();
 
-  std::string jws = base64url_encode(header.take());
+  std::string jws = text::base64url_encode(header.take());
   jws += '.';
-  jws += base64url_encode(claims.take());
+  jws += text::base64url_encode(claims.take());
   auto sig = sign(key->get(), **alg, jws);
   if (!sig) return std::move(sig).err();
   jws += '.';
-  jws += base64url_encode(*sig);
+  jws += text::base64url_encode(*sig);
   return jws;
 }
 

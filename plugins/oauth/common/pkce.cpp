@@ -9,7 +9,7 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
-#include "encoding.hpp"
+#include <fracta/proto/base64.hpp>
 
 namespace fracta::oauth {
 namespace {
@@ -19,7 +19,7 @@ std::string random_token() {
   if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
     throw std::runtime_error("the system random number generator failed");
   }
-  return base64url_encode(
+  return text::base64url_encode(
       std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
 
@@ -32,7 +32,7 @@ std::string random_state() { return random_token(); }
 std::string s256_challenge(std::string_view verifier) {
   std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
   SHA256(reinterpret_cast<const unsigned char*>(verifier.data()), verifier.size(), digest.data());
-  return base64url_encode(
+  return text::base64url_encode(
       std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
 }
 

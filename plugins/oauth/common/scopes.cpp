@@ -4,16 +4,18 @@
 
 #include <algorithm>
 
+#include <fracta/proto/text.hpp>
+
 namespace fracta::oauth {
 namespace {
 
-// Scope tokens are separated by spaces (RFC 6749 §3.3); tabs and newlines are tolerated.
+// Scope tokens are separated by spaces (RFC 6749 §3.3); other ASCII whitespace is tolerated.
 void add_tokens(std::vector<std::string>& out, std::string_view s) {
   std::size_t i = 0;
   while (i < s.size()) {
-    while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) ++i;
+    while (i < s.size() && text::is_space(s[i])) ++i;
     std::size_t j = i;
-    while (j < s.size() && !(s[j] == ' ' || s[j] == '\t' || s[j] == '\n' || s[j] == '\r')) ++j;
+    while (j < s.size() && !text::is_space(s[j])) ++j;
     if (j > i) {
       std::string tok(s.substr(i, j - i));
       if (std::find(out.begin(), out.end(), tok) == out.end()) out.push_back(std::move(tok));

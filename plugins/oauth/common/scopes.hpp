@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "http/url.hpp"
+#include <fracta/proto/url.hpp>
 
 namespace fracta::oauth {
 

@@ -7,9 +7,12 @@
 #include <charconv>
 #include <cmath>
 
-#include "core/json.hpp"
+#include <fracta/proto/fields.hpp>
+#include <fracta/proto/json.hpp>
+#include <fracta/proto/text.hpp>
+#include <fracta/proto/url.hpp>
+
 #include "fracta/errors.hpp"
-#include "http/url.hpp"
 
 namespace fracta::oauth {
 namespace {
@@ -18,24 +21,10 @@ constexpr std::size_t max_quoted = 200;
 // Ten years: a larger expires_in is nonsense and would overflow the millisecond clock.
 constexpr std::int64_t max_expires_in_s = 10LL * 366 * 24 * 3600;
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
 std::string lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
 }
 
 // The media type without parameters, lower-cased.
@@ -43,17 +32,16 @@ std::string media_type(std::string_view content_type) {
   if (auto semi = content_type.find(';'); semi != std::string_view::npos) {
     content_type = content_type.substr(0, semi);
   }
-  return lower(trim(content_type));
+  return lower(text::trim(content_type));
 }
 
-// Visible text of an HTML page: tags, scripts and styles dropped, whitespace collapsed,
-// control characters removed, at most max_quoted characters (cut on a UTF-8 boundary).
+// Visible text of an HTML page: tags, scripts and styles dropped (each leaves a space), then
+// made printable and cut to max_quoted bytes.
 std::string html_text(std::string_view html) {
-  std::string out;
-  bool space = false;
+  std::string visible;
   std::size_t i = 0;
   const std::string low = lower(html);
-  while (i < html.size() && out.size() < max_quoted) {
+  while (i < html.size()) {
     if (html[i] == '<') {
       for (std::string_view skip : {"script", "style"}) {
         if (std::string_view(low).substr(i + 1).starts_with(skip)) {
@@ -64,35 +52,12 @@ std::string html_text(std::string_view html) {
       }
       auto close = html.find('>', i);
       i = close == std::string_view::npos ? html.size() : close + 1;
-      space = !out.empty();
+      visible.push_back(' ');
       continue;
     }
-    const auto c = static_cast<unsigned char>(html[i++]);
-    if (std::isspace(c) || c < 0x20 || c == 0x7F) {
-      space = !out.empty();
-      continue;
-    }
-    if (space) {
-      out.push_back(' ');
-      space = false;
-    }
-    out.push_back(static_cast<char>(c));
+    visible.push_back(html[i++]);
   }
-  if (out.size() > max_quoted) out.resize(max_quoted);
-  while (!out.empty() && (static_cast<unsigned char>(out.back()) & 0xC0) == 0x80) out.pop_back();
-  if (!out.empty() && static_cast<unsigned char>(out.back()) >= 0xC0) out.pop_back();
-  return out;
-}
-
-// Printable ASCII only, at most max_quoted characters: server text quoted in our messages.
-std::string sanitize(std::string_view s) {
-  std::string out;
-  for (char ch : s) {
-    if (out.size() >= max_quoted) break;
-    const auto c = static_cast<unsigned char>(ch);
-    out.push_back(c >= 0x20 && c < 0x7F ? ch : '?');
-  }
-  return out;
+  return text::printable(visible, max_quoted);
 }
 
 errc errc_for(grant_failure f) {
@@ -108,8 +73,8 @@ errc errc_for(grant_failure f) {
 
 error oauth_failure(int status, const oauth_error& e) {
   std::string msg = "token endpoint refused the request (HTTP " + std::to_string(status) +
-                    "): " + sanitize(e.error);
-  if (!e.description.empty()) msg += ": " + sanitize(e.description);
+                    "): " + text::printable(e.error, max_quoted);
+  if (!e.description.empty()) msg += ": " + text::printable(e.description, max_quoted);
   return error{make_error_code(errc_for(classify(status, e))), std::move(msg)};
 }
 
@@ -121,7 +86,7 @@ error status_failure(int status, std::string detail) {
 }
 
 std::optional<std::int64_t> parse_seconds(std::string_view s) {
-  s = trim(s);
+  s = text::trim(s);
   std::int64_t v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
@@ -140,9 +105,10 @@ result<token_set> finish(int status, raw_fields f, std::int64_t now_ms,
     return status_failure(status, " without an access_token");
   }
   token_set t;
-  if (f.token_type && !iequals(*f.token_type, "bearer")) {
+  if (f.token_type && !http::iequals(*f.token_type, "bearer")) {
     return error{make_error_code(errc::unsupported),
-                 "token endpoint issued a token of type \"" + sanitize(*f.token_type) +
+                 "token endpoint issued a token of type \"" +
+                     text::printable(*f.token_type, max_quoted) +
                      "\"; only Bearer tokens are supported"};
   }
   t.access_token = std::move(*f.access_token);
@@ -151,7 +117,7 @@ result<token_set> finish(int status, raw_fields f, std::int64_t now_ms,
   if (f.id_token && !f.id_token->empty()) t.id_token = std::move(f.id_token);
   if (f.scope) {
     t.scope = std::move(f.scope);
-  } else if (!trim(requested_scope).empty()) {
+  } else if (!text::trim(requested_scope).empty()) {
     t.scope = std::string(requested_scope);
   }
   if (f.expires_in && *f.expires_in >= 0) {
@@ -190,7 +156,7 @@ result<token_set> parse_token_response(int http_status, std::string_view content
                                        std::string_view body, std::int64_t now_ms,
                                        std::string_view requested_scope) {
   const std::string type = media_type(content_type);
-  const std::string_view trimmed = trim(body);
+  const std::string_view trimmed = text::trim(body);
 
   if (type == "text/html" || type == "application/xhtml+xml" || trimmed.starts_with('<')) {
     std::string text = html_text(body);

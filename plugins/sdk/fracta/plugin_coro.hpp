@@ -42,7 +42,8 @@
 #include <variant>
 #include <vector>
 
-#include "fracta/plugin_sdk.hpp"
+#include <fracta/plugin_sdk.hpp>
+#include <fracta/proto/fields.hpp>
 
 namespace fracta::sdk {
 
@@ -356,11 +357,7 @@ struct http_result final {
   /// The first header of that name (case-insensitive), or empty.
   [[nodiscard]] std::string_view header(std::string_view name) const noexcept {
     for (const auto& [n, v] : headers) {
-      if (n.size() == name.size() &&
-          std::equal(n.begin(), n.end(), name.begin(), [](char a, char b) {
-            return (a | 0x20) == (b | 0x20);
-          }))
-        return v;
+      if (http::iequals(n, name)) return v;
     }
     return {};
   }

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The SDK's coroutines over host services (fracta/plugin_coro.hpp), driven by the fake host.
-#include <doctest/doctest.h>
-
 #include <fracta/plugin_coro.hpp>
+
+#include <doctest/doctest.h>
 
 #include "fake_host.hpp"
 
@@ -113,4 +113,14 @@ TEST_CASE("services the host lacks report UNSUPPORTED instead of crashing") {
   sdk::start(probe(sdk::host(fh.get()), store_status, http_status), [](sdk::outcome<void>) {});
   CHECK(store_status == FRACTA_E_UNSUPPORTED);
   CHECK(http_status == FRACTA_E_UNSUPPORTED);
+}
+
+TEST_CASE("http_result::header folds ASCII letters only: '^' is not '~', '@' is not '`'") {
+  sdk::http_result r;
+  r.headers = {{"X-A^B", "caret"}, {"Content-Type", "text/plain"}, {"a@", "at"}};
+  CHECK(r.header("x-a^b") == "caret");
+  CHECK(r.header("X-A~B").empty());  // the old fold, (c | 0x20), took '^' for '~'
+  CHECK(r.header("CONTENT-TYPE") == "text/plain");
+  CHECK(r.header("a`").empty());
+  CHECK(r.header("A@") == "at");
 }

@@ -600,14 +600,8 @@ TEST_CASE("string helpers") {
   CHECK(sdk::to_str(fracta_str{nullptr, 3}).empty());
   CHECK(sdk::to_str(sdk::from_str("abc")) == "abc");
 
-  // RFC 4648 §10 test vectors.
-  CHECK(sdk::base64_encode("") == "");
-  CHECK(sdk::base64_encode("f") == "Zg==");
-  CHECK(sdk::base64_encode("fo") == "Zm8=");
-  CHECK(sdk::base64_encode("foo") == "Zm9v");
+  // fracta-proto's encoder under the SDK's name (the RFC 4648 vectors are in base64_test).
   CHECK(sdk::base64_encode("foob") == "Zm9vYg==");
-  CHECK(sdk::base64_encode("fooba") == "Zm9vYmE=");
-  CHECK(sdk::base64_encode("foobar") == "Zm9vYmFy");
   CHECK(sdk::base64_encode("\xff\xfe") == "//4=");
 
   CHECK(sdk::is_utf8("plain ASCII"));

@@ -7,9 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "encoding.hpp"
+#include <fracta/proto/base64.hpp>
 
 using namespace fracta::oauth;
+using fracta::text::base64_encode;
 
 TEST_CASE("choose_auth_method table") {
   using m = auth_method;

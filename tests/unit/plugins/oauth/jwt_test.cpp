@@ -23,11 +23,12 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
-#include "core/json.hpp"
-#include "encoding.hpp"
+#include <fracta/proto/json.hpp>
+#include <fracta/proto/base64.hpp>
 #include "fracta/errors.hpp"
 
 using namespace fracta::oauth;
+using fracta::text::base64url_encode;
 
 namespace {
 

@@ -15,7 +15,7 @@
 #include <utility>
 #include <vector>
 
-#include "http/url.hpp"
+#include <fracta/proto/url.hpp>
 
 namespace fracta::test {
 

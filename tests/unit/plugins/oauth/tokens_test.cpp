@@ -130,6 +130,23 @@ TEST_CASE("HTML error pages are reported with their text and status, tags stripp
   CHECK(l.err().message.size() < 300);
 }
 
+TEST_CASE("server text in token errors is printable: escape sequences dropped, UTF-8 kept") {
+  auto t = parse_token_response(
+      400, json_type,
+      R"({"error":"invalid_request","error_description":"bad \u001b]0;pwned\u0007code \u001b[2J for J\u00fcrgen"})",
+      now, "");
+  REQUIRE_FALSE(t.ok());
+  const std::string& msg = t.err().message;
+  CHECK(msg.find("bad code for J\xC3\xBCrgen") != std::string::npos);
+  CHECK(msg.find('\x1b') == std::string::npos);
+  CHECK(msg.find("pwned") == std::string::npos);
+
+  auto html = parse_token_response(502, "text/html", "<p>bad\x1b]0;t\x07 <b>gate\x1b[5mway</b>\x7f</p>",
+                                   now, "");
+  REQUIRE_FALSE(html.ok());
+  CHECK(html.err().message.ends_with(": bad gateway"));
+}
+
 TEST_CASE("non-JSON, empty and token-less bodies are refused without quoting them") {
   auto junk = parse_token_response(200, "text/plain", "access_token SECRET-AT", now, "");
   REQUIRE_FALSE(junk.ok());

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // HTTP field syntax (RFC 9110 §5): tokens, field values, case-insensitive names.
 #pragma once
-#include "core/internal.hpp"
 
 #include <string>
 #include <string_view>
@@ -9,7 +8,12 @@
 
 namespace fracta::http {
 
-struct header;
+/// One HTTP field as sent or received: the name as written, the value without surrounding
+/// whitespace. Value type.
+struct header {
+  std::string name;
+  std::string value;
+};
 
 /// RFC 9110 tchar. Thread-safe.
 [[nodiscard]] bool is_tchar(char c) noexcept;

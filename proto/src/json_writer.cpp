@@ -1,40 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
-// The JSON writer and simdjson DOM helpers.
-#include "core/json.hpp"
+// The JSON writer: structure checks, escaping, UTF-8 repair.
+#include <fracta/json_writer.hpp>
 
 #include <charconv>
 #include <cmath>
 #include <stdexcept>
 
+#include <fracta/proto/text.hpp>
+
 namespace fracta::json {
-namespace {
-
-// Length of the valid UTF-8 sequence starting at s[i], or 0 if invalid.
-std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
-  const auto c = static_cast<unsigned char>(s[i]);
-  auto cont = [&](std::size_t k) {
-    return i + k < s.size() && (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
-  };
-  if (c < 0x80) return 1;
-  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
-  if (c >= 0xE0 && c <= 0xEF) {
-    if (!cont(1) || !cont(2)) return 0;
-    const auto c1 = static_cast<unsigned char>(s[i + 1]);
-    if (c == 0xE0 && c1 < 0xA0) return 0;  // overlong
-    if (c == 0xED && c1 >= 0xA0) return 0;  // surrogate
-    return 3;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    if (!cont(1) || !cont(2) || !cont(3)) return 0;
-    const auto c1 = static_cast<unsigned char>(s[i + 1]);
-    if (c == 0xF0 && c1 < 0x90) return 0;  // overlong
-    if (c == 0xF4 && c1 >= 0x90) return 0;  // > U+10FFFF
-    return 4;
-  }
-  return 0;
-}
-
-}  // namespace
 
 void append_quoted(std::string& out, std::string_view s) {
   static constexpr char hex[] = "0123456789abcdef";
@@ -62,14 +36,9 @@ void append_quoted(std::string& out, std::string_view s) {
       ++i;
       continue;
     }
-    const std::size_t n = utf8_sequence_length(s, i);
-    if (n == 0) {
-      out += "\xEF\xBF\xBD";  // U+FFFD replacement character
-      ++i;
-    } else {
-      out.append(s.substr(i, n));
-      i += n;
-    }
+    const text::utf8_step step = text::utf8_next(s.substr(i));
+    out.append(step.valid ? s.substr(i, step.size) : std::string_view("\xEF\xBF\xBD"));  // U+FFFD
+    i += step.size;
   }
   out.push_back('"');
 }
@@ -183,42 +152,5 @@ std::string writer::take() {
   first_ = true;
   return r;
 }
-
-std::string parse(simdjson::dom::parser& parser, std::string_view text, simdjson::dom::element& doc) {
-  auto r = parser.parse(simdjson::padded_string(text));
-  if (r.error()) return std::string(simdjson::error_message(r.error()));
-  doc = r.value_unsafe();
-  return {};
-}
-
-std::optional<simdjson::dom::element> get(simdjson::dom::element obj, std::string_view key) {
-  if (!obj.is_object()) return std::nullopt;
-  const simdjson::dom::object o = obj.get_object().value_unsafe();
-  auto r = o[key];
-  if (r.error()) return std::nullopt;
-  return r.value_unsafe();
-}
-
-std::optional<std::string_view> get_string(simdjson::dom::element obj, std::string_view key) {
-  auto e = get(obj, key);
-  if (!e || !e->is_string()) return std::nullopt;
-  return e->get_string().value_unsafe();
-}
-
-std::optional<std::int64_t> get_int(simdjson::dom::element obj, std::string_view key) {
-  auto e = get(obj, key);
-  if (!e) return std::nullopt;
-  if (e->is_int64()) return e->get_int64().value_unsafe();
-  if (e->is_uint64()) return std::nullopt;  // out of range
-  return std::nullopt;
-}
-
-std::optional<bool> get_bool(simdjson::dom::element obj, std::string_view key) {
-  auto e = get(obj, key);
-  if (!e || !e->is_bool()) return std::nullopt;
-  return e->get_bool().value_unsafe();
-}
-
-std::string to_string(simdjson::dom::element e) { return simdjson::minify(e); }
 
 }  // namespace fracta::json

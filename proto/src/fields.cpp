@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // HTTP field syntax helpers shared by the client, the config checks and the plugin host.
-#include "http/fields.hpp"
-
-#include "http/client.hpp"
+#include <fracta/proto/fields.hpp>
 
 namespace fracta::http {
 namespace {

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// Base64 and base64url encoders.
-#include "encoding.hpp"
+// Base64 and base64url encoders: the one hand-written copy in fracta (code that links
+// libsodium may use sodium_bin2base64 instead).
+#include <fracta/proto/base64.hpp>
 
 #include <cstdint>
 
-namespace fracta::oauth {
+namespace fracta::text {
 namespace {
 
 std::string encode(std::string_view bytes, const char* alphabet, bool pad) {
@@ -45,4 +46,4 @@ std::string base64url_encode(std::string_view bytes) {
   return encode(bytes, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", false);
 }
 
-}  // namespace fracta::oauth
+}  // namespace fracta::text

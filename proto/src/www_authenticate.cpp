@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // A strict-enough, forgiving parser for WWW-Authenticate challenges.
-#include "auth/www_authenticate.hpp"
+#include <fracta/proto/www_authenticate.hpp>
 
 #include <cctype>
 
-#include "http/fields.hpp"
+#include <fracta/proto/fields.hpp>
 
 namespace fracta::auth {
 namespace {

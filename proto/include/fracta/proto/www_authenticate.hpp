@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // WWW-Authenticate parsing (RFC 9110 §11.6.1): several challenges, quoted strings, token68.
 #pragma once
-#include "core/internal.hpp"
 
 #include <optional>
 #include <string>

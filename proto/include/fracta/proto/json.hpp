@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// JSON parse helpers over simdjson's DOM; the writer is public (fracta/json_writer.hpp).
+// JSON read helpers over simdjson's DOM, beside the writer (fracta/json_writer.hpp).
 #pragma once
-#include "core/internal.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -11,7 +10,7 @@
 
 #include <simdjson.h>
 
-#include "fracta/json_writer.hpp"
+#include <fracta/json_writer.hpp>
 
 namespace fracta::json {
 

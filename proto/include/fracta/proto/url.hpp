@@ -5,13 +5,21 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <utility>
 #include <vector>
 
-#include "core/internal.hpp"
-#include "fracta/result.hpp"
+#include <fracta/result.hpp>
 
 namespace fracta::http {
+
+/// Why url::parse refused a text; the error's message says what is wrong with it.
+enum class url_errc {
+  malformed = 1,  ///< not an absolute http(s) URL this parser accepts
+};
+/// The category of url_errc ("fracta.url"). Thread-safe.
+[[nodiscard]] const std::error_category& url_category() noexcept;
+[[nodiscard]] std::error_code make_error_code(url_errc e) noexcept;
 
 /// A parsed absolute http or https URL. Value type, thread-safe.
 ///
@@ -27,7 +35,7 @@ struct url {
   std::optional<std::string> query;     ///< without '?', percent-encoded as written
   std::optional<std::string> fragment;  ///< without '#'
 
-  /// Parses an absolute http(s) URL; errors carry http::errc::bad_url.
+  /// Parses an absolute http(s) URL; errors carry url_errc::malformed.
   [[nodiscard]] static result<url> parse(std::string_view text);
 
   /// True when `port` is the scheme's default port.
@@ -83,3 +91,6 @@ using query_params = std::vector<std::pair<std::string, std::string>>;
 [[nodiscard]] std::string well_known_url(const url& u, std::string_view suffix);
 
 }  // namespace fracta::http
+
+template <>
+struct std::is_error_code_enum<fracta::http::url_errc> : std::true_type {};

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // WWW-Authenticate parsing: several challenges, quoted strings with commas and escapes, token68.
-#include "auth/www_authenticate.hpp"
+#include <fracta/proto/www_authenticate.hpp>
 
 #include <doctest/doctest.h>
 

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // Specification of URL parsing, origins, loopback detection and the percent / form encodings.
-#include "http/url.hpp"
+#include <fracta/proto/url.hpp>
 
 #include <doctest/doctest.h>
 
-#include "http/client.hpp"
+#include <ostream>  // doctest prints a std::error_code with it
 
 namespace http = fracta::http;
 using http::url;
@@ -78,7 +78,7 @@ TEST_CASE("URL: dot segments are removed from the path") {
   CHECK(must_parse("http://a/.well-known/x").path == "/.well-known/x");
 }
 
-TEST_CASE("URL: invalid input is rejected with errc::bad_url") {
+TEST_CASE("URL: invalid input is rejected with url_errc::malformed") {
   for (std::string_view bad : {"",
                                "example.com",
                                "/relative",
@@ -120,7 +120,7 @@ TEST_CASE("URL: invalid input is rejected with errc::bad_url") {
     auto r = url::parse(bad);
     CHECK_FALSE(r.ok());
     if (!r.ok()) {
-      CHECK(r.err().code == http::errc::bad_url);
+      CHECK(r.err().code == http::url_errc::malformed);
       CHECK_FALSE(r.err().message.empty());
     }
   }
@@ -237,4 +237,13 @@ TEST_CASE("well_known_url inserts the well-known segment before the path (RFC 84
   CHECK(http::well_known_url(must_parse("https://mcp.example:8443/v1/mcp/?x=1#f"),
                              "/oauth-protected-resource") ==
         "https://mcp.example:8443/.well-known/oauth-protected-resource/v1/mcp");
+}
+
+TEST_CASE("URL errors carry the URL category (fracta.url), not the HTTP client's") {
+  auto r = url::parse("ftp://example.com/");
+  REQUIRE_FALSE(r.ok());
+  CHECK(&r.err().code.category() == &http::url_category());
+  CHECK(std::string(http::url_category().name()) == "fracta.url");
+  CHECK_FALSE(r.err().code.message().empty());
+  CHECK(r.err().message.find("ftp") != std::string::npos);
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The JSON writer: escaping, UTF-8 repair, structure checks; and the parse helpers.
-#include "core/json.hpp"
+#include <fracta/proto/json.hpp>
 
 #include <limits>
 #include <stdexcept>
@@ -40,6 +40,12 @@ TEST_CASE("valid UTF-8 passes through; invalid bytes become U+FFFD") {
   simdjson::dom::element doc;
   CHECK(fracta::json::parse(p, out, doc).empty());  // whatever came in, the output is JSON
   CHECK(out.find("\xEF\xBF\xBD") != std::string::npos);
+}
+
+TEST_CASE("the writer repairs UTF-8 like every other fracta decoder: one U+FFFD per bad subpart") {
+  writer w;
+  w.value("a\xF0\x9F\x94" "b");  // a four-byte sequence cut after three bytes
+  CHECK(w.take() == "\"a\xEF\xBF\xBD" "b\"");
 }
 
 TEST_CASE("non-finite numbers are written as null") {

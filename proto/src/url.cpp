@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Absolute http(s) URL parsing and the percent / form encodings used by OAuth requests.
-#include "http/url.hpp"
+#include <fracta/proto/url.hpp>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -8,8 +8,6 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
-
-#include "http/client.hpp"
 
 namespace fracta::http {
 namespace {
@@ -33,6 +31,14 @@ std::string lower(std::string_view s) {
   std::string out(s);
   std::transform(out.begin(), out.end(), out.begin(), to_lower);
   return out;
+}
+
+/// Appends c as %XX (upper-case hex digits).
+void append_percent_encoded(std::string& out, char c) {
+  const auto b = static_cast<unsigned char>(c);
+  out += '%';
+  out += hex_digits[b >> 4];
+  out += hex_digits[b & 0x0f];
 }
 
 bool is_unreserved(char c) noexcept {
@@ -59,7 +65,13 @@ bool valid_encoded(std::string_view s, Pred allowed) {
   return true;
 }
 
-error bad(std::string message) { return error{make_error_code(errc::bad_url), std::move(message)}; }
+class url_category_impl final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "fracta.url"; }
+  std::string message(int) const override { return "not a valid absolute http(s) URL"; }
+};
+
+error bad(std::string message) { return error{make_error_code(url_errc::malformed), std::move(message)}; }
 
 /// RFC 3986 §5.2.4 remove_dot_segments on an absolute path.
 std::string remove_dot_segments(std::string_view in) {
@@ -111,6 +123,13 @@ std::uint16_t default_port(std::string_view scheme) noexcept {
 }
 
 }  // namespace
+
+const std::error_category& url_category() noexcept {
+  static const url_category_impl c;
+  return c;
+}
+
+std::error_code make_error_code(url_errc e) noexcept { return {static_cast<int>(e), url_category()}; }
 
 result<url> url::parse(std::string_view text) {
   url u;
@@ -267,10 +286,7 @@ std::string percent_encode(std::string_view text) {
     if (is_unreserved(c)) {
       out += c;
     } else {
-      auto b = static_cast<unsigned char>(c);
-      out += '%';
-      out += hex_digits[b >> 4];
-      out += hex_digits[b & 0x0f];
+      append_percent_encoded(out, c);
     }
   }
   return out;
@@ -285,10 +301,7 @@ std::string form_urlencode(std::string_view text) {
     } else if (c == ' ') {
       out += '+';
     } else {
-      auto b = static_cast<unsigned char>(c);
-      out += '%';
-      out += hex_digits[b >> 4];
-      out += hex_digits[b & 0x0f];
+      append_percent_encoded(out, c);
     }
   }
   return out;

@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: Apache-2.0
+// Text helpers shared by the engine and plugins: UTF-8 checks and repair, trimming, and the one
+// sanitiser for text from servers that reaches a terminal, a log line or an error message.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace fracta::text {
+
+/// One step of UTF-8 decoding; see utf8_next.
+struct utf8_step {
+  std::size_t size = 0;  ///< bytes consumed: 1-4, or 0 only for an empty input
+  bool valid = false;    ///< the bytes form one well-formed code point
+};
+
+/// Decodes the code point at the start of `s`. Either the first `size` bytes are one
+/// well-formed sequence (RFC 3629: no overlongs, surrogates or values past U+10FFFF), or they
+/// are the maximal ill-formed subpart that one U+FFFD replaces (Unicode §3.9, the WHATWG
+/// decoder). Thread-safe.
+[[nodiscard]] utf8_step utf8_next(std::string_view s) noexcept;
+
+/// True when `s` is well-formed UTF-8. Thread-safe.
+[[nodiscard]] bool is_utf8(std::string_view s) noexcept;
+
+/// `s` with every ill-formed subpart replaced by U+FFFD (as the WHATWG decoder does), so the
+/// result is always well-formed UTF-8. Thread-safe.
+[[nodiscard]] std::string replace_invalid_utf8(std::string_view s);
+
+/// True for the ASCII whitespace bytes: space, HT, LF, VT, FF, CR. Thread-safe.
+[[nodiscard]] constexpr bool is_space(char c) noexcept {
+  return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+/// `s` without leading and trailing ASCII whitespace (is_space). Thread-safe.
+[[nodiscard]] std::string_view trim(std::string_view s) noexcept;
+
+/// Text from outside (a server, a config file) made safe to print on a terminal or quote in a
+/// message:
+///  - ESC sequences (CSI, OSC, DCS and the other ECMA-48 strings, up to their terminator) and
+///    their 8-bit C1 forms are dropped whole; other C0 and C1 controls and DEL are dropped;
+///  - every ill-formed UTF-8 subpart becomes U+FFFD;
+///  - each run of whitespace becomes one space, none is kept at either end;
+///  - a result longer than `max_bytes` is cut on a code point boundary and ends with "…"
+///    (U+2026), so it is never longer than `max_bytes` bytes.
+/// Thread-safe.
+[[nodiscard]] std::string printable(std::string_view s, std::size_t max_bytes = 300);
+
+}  // namespace fracta::text

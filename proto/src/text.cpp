@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: Apache-2.0
+// UTF-8 decoding steps, trimming, and printable(): the one sanitiser for outside text.
+#include <fracta/proto/text.hpp>
+
+namespace fracta::text {
+namespace {
+
+constexpr std::string_view replacement = "\xEF\xBF\xBD";  // U+FFFD
+constexpr std::string_view ellipsis = "\xE2\x80\xA6";     // U+2026
+
+constexpr unsigned char esc = 0x1B;
+
+unsigned char byte(char c) noexcept { return static_cast<unsigned char>(c); }
+
+/// The C1 control (0x80-0x9F) that the well-formed two-byte sequence at s[i] encodes, or 0.
+unsigned char c1_control(std::string_view s, std::size_t i, std::size_t size) noexcept {
+  if (size != 2 || byte(s[i]) != 0xC2 || byte(s[i + 1]) > 0x9F) return 0;
+  return byte(s[i + 1]);
+}
+
+/// The size of the string terminator at s[i] (ESC '\' or the C1 ST, U+009C), or 0.
+std::size_t terminator_size(std::string_view s, std::size_t i) noexcept {
+  if (byte(s[i]) == esc && i + 1 < s.size() && s[i + 1] == '\\') return 2;
+  if (byte(s[i]) == 0xC2 && i + 1 < s.size() && byte(s[i + 1]) == 0x9C) return 2;
+  return 0;
+}
+
+/// Skips a control string's body (OSC, DCS, SOS, PM, APC) starting at s[i]: up to and including
+/// BEL or ST. Another ESC ends the string too and is left to start a sequence of its own; an
+/// unterminated string runs to the end of the text.
+std::size_t skip_string(std::string_view s, std::size_t i) noexcept {
+  while (i < s.size()) {
+    if (const std::size_t t = terminator_size(s, i); t > 0) return i + t;
+    if (s[i] == '\a') return i + 1;
+    if (byte(s[i]) == esc) return i;
+    ++i;
+  }
+  return i;
+}
+
+/// Skips a control sequence's body after CSI: parameter and intermediate bytes (0x20-0x3F),
+/// then the final byte (0x40-0x7E) when there is one.
+std::size_t skip_csi(std::string_view s, std::size_t i) noexcept {
+  while (i < s.size() && byte(s[i]) >= 0x20 && byte(s[i]) <= 0x3F) ++i;
+  if (i < s.size() && byte(s[i]) >= 0x40 && byte(s[i]) <= 0x7E) ++i;
+  return i;
+}
+
+/// Skips what follows an ESC at s[i - 1] (ECMA-48 §5.3): CSI, a control string, or intermediate
+/// bytes and a final byte. Returns the index of the first byte after the sequence.
+std::size_t skip_escape(std::string_view s, std::size_t i) noexcept {
+  if (i >= s.size()) return i;
+  const unsigned char b = byte(s[i]);
+  if (b == '[') return skip_csi(s, i + 1);
+  if (b == ']' || b == 'P' || b == 'X' || b == '^' || b == '_') return skip_string(s, i + 1);
+  while (i < s.size() && byte(s[i]) >= 0x20 && byte(s[i]) <= 0x2F) ++i;
+  if (i < s.size() && byte(s[i]) >= 0x30 && byte(s[i]) <= 0x7E) ++i;
+  return i;
+}
+
+/// Skips what follows the 8-bit form of a C1 control: CSI (0x9B) and the control string
+/// introducers take their sequence along, any other C1 control stands alone.
+std::size_t skip_c1(std::string_view s, std::size_t i, unsigned char control) noexcept {
+  if (control == 0x9B) return skip_csi(s, i);
+  if (control == 0x9D || control == 0x90 || control == 0x98 || control == 0x9E || control == 0x9F)
+    return skip_string(s, i);
+  return i;
+}
+
+}  // namespace
+
+utf8_step utf8_next(std::string_view s) noexcept {
+  if (s.empty()) return {0, false};
+  const unsigned char lead = byte(s[0]);
+  if (lead < 0x80) return {1, true};
+  std::size_t needed = 0;
+  unsigned char lower = 0x80;
+  unsigned char upper = 0xBF;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    needed = 1;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    needed = 2;
+    if (lead == 0xE0) lower = 0xA0;  // overlong
+    if (lead == 0xED) upper = 0x9F;  // surrogates
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    needed = 3;
+    if (lead == 0xF0) lower = 0x90;  // overlong
+    if (lead == 0xF4) upper = 0x8F;  // past U+10FFFF
+  } else {
+    return {1, false};
+  }
+  for (std::size_t i = 1; i <= needed; ++i) {
+    if (i >= s.size() || byte(s[i]) < lower || byte(s[i]) > upper) return {i, false};
+    lower = 0x80;
+    upper = 0xBF;
+  }
+  return {needed + 1, true};
+}
+
+bool is_utf8(std::string_view s) noexcept {
+  while (!s.empty()) {
+    const utf8_step step = utf8_next(s);
+    if (!step.valid) return false;
+    s.remove_prefix(step.size);
+  }
+  return true;
+}
+
+std::string replace_invalid_utf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  while (!s.empty()) {
+    const utf8_step step = utf8_next(s);
+    out.append(step.valid ? s.substr(0, step.size) : replacement);
+    s.remove_prefix(step.size);
+  }
+  return out;
+}
+
+std::string_view trim(std::string_view s) noexcept {
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+std::string printable(std::string_view s, std::size_t max_bytes) {
+  std::string out;
+  bool space_due = false;  // whitespace was seen since the last character kept
+  std::size_t i = 0;
+  // Stop once the result is known to need a cut: one byte past max_bytes is enough.
+  while (i < s.size() && out.size() <= max_bytes) {
+    const unsigned char c = byte(s[i]);
+    if (c == esc) {
+      i = skip_escape(s, i + 1);
+      continue;
+    }
+    if (is_space(s[i])) {
+      space_due = !out.empty();
+      ++i;
+      continue;
+    }
+    if (c < 0x20 || c == 0x7F) {
+      ++i;
+      continue;
+    }
+    const utf8_step step = utf8_next(s.substr(i));
+    if (step.valid) {
+      if (const unsigned char control = c1_control(s, i, step.size); control != 0) {
+        i = skip_c1(s, i + step.size, control);
+        continue;
+      }
+    }
+    if (space_due) out.push_back(' ');
+    space_due = false;
+    out.append(step.valid ? s.substr(i, step.size) : replacement);
+    i += step.size;
+  }
+  if (out.size() <= max_bytes) return out;
+
+  // `out` is well-formed UTF-8: back off continuation bytes to land on a code point start.
+  const bool marked = max_bytes >= ellipsis.size();
+  std::size_t cut = marked ? max_bytes - ellipsis.size() : max_bytes;
+  while (cut > 0 && (byte(out[cut]) & 0xC0) == 0x80) --cut;
+  out.resize(cut);
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  if (marked) out.append(ellipsis);
+  return out;
+}
+
+}  // namespace fracta::text
