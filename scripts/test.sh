@@ -23,6 +23,10 @@ meson test -C build --print-errorlogs --num-processes "$jobs" || status=1
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   meson test -C build-asan --suite unit --suite integration --print-errorlogs --num-processes "$jobs" || status=1
 
+# Every libFuzzer target briefly (clang, ASan+UBSan), from the seed corpora in tests/fuzz/corpus.
+echo "fuzz targets (tests/fuzz/run):"
+bash tests/fuzz/run --seconds 10 || status=1
+
 # The MCP conformance suite's verdict per scenario (Passed N/M), from the e2e run's log.
 if grep -q "conformance: " build/meson-logs/testlog.txt 2>/dev/null; then
   echo "MCP conformance suite (client, auth scenarios):"
