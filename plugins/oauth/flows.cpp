@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// OAuth network flows as coroutines over the host: discovery, registration, token requests, device flow.
+// OAuth network flows as coroutines over the host: discovery, registration, token requests.
 #include "flows.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include <simdjson.h>
 
@@ -11,22 +12,11 @@
 #include "fracta/json_writer.hpp"
 #include <fracta/proto/url.hpp>
 #include "jwt.hpp"
+#include <fracta/proto/text.hpp>
 #include "scopes.hpp"
 
 namespace fracta::oauth {
 namespace {
-
-[[noreturn]] void fail(std::int32_t status, std::string message) {
-  throw sdk::error(status, std::move(message));
-}
-
-// A short, printable excerpt of a response body for error messages (never a token response).
-std::string excerpt(std::string_view body) {
-  std::string out;
-  for (char c : body.substr(0, 200)) out.push_back(static_cast<unsigned char>(c) < 0x20 ? ' ' : c);
-  if (body.size() > 200) out += "…";
-  return out;
-}
 
 sdk::task<sdk::http_result> get_json(sdk::host h, std::string url) {
   sdk::http_request req;
@@ -64,6 +54,18 @@ sdk::task<std::optional<std::pair<std::string, std::string>>> probe(sdk::host h,
 
 }  // namespace
 
+std::int64_t saturating_add(std::int64_t a, std::int64_t b) noexcept {
+  std::int64_t out = 0;
+  if (!__builtin_add_overflow(a, b, &out)) return out;
+  return b > 0 ? std::numeric_limits<std::int64_t>::max() : std::numeric_limits<std::int64_t>::min();
+}
+
+std::int64_t saturating_mul(std::int64_t a, std::int64_t b) noexcept {
+  std::int64_t out = 0;
+  if (!__builtin_mul_overflow(a, b, &out)) return out;
+  return (a < 0) != (b < 0) ? std::numeric_limits<std::int64_t>::min() : std::numeric_limits<std::int64_t>::max();
+}
+
 std::int32_t status_for(const error& e) noexcept {
   const std::error_code c = e.code;
   if (c == make_error_code(errc::needs_login)) return FRACTA_E_NEEDS_LOGIN;
@@ -73,10 +75,41 @@ std::int32_t status_for(const error& e) noexcept {
   return FRACTA_E_DENIED;
 }
 
+bool loopback_http_allowed(const settings& cfg, const http::url& server) {
+  const auto loopback = [](const std::string& text) {
+    auto u = http::url::parse(text);
+    return !text.empty() && u && u->is_loopback_host();
+  };
+  return server.is_loopback_host() || loopback(cfg.issuer) || loopback(cfg.metadata_url);
+}
+
+namespace {
+
+// "the configured issuer is A, but B names C": both redacted.
+std::string pin_mismatch(const settings& cfg, std::string_view who, std::string_view other) {
+  return "the configured issuer is " + redacted_url(cfg.issuer) + ", but " + std::string(who) + " names " +
+         redacted_url(other) + "; fracta sends nothing there (check issuer in the auth table)";
+}
+
+// The authorization-server metadata of `issuer`, from its well-known URLs.
+sdk::task<as_metadata> fetch_as_metadata(sdk::host h, std::string issuer, bool allow_loopback_http) {
+  auto at = probe(h, authorization_server_metadata_urls(issuer), "authorization-server metadata");
+  auto found = co_await at;
+  if (!found)
+    fail(FRACTA_E_DENIED, "the authorization server " + redacted_url(issuer) +
+                              " publishes no metadata at any well-known URL (RFC 8414 or OpenID Connect)");
+  auto md = parse_as_metadata(found->second, issuer, false, allow_loopback_http);
+  if (!md) fail(FRACTA_E_DENIED, md.err().message);
+  co_return std::move(*md);
+}
+
+}  // namespace
+
 sdk::task<discovered> discover(sdk::host h, const settings& cfg, std::string server_url,
                                std::optional<std::string> challenge_rm) {
   auto server = http::url::parse(server_url);
   if (!server) fail(FRACTA_E_CONFIG, "the server URL is not a valid http(s) URL");
+  const bool loopback_ok = loopback_http_allowed(cfg, *server);
   discovered d;
 
   if (!cfg.metadata_url.empty()) {
@@ -98,10 +131,18 @@ sdk::task<discovered> discover(sdk::host h, const settings& cfg, std::string ser
                                   "authorization-server metadata (/.well-known/oauth-authorization-server or "
                                   "/.well-known/openid-configuration)");
     }
-    auto md = parse_as_metadata(r.body, issuer, issuer.empty());
+    if (!http::url::parse(issuer))
+      fail(FRACTA_E_CONFIG, "metadata_url " + redacted_url(cfg.metadata_url) +
+                                " declares no issuer that is an http(s) URL (RFC 8414 §2)");
+    if (!cfg.issuer.empty() && issuer != cfg.issuer) fail(FRACTA_E_CONFIG, pin_mismatch(cfg, "metadata_url", issuer));
+    auto md = parse_as_metadata(r.body, issuer, false, loopback_ok);
     if (!md) fail(FRACTA_E_CONFIG, md.err().message);
     d.as = std::move(*md);
   } else {
+    if (challenge_rm && http::url::parse(*challenge_rm)) {
+      if (auto ok = check_discovered_url(*challenge_rm, *server, "the resource metadata of a challenge"); !ok)
+        fail(FRACTA_E_DENIED, ok.err().message);
+    }
     const auto prm_urls = protected_resource_metadata_urls(*server, challenge_rm);
     auto pt = probe(h, prm_urls, "protected-resource metadata");
     auto found = co_await pt;
@@ -109,15 +150,19 @@ sdk::task<discovered> discover(sdk::host h, const settings& cfg, std::string ser
       auto prm = parse_resource_metadata(found->second, *server);
       if (!prm) fail(FRACTA_E_DENIED, prm.err().message);
       d.prm = std::move(*prm);
-      const std::string issuer = choose_authorization_server(d.prm->authorization_servers);
-      auto at = probe(h, authorization_server_metadata_urls(issuer), "authorization-server metadata");
-      auto as_found = co_await at;
-      if (!as_found)
-        fail(FRACTA_E_DENIED, "the authorization server " + redacted_url(issuer) +
-                                  " publishes no metadata at any well-known URL (RFC 8414 or OpenID Connect)");
-      auto md = parse_as_metadata(as_found->second, issuer, false);
-      if (!md) fail(FRACTA_E_DENIED, md.err().message);
-      d.as = std::move(*md);
+      const auto& listed = d.prm->authorization_servers;
+      std::string issuer = choose_authorization_server(listed);
+      if (!cfg.issuer.empty()) {
+        if (std::find(listed.begin(), listed.end(), cfg.issuer) == listed.end())
+          fail(FRACTA_E_CONFIG, pin_mismatch(cfg, "the server's resource metadata", issuer));
+        issuer = cfg.issuer;
+      }
+      auto at = fetch_as_metadata(h, issuer, loopback_ok);
+      d.as = co_await at;
+    } else if (!cfg.issuer.empty()) {
+      // No resource metadata, but a pinned issuer: its metadata, not the 2025-03-26 guess.
+      auto at = fetch_as_metadata(h, cfg.issuer, loopback_ok);
+      d.as = co_await at;
     } else {
       // MCP 2025-03-26: no resource metadata. The server's origin is the authorization server;
       // its metadata may declare another issuer (legacy servers predate the check).
@@ -126,7 +171,7 @@ sdk::task<discovered> discover(sdk::host h, const settings& cfg, std::string ser
       auto at = probe(h, authorization_server_metadata_urls(origin), "authorization-server metadata");
       auto as_found = co_await at;
       if (as_found) {
-        auto md = parse_as_metadata(as_found->second, origin, true);
+        auto md = parse_as_metadata(as_found->second, origin, true, loopback_ok);
         if (!md) fail(FRACTA_E_DENIED, md.err().message);
         d.as = std::move(*md);
         d.as.legacy = true;
@@ -190,8 +235,8 @@ sdk::task<registration_record> register_client(sdk::host h, const discovered& d,
   if (r.http_status != 200 && r.http_status != 201) {
     std::string detail = "HTTP " + std::to_string(r.http_status);
     if (auto e = parse_oauth_error(r.body)) {
-      detail += " " + excerpt(e->error);
-      if (!e->description.empty()) detail += ": " + excerpt(e->description);
+      detail += " " + text::printable(e->error);
+      if (!e->description.empty()) detail += ": " + text::printable(e->description);
     }
     fail(r.http_status >= 500 || r.http_status == 429 ? FRACTA_E_TRANSIENT : FRACTA_E_DENIED,
          where + " was refused (" + detail + ")");
@@ -212,7 +257,7 @@ sdk::task<registration_record> register_client(sdk::host h, const discovered& d,
   const auto parsed = parse_auth_method(rec.token_endpoint_auth_method);
   if (!parsed || *parsed == auth_method::private_key_jwt ||
       ((*parsed == auth_method::client_secret_basic || *parsed == auth_method::client_secret_post) && !rec.client_secret)) {
-    fail(FRACTA_E_DENIED, where + " gave token_endpoint_auth_method \"" + excerpt(rec.token_endpoint_auth_method) +
+    fail(FRACTA_E_DENIED, where + " gave token_endpoint_auth_method \"" + text::printable(rec.token_endpoint_auth_method) +
                               "\", which fracta cannot use with what it received; configure a client "
                               "(client_id, client_secret, token_endpoint_auth_method) instead");
   }
@@ -241,10 +286,20 @@ sdk::task<registration_record> register_client(sdk::host h, const discovered& d,
 
 namespace {
 
-sdk::task<result<token_set>> token_request_once(sdk::host h, const std::string& endpoint, const std::string& issuer,
-                                                const client_identity& client, auth_method method,
-                                                std::vector<std::pair<std::string, std::string>> params,
-                                                const std::string& requested_scope) {
+// The OAuth `error` code of a refused token request, JSON or form-encoded ("" when none).
+std::string oauth_error_code(std::string_view content_type, std::string_view body) {
+  if (auto e = parse_oauth_error(body)) return e->error;
+  if (content_type.starts_with("application/x-www-form-urlencoded")) {
+    for (const auto& [k, v] : http::parse_query(body))
+      if (k == "error") return v;
+  }
+  return {};
+}
+
+sdk::task<token_reply> token_request_once(sdk::host h, const std::string& endpoint, const std::string& issuer,
+                                          const client_identity& client, auth_method method,
+                                          std::vector<std::pair<std::string, std::string>> params,
+                                          const std::string& requested_scope) {
   sdk::http_request req;
   req.method = "POST";
   req.url = endpoint;
@@ -282,29 +337,34 @@ sdk::task<result<token_set>> token_request_once(sdk::host h, const std::string& 
   auto aw = sdk::http(h, std::move(req));
   sdk::http_result r = co_await aw;
   if (!r.ok()) {
-    co_return error{make_error_code(errc::transport),
-                    "the token endpoint " + redacted_url(endpoint) + " could not be reached: " + r.message};
+    co_return token_reply{error{make_error_code(errc::transport),
+                                "the token endpoint " + redacted_url(endpoint) + " could not be reached: " +
+                                    text::printable(r.message)},
+                          {}};
   }
   const std::string content_type(r.header("Content-Type"));
   auto parsed = parse_token_response(r.http_status, content_type, r.body, h.wall_clock_ms(), requested_scope);
+  std::string code = parsed ? std::string() : oauth_error_code(content_type, r.body);
   sdk::secure_wipe(r.body);
-  co_return parsed;
+  co_return token_reply{std::move(parsed), std::move(code)};
 }
 
 }  // namespace
 
-sdk::task<result<token_set>> token_request(sdk::host h, std::string endpoint, std::string issuer, client_identity client,
-                                           std::vector<std::pair<std::string, std::string>> params,
-                                           std::string requested_scope) {
-  if (!is_secure_endpoint(endpoint))
-    fail(FRACTA_E_CONFIG, "the token endpoint " + redacted_url(endpoint) + " is not https (only loopback may use http)");
+sdk::task<token_reply> token_request(sdk::host h, std::string endpoint, std::string issuer, client_identity client,
+                                     std::vector<std::pair<std::string, std::string>> params,
+                                     std::string requested_scope, bool allow_loopback_http) {
+  if (!is_secure_endpoint(endpoint, allow_loopback_http))
+    fail(FRACTA_E_CONFIG, "the token endpoint " + redacted_url(endpoint) +
+                              " is not https (plain http only to loopback, when the MCP server is on loopback too)");
   auto first = token_request_once(h, endpoint, issuer, client, client.method, params, requested_scope);
-  result<token_set> r = co_await first;
-  if (!r && r.err().code == make_error_code(errc::auth_failed) && client.method == auth_method::client_secret_basic &&
-      !client.method_configured && client.from == client_identity::origin::configured) {
+  token_reply r = co_await first;
+  if (!r.tokens && r.tokens.err().code == make_error_code(errc::auth_failed) &&
+      client.method == auth_method::client_secret_basic && !client.method_configured &&
+      client.from == client_identity::origin::configured) {
     h.log_info("the token endpoint refused client_secret_basic (invalid_client); trying client_secret_post once");
     auto second = token_request_once(h, endpoint, issuer, client, auth_method::client_secret_post, params, requested_scope);
-    result<token_set> r2 = co_await second;
+    token_reply r2 = co_await second;
     for (auto& [k, v] : params) sdk::secure_wipe(v);
     co_return r2;
   }

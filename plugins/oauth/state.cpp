@@ -7,6 +7,7 @@
 #include <fracta/proto/json.hpp>
 #include "fracta/errors.hpp"
 #include "fracta/json_writer.hpp"
+#include <fracta/proto/url.hpp>
 
 namespace fracta::oauth {
 namespace {
@@ -38,6 +39,13 @@ std::vector<std::pair<std::string, std::string>> string_pairs(simdjson::dom::ele
     if (field.value.get_string().get(v) == simdjson::SUCCESS) out.emplace_back(std::string(field.key), std::string(v));
   }
   return out;
+}
+
+// True for an https URL, or http to a loopback host: what a configured authorization-server
+// URL must be (the user chose it, so a local development server is fine).
+bool is_configured_as_url(std::string_view text) {
+  auto u = http::url::parse(text);
+  return u && (u->scheme == "https" || u->is_loopback_host());
 }
 
 // Sets `out` when `key` is a string member of `doc`.
@@ -81,6 +89,7 @@ result<settings> parse_settings(std::string_view text) {
   }
   copy_string(doc, "token_file", s.token_file);
   copy_string(doc, "client_registration_file", s.client_registration_file);
+  copy_string(doc, "issuer", s.issuer);
   copy_string(doc, "metadata_url", s.metadata_url);
   copy_string(doc, "redirect_uri", s.redirect_uri);
   copy_string(doc, "resource", s.resource);
@@ -90,6 +99,15 @@ result<settings> parse_settings(std::string_view text) {
   s.omit_resource = json::get_bool(doc, "omit_resource").value_or(false);
   if (auto e = json::get(doc, "authorize_params")) s.authorize_params = string_pairs(*e);
   if (auto e = json::get(doc, "token_params")) s.token_params = string_pairs(*e);
+  if (!s.issuer.empty() && !is_configured_as_url(s.issuer))
+    return config_error("issuer must be an https URL (http only to a loopback host), e.g. "
+                        "issuer = \"https://auth.example.com\"");
+  if (!s.metadata_url.empty() && !is_configured_as_url(s.metadata_url))
+    return config_error("metadata_url must be an https URL (http only to a loopback host)");
+  if (s.refresh_token && s.issuer.empty() && s.metadata_url.empty())
+    return config_error("refresh_token: an inline refresh token needs issuer (or metadata_url), so that fracta "
+                        "sends it only to the authorization server that issued it; add "
+                        "issuer = \"https://…\" to the auth table");
   if (s.kind == grant::client_credentials && (!s.client_id || (!s.client_secret && !s.private_key)))
     return config_error("grant_type = \"client_credentials\" requires client_id and client_secret "
                         "(or private_key for private_key_jwt)");

@@ -25,13 +25,16 @@ struct settings {
   std::optional<std::string> access_token, refresh_token;            ///< SecretValue JSON
   std::int64_t expires_at_s = 0;
   std::string token_file, client_registration_file;
+  std::string issuer;  ///< the pinned authorization server ("" = none configured)
   std::string metadata_url, redirect_uri, resource, client_metadata_url, key_id;
   std::string token_endpoint_auth_method;
   bool omit_resource = false;
   std::vector<std::pair<std::string, std::string>> authorize_params, token_params;
 };
 
-/// Parses the auth table JSON. Errors: errc::config naming the key.
+/// Parses the auth table JSON. Errors: errc::config naming the key: among others, `issuer`
+/// and `metadata_url` must be https URLs (http only to a loopback host), and an inline
+/// `refresh_token` needs `issuer` or `metadata_url`.
 [[nodiscard]] result<settings> parse_settings(std::string_view json);
 
 /// token.json (docs/oauth.md): the stored tokens with their issuer and endpoints. Holds

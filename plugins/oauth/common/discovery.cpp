@@ -40,9 +40,6 @@ std::optional<std::vector<std::string>> string_array(simdjson::dom::element obj,
   return out;
 }
 
-bool is_http_url(std::string_view text) { return http::url::parse(text).ok(); }
-
-
 // True when `parent` equals `child` or is a parent of it on '/' boundaries.
 bool is_same_or_parent_path(std::string_view parent, std::string_view child) {
   parent = trim_trailing_slashes(parent);
@@ -57,7 +54,8 @@ bool is_same_or_parent_path(std::string_view parent, std::string_view child) {
 std::vector<std::string> protected_resource_metadata_urls(
     const http::url& server, std::optional<std::string_view> challenge_resource_metadata) {
   std::vector<std::string> out;
-  if (challenge_resource_metadata && is_http_url(*challenge_resource_metadata)) {
+  if (challenge_resource_metadata &&
+      check_discovered_url(*challenge_resource_metadata, server, "resource metadata").ok()) {
     push_unique(out, std::string(*challenge_resource_metadata));
   }
   if (!trim_trailing_slashes(server.path).empty()) {
@@ -107,8 +105,7 @@ result<resource_metadata> parse_resource_metadata(std::string_view text,
   }
   md.resource = std::string(*resource);
   auto res_url = http::url::parse(md.resource);
-  if (!res_url || res_url->fragment || res_url->origin() != server.origin() ||
-      !is_same_or_parent_path(res_url->path, server.path)) {
+  if (!res_url || res_url->fragment || !resource_covers(md.resource, server)) {
     return protocol_error(where + " names the resource \"" +
                           (res_url ? res_url->redacted() : std::string("(not a URL)")) +
                           "\", which is neither the server URL nor a parent of it on the same "
@@ -118,8 +115,8 @@ result<resource_metadata> parse_resource_metadata(std::string_view text,
   auto servers = string_array(doc, "authorization_servers");
   if (!servers) return protocol_error(where + ": \"authorization_servers\" is not a string array");
   for (const auto& s : *servers) {
-    if (!is_http_url(s)) {
-      return protocol_error(where + " lists an authorization server that is not an http(s) URL");
+    if (auto ok = check_discovered_url(s, server, "the authorization server"); !ok) {
+      return protocol_error(where + ": " + ok.err().message);
     }
   }
   if (servers->empty()) return protocol_error(where + " lists no \"authorization_servers\"");
@@ -132,7 +129,7 @@ result<resource_metadata> parse_resource_metadata(std::string_view text,
 }
 
 result<as_metadata> parse_as_metadata(std::string_view text, std::string_view expected_issuer,
-                                      bool legacy_2025_03_26) {
+                                      bool legacy_2025_03_26, bool allow_loopback_http) {
   const std::string where = "authorization-server metadata for " +
                             (http::url::parse(expected_issuer)
                                  ? http::url::parse(expected_issuer)->redacted()
@@ -163,9 +160,10 @@ result<as_metadata> parse_as_metadata(std::string_view text, std::string_view ex
       if (required) return protocol_error(where + " has no \"" + std::string(key) + "\"");
       return std::optional<std::string>{};
     }
-    if (!is_secure_endpoint(*v)) {
-      return protocol_error(where + ": \"" + std::string(key) +
-                            "\" must be an https URL (http only for loopback hosts)");
+    if (!is_secure_endpoint(*v, allow_loopback_http)) {
+      return protocol_error(where + ": \"" + std::string(key) + "\" (" + redacted_url(*v) +
+                            ") must be an https URL (http only for loopback hosts when the MCP "
+                            "server is on loopback too)");
     }
     return std::optional<std::string>(std::string(*v));
   };
@@ -205,10 +203,26 @@ result<as_metadata> parse_as_metadata(std::string_view text, std::string_view ex
   return md;
 }
 
-bool is_secure_endpoint(std::string_view text) {
+bool is_secure_endpoint(std::string_view text, bool allow_loopback_http) {
   auto u = http::url::parse(text);
   if (!u) return false;
-  return u->scheme == "https" || u->is_loopback_host();
+  return u->scheme == "https" || (allow_loopback_http && u->is_loopback_host());
+}
+
+result<void> check_discovered_url(std::string_view text, const http::url& server,
+                                  std::string_view what) {
+  auto u = http::url::parse(text);
+  if (!u) return protocol_error(std::string(what) + " is named by something that is not an http(s) URL");
+  if (u->scheme == "https") return {};
+  if (u->is_loopback_host() && server.is_loopback_host()) return {};
+  return protocol_error("fracta will not fetch " + std::string(what) + " from " + u->redacted() +
+                        ": it must be an https URL (plain http only to a loopback host, and only "
+                        "when the MCP server is on loopback too)");
+}
+
+bool resource_covers(std::string_view resource, const http::url& target) {
+  auto r = http::url::parse(resource);
+  return r && r->origin() == target.origin() && is_same_or_parent_path(r->path, target.path);
 }
 
 std::string redacted_url(std::string_view text) {

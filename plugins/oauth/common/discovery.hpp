@@ -35,7 +35,7 @@ struct as_metadata {
 };
 
 /// Resource-metadata URLs to probe, in order: the challenge's `resource_metadata` (when it
-/// parses as an http(s) URL), `/.well-known/oauth-protected-resource<path>`, then the root
+/// passes check_discovered_url), `/.well-known/oauth-protected-resource<path>`, then the root
 /// one; no duplicates, and no path-suffixed URL when the server path is empty or "/".
 /// Thread-safe.
 [[nodiscard]] std::vector<std::string> protected_resource_metadata_urls(
@@ -54,24 +54,39 @@ enum class probe_outcome { found, try_next, fail };
 [[nodiscard]] probe_outcome classify_metadata_response(int status) noexcept;
 
 /// Parses and validates protected-resource metadata fetched for `server`: `resource` must
-/// identify the server (same origin, same path or a parent path on segment boundaries),
-/// `authorization_servers` must list at least one http(s) URL. Errors: errc::protocol.
-/// Thread-safe.
+/// identify the server (resource_covers), `authorization_servers` must list at least one URL,
+/// each passing check_discovered_url. Errors: errc::protocol. Thread-safe.
 [[nodiscard]] result<resource_metadata> parse_resource_metadata(std::string_view json,
                                                                 const http::url& server);
 
 /// Parses and validates authorization-server metadata fetched for `expected_issuer`:
 /// `issuer` must equal it exactly (RFC 8414 §3.3) unless `legacy_2025_03_26`; the token
-/// endpoint is required; endpoints must be https (or loopback http). PKCE support is checked
-/// separately (require_pkce_s256), only where a flow uses PKCE. Errors: errc::protocol.
-/// Thread-safe.
+/// endpoint is required; endpoints must pass is_secure_endpoint(`allow_loopback_http`). PKCE
+/// support is checked separately (require_pkce_s256), only where a flow uses PKCE.
+/// Errors: errc::protocol. Thread-safe.
 [[nodiscard]] result<as_metadata> parse_as_metadata(std::string_view json,
                                                     std::string_view expected_issuer,
-                                                    bool legacy_2025_03_26);
+                                                    bool legacy_2025_03_26,
+                                                    bool allow_loopback_http);
 
-/// True for an https URL, or http to a loopback host (local development servers): what an
-/// OAuth endpoint must be. Thread-safe.
-[[nodiscard]] bool is_secure_endpoint(std::string_view url);
+/// True for an https URL, and, with `allow_loopback_http`, for http to a loopback host: what
+/// an OAuth endpoint must be. Loopback http is for local development, so callers allow it only
+/// when the MCP server (or a configured authorization server) is itself on loopback.
+/// Thread-safe.
+[[nodiscard]] bool is_secure_endpoint(std::string_view url, bool allow_loopback_http);
+
+/// Whether fracta may fetch `url`, a URL the MCP server or its metadata named
+/// (`resource_metadata` of a challenge, an entry of `authorization_servers`): https, or http to
+/// a loopback host when `server` is loopback too. The error (errc::protocol) names `what` and
+/// the redacted URL. Thread-safe.
+[[nodiscard]] result<void> check_discovered_url(std::string_view url, const http::url& server,
+                                                std::string_view what);
+
+/// True when `resource` (an http(s) URL) identifies `target`: the same origin, and the same
+/// path or a parent of it on '/' boundaries (query and fragment ignored). The rule for a
+/// resource-metadata `resource` (RFC 9728 §3.3) and for which URLs a token may be sent to.
+/// Thread-safe.
+[[nodiscard]] bool resource_covers(std::string_view resource, const http::url& target);
 
 /// `url` without credentials, for messages; "(an invalid URL)" when it does not parse.
 /// Thread-safe.

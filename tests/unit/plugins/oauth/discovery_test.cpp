@@ -179,7 +179,7 @@ TEST_CASE("resource metadata: missing fields and bad JSON rejected") {
 }
 
 TEST_CASE("AS metadata: all fields parsed") {
-  auto md = parse_as_metadata(as_json_ok, "https://auth.example.com/tenant1", false);
+  auto md = parse_as_metadata(as_json_ok, "https://auth.example.com/tenant1", false, false);
   REQUIRE(md.ok());
   CHECK(md->issuer == "https://auth.example.com/tenant1");
   CHECK(md->authorization_endpoint == "https://auth.example.com/tenant1/authorize");
@@ -195,14 +195,14 @@ TEST_CASE("AS metadata: all fields parsed") {
 }
 
 TEST_CASE("AS metadata: issuer mismatch rejected, accepted in legacy mode") {
-  auto md = parse_as_metadata(as_json_ok, "https://auth.example.com", false);
+  auto md = parse_as_metadata(as_json_ok, "https://auth.example.com", false, false);
   REQUIRE_FALSE(md.ok());
   CHECK(md.err().code == fracta::errc::protocol);
   CHECK(md.err().message.find("issuer") != std::string::npos);
   // Trailing slash differences are mismatches too: the comparison is exact.
-  CHECK_FALSE(parse_as_metadata(as_json_ok, "https://auth.example.com/tenant1/", false).ok());
+  CHECK_FALSE(parse_as_metadata(as_json_ok, "https://auth.example.com/tenant1/", false, false).ok());
 
-  auto legacy = parse_as_metadata(as_json_ok, "https://auth.example.com", true);
+  auto legacy = parse_as_metadata(as_json_ok, "https://auth.example.com", true, false);
   REQUIRE(legacy.ok());
   CHECK(legacy->issuer == "https://auth.example.com/tenant1");
 }
@@ -210,7 +210,7 @@ TEST_CASE("AS metadata: issuer mismatch rejected, accepted in legacy mode") {
 TEST_CASE("AS metadata: PKCE refused when S256 is absent or missing from the list") {
   auto absent = parse_as_metadata(
       R"({"issuer":"https://a.example","token_endpoint":"https://a.example/token"})",
-      "https://a.example", false);
+      "https://a.example", false, false);
   REQUIRE(absent.ok());  // client credentials need no PKCE: parsing accepts it
   auto r = require_pkce_s256(*absent);
   REQUIRE_FALSE(r.ok());
@@ -220,7 +220,7 @@ TEST_CASE("AS metadata: PKCE refused when S256 is absent or missing from the lis
   auto plain = parse_as_metadata(
       R"({"issuer":"https://a.example","token_endpoint":"https://a.example/token",
           "code_challenge_methods_supported":["plain"]})",
-      "https://a.example", false);
+      "https://a.example", false, false);
   REQUIRE(plain.ok());
   auto rp = require_pkce_s256(*plain);
   REQUIRE_FALSE(rp.ok());
@@ -229,25 +229,89 @@ TEST_CASE("AS metadata: PKCE refused when S256 is absent or missing from the lis
   auto good = parse_as_metadata(
       R"({"issuer":"https://a.example","token_endpoint":"https://a.example/token",
           "code_challenge_methods_supported":["plain","S256"]})",
-      "https://a.example", false);
+      "https://a.example", false, false);
   REQUIRE(good.ok());
   CHECK(require_pkce_s256(*good).ok());
   CHECK(require_pkce_s256(legacy_fallback(parse("https://m.example/mcp"))).ok());
 }
 
-TEST_CASE("AS metadata: token endpoint required, https unless loopback") {
+TEST_CASE("AS metadata: token endpoint required, https unless loopback is allowed") {
   CHECK_FALSE(parse_as_metadata(
                   R"({"issuer":"https://a.example","code_challenge_methods_supported":["S256"]})",
-                  "https://a.example", false)
+                  "https://a.example", false, true)
                   .ok());
   CHECK_FALSE(parse_as_metadata(R"({"issuer":"https://a.example",
       "token_endpoint":"http://a.example/token","code_challenge_methods_supported":["S256"]})",
-                                "https://a.example", false)
+                                "https://a.example", false, true)
                   .ok());
-  CHECK(parse_as_metadata(R"({"issuer":"http://127.0.0.1:9000",
-      "token_endpoint":"http://127.0.0.1:9000/token","code_challenge_methods_supported":["S256"]})",
-                          "http://127.0.0.1:9000", false)
-            .ok());
+  constexpr std::string_view loopback = R"({"issuer":"http://127.0.0.1:9000",
+      "token_endpoint":"http://127.0.0.1:9000/token","code_challenge_methods_supported":["S256"]})";
+  CHECK(parse_as_metadata(loopback, "http://127.0.0.1:9000", false, true).ok());
+  auto refused = parse_as_metadata(loopback, "http://127.0.0.1:9000", false, false);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.err().message.find("http://127.0.0.1:9000/token") != std::string::npos);
+}
+
+// ---- egress: which URLs the server may make fracta fetch or post to -------------------------------
+
+TEST_CASE("egress: is_secure_endpoint accepts loopback http only when allowed") {
+  for (bool loopback_ok : {false, true}) {
+    CAPTURE(loopback_ok);
+    CHECK(is_secure_endpoint("https://as.example.com/token", loopback_ok));
+    CHECK(is_secure_endpoint("https://10.0.0.5/token", loopback_ok));  // addresses: the client's egress policy
+    CHECK_FALSE(is_secure_endpoint("http://as.example.com/token", loopback_ok));
+    CHECK_FALSE(is_secure_endpoint("ftp://as.example.com/token", loopback_ok));
+    CHECK(is_secure_endpoint("http://127.0.0.1:6379/", loopback_ok) == loopback_ok);
+    CHECK(is_secure_endpoint("http://localhost/token", loopback_ok) == loopback_ok);
+  }
+}
+
+TEST_CASE("egress: a challenge's resource_metadata must be https, or loopback http for a loopback server") {
+  const url remote = parse("https://example.com/mcp");
+  const url local = parse("http://127.0.0.1:8080/mcp");
+  for (std::string_view bad : {"http://169.254.169.254/latest/meta-data?k=v", "http://example.com/prm",
+                               "http://127.0.0.1:6379/prm"}) {
+    CAPTURE(bad);
+    CHECK(protected_resource_metadata_urls(remote, bad).front() != bad);
+    auto r = check_discovered_url(bad, remote, "resource metadata");
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.err().message.find("resource metadata") != std::string::npos);
+    CHECK(r.err().message.find("?k=v") == std::string::npos);  // redacted
+  }
+  CHECK(check_discovered_url("http://169.254.169.254/x", remote, "x").err().message.find("http://169.254.169.254/x") !=
+        std::string::npos);
+  CHECK(check_discovered_url("https://example.com/prm", remote, "x").ok());
+  CHECK(check_discovered_url("http://127.0.0.1:8080/prm", local, "x").ok());
+  CHECK_FALSE(check_discovered_url("http://example.com/prm", local, "x").ok());
+  CHECK(protected_resource_metadata_urls(local, std::string_view("http://127.0.0.1:8080/prm")).front() ==
+        "http://127.0.0.1:8080/prm");
+}
+
+TEST_CASE("egress: resource metadata naming a plain-http authorization server is refused") {
+  const url remote = parse("https://example.com/mcp");
+  for (std::string_view as : {"http://auth.example.com", "http://127.0.0.1:9000", "http://169.254.169.254"}) {
+    CAPTURE(as);
+    const std::string doc = R"({"resource":"https://example.com/mcp","authorization_servers":[")" + std::string(as) + R"("]})";
+    auto md = parse_resource_metadata(doc, remote);
+    REQUIRE_FALSE(md.ok());
+    CHECK(md.err().message.find(std::string(as)) != std::string::npos);
+  }
+  auto local = parse_resource_metadata(
+      R"({"resource":"http://127.0.0.1:8080/mcp","authorization_servers":["http://127.0.0.1:9000"]})",
+      parse("http://127.0.0.1:8080/mcp"));
+  CHECK(local.ok());
+}
+
+TEST_CASE("resource_covers: same origin, same or parent path on segment boundaries") {
+  const url target = parse("https://example.com/api/mcp");
+  CHECK(resource_covers("https://example.com/api/mcp", target));
+  CHECK(resource_covers("https://example.com/api", target));
+  CHECK(resource_covers("https://example.com", target));
+  CHECK_FALSE(resource_covers("https://example.com/ap", target));
+  CHECK_FALSE(resource_covers("https://example.com/api/mcp/x", target));
+  CHECK_FALSE(resource_covers("https://other.example/api/mcp", target));
+  CHECK_FALSE(resource_covers("http://example.com/api/mcp", target));
+  CHECK_FALSE(resource_covers("not a url", target));
 }
 
 TEST_CASE("legacy 2025-03-26 fallback uses the server origin") {

@@ -97,11 +97,17 @@ inline std::size_t count_param(const std::vector<std::pair<std::string, std::str
 ///
 /// HTTP: `handler` is asked first; else `routes["METHOD URL"]` (URL without its query)
 /// answers from its queue, popping all but the last answer (which repeats); else 404 "{}".
+/// `hold(route)` parks the next request to that route: its answer is delivered only when the
+/// test calls release() (so a test can interleave other operations with it).
 /// Store: `store` holds the items; `ops` logs every store call, open_url, redirect and HTTP
 /// request in order ("get tokens", "put tokens", "erase registration", "http POST <url>",
 /// "open_url", "redirect"), and "done put tokens" etc. when a store completion is delivered;
 /// tests may append their own markers. `store_fail["put tokens"]`
 /// makes that operation complete with the given status instead.
+/// Timers: every delay is recorded in `timer_delays`, and a timer that fires moves both fake
+/// clocks forward by its delay (time passes only through timers).
+/// Redirects: with `redirect_sequence` empty, every redirect_await answers `redirect_for`;
+/// otherwise each one answers the next function of the sequence, then FRACTA_E_TIMEOUT.
 class oauth_fake_host final {
  public:
   static constexpr std::string_view redirect_uri = "http://127.0.0.1:53123/callback";
@@ -117,6 +123,7 @@ class oauth_fake_host final {
     t.show_device_code = &on_show_device_code;
     t.redirect_listen = &on_redirect_listen;
     t.redirect_await = &on_redirect_await;
+    t.timer_start = &on_timer_start;
     // The default redirect: the browser came back with a code, the right state and iss.
     redirect_for = [this](const std::string& authorize_url) {
       return callback_url({{"code", "the-code"}, {"state", state_of(authorize_url)}, {"iss", issuer}});
@@ -141,6 +148,14 @@ class oauth_fake_host final {
     return out;
   }
 
+  /// Parks the next request to "METHOD URL" until release().
+  void hold(const std::string& method, const std::string& url) { held_routes.push_back(method + ' ' + url); }
+  /// Delivers the parked answers (queued, in order; run() then runs them).
+  void release() {
+    for (auto& p : parked) base.queue.push_back(std::move(p));
+    parked.clear();
+  }
+
   /// Runs every queued operation (completions, posts, timers) until none is left.
   void run() {
     for (int guard = 0; guard < 10000 && base.run_next(); ++guard) {
@@ -150,6 +165,7 @@ class oauth_fake_host final {
   /// What a host tearing the instance down does: every pending operation completes with
   /// FRACTA_E_CANCELLED (and whatever that queues, too).
   void teardown() {
+    release();
     for (int guard = 0; guard < 10000 && base.run_next(FRACTA_E_CANCELLED); ++guard) {
     }
   }
@@ -187,12 +203,20 @@ class oauth_fake_host final {
   std::map<std::string, std::string> store;
   std::map<std::string, std::int32_t> store_fail;  // "put tokens" → status
   std::vector<std::string> ops;
+  std::vector<std::string> held_routes;  // "METHOD URL": the next request to each is parked
+  std::deque<std::pair<fracta_op_id, std::function<void(std::int32_t)>>> parked;
+
+  // timers
+  std::vector<std::int64_t> timer_delays;
 
   // interactive services
   std::vector<std::string> opened_urls;
   std::vector<std::string> listen_requests;  // requested_uri of each redirect_listen
   std::int32_t listen_status = FRACTA_OK;
   std::function<std::string(const std::string& authorize_url)> redirect_for;
+  std::vector<std::function<std::string(const std::string& authorize_url)>> redirect_sequence;
+  std::size_t redirects_delivered = 0;
+  std::vector<std::int64_t> redirect_timeouts;  // timeout_ms of each redirect_await
   std::int32_t redirect_status = FRACTA_OK;
   struct device_prompt {
     std::string uri, user_code, complete;
@@ -235,9 +259,14 @@ class oauth_fake_host final {
     for (std::size_t i = 0; i < req->header_count; ++i)
       r.headers.emplace_back(std::string(view(req->headers[i].name)), std::string(view(req->headers[i].value)));
     h.requests.push_back(r);
-    h.ops.push_back("http " + r.method + ' ' + std::string(strip_query(r.url)));
+    const std::string route = r.method + ' ' + std::string(strip_query(r.url));
+    h.ops.push_back("http " + route);
     *op = h.next_op();
-    h.enqueue(*op, [reply = h.answer(r), done](std::int32_t st) {
+    const auto held = std::find(h.held_routes.begin(), h.held_routes.end(), route);
+    const bool park = held != h.held_routes.end();
+    if (park) h.held_routes.erase(held);
+    auto& into = park ? h.parked : h.base.queue;
+    into.push_back({*op, [reply = h.answer(r), done](std::int32_t st) {
       if (st != FRACTA_OK) {
         done.fn(done.ctx, st, nullptr, str("cancelled"));
         return;
@@ -251,6 +280,20 @@ class oauth_fake_host final {
       const fracta_http_response resp{sizeof(fracta_http_response), reply.status, hs.data(), hs.size(),
                                       str(reply.body)};
       done.fn(done.ctx, FRACTA_OK, &resp, fracta_str{nullptr, 0});
+    }});
+    return FRACTA_PENDING;
+  }
+
+  static std::int32_t on_timer_start(void* ctx, std::int64_t delay_ms, fracta_completion done, fracta_op_id* op) {
+    oauth_fake_host& h = self(ctx);
+    h.timer_delays.push_back(delay_ms);
+    *op = h.next_op();
+    h.enqueue(*op, [&h, delay_ms, done](std::int32_t st) {
+      if (st == FRACTA_OK) {
+        h.base.mono_ms += delay_ms;
+        h.base.wall_ms += delay_ms;
+      }
+      done.fn(done.ctx, st, nullptr);
     });
     return FRACTA_PENDING;
   }
@@ -332,16 +375,20 @@ class oauth_fake_host final {
     return FRACTA_OK;
   }
   // Completes later with the URL redirect_for builds from the last authorize URL opened.
-  static std::int32_t on_redirect_await(void* ctx, std::int64_t, fracta_completion done, fracta_op_id* op) {
+  static std::int32_t on_redirect_await(void* ctx, std::int64_t timeout_ms, fracta_completion done, fracta_op_id* op) {
     oauth_fake_host& h = self(ctx);
+    h.redirect_timeouts.push_back(timeout_ms);
     *op = h.next_op();
     h.enqueue(*op, [&h, done](std::int32_t st) {
       h.ops.push_back("redirect");
       if (st == FRACTA_OK) st = h.redirect_status;
+      const bool scripted = !h.redirect_sequence.empty();
+      if (st == FRACTA_OK && scripted && h.redirects_delivered >= h.redirect_sequence.size()) st = FRACTA_E_TIMEOUT;
       std::string url;
       if (st == FRACTA_OK) {
         REQUIRE_MESSAGE(!h.opened_urls.empty(), "redirect_await completed before any open_url");
-        url = h.redirect_for(h.opened_urls.back());
+        const auto& answer = scripted ? h.redirect_sequence[h.redirects_delivered++] : h.redirect_for;
+        url = answer(h.opened_urls.back());
       }
       const fracta_outcome o{sizeof(fracta_outcome), str(st == FRACTA_OK ? "" : "no redirect"), 0, str(url)};
       done.fn(done.ctx, st, &o);
@@ -375,14 +422,21 @@ class oauth_instance final {
 
   std::int32_t apply(fake_request& r, collecting_sink& err) { return p_.apply(ptr, r.get(), err.get()); }
   /// apply() on a fresh request; returns the Authorization header it set ("" for none).
-  std::string authorization() {
-    fake_request r("POST", "https://mcp.example.com/mcp", "{}");
+  std::string authorization() { return authorization_for("https://mcp.example.com/mcp"); }
+  /// apply() on a fresh request to `url`; the Authorization header it set ("" for none), or
+  /// "(status N)".
+  std::string authorization_for(const std::string& url) {
+    fake_request r("POST", url, "{}");
     collecting_sink err;
     const std::int32_t st = apply(r, err);
     if (st != FRACTA_OK) return "(status " + std::to_string(st) + ")";
     return r.header("Authorization").value_or("");
   }
   std::int32_t refresh(completion_probe& done) { return p_.refresh(ptr, done.get()); }
+  std::int32_t logout(completion_probe& done) {
+    REQUIRE(present(p_.logout));
+    return p_.logout(ptr, done.get());
+  }
   std::int32_t login(std::string_view options, completion_probe& done) {
     REQUIRE(present(p_.login));
     return p_.login(ptr, str(options), done.get());
