@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // `fracta config mcp …`, `fracta plugins list`, `fracta version`.
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <sstream>
+#include <optional>
 #include <system_error>
 
 #include "commands.hpp"
@@ -45,12 +44,43 @@ bool sensitive_header(std::string_view name) {
   return false;
 }
 
-std::string read_file_or_empty(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return {};
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+// What can serve each server's auth type, without running plugin code from the config's
+// [plugins] paths: a config file may come from anywhere, and validate, add, list and show
+// need no provider. Plugins from $FRACTA_PLUGIN_PATH and the install directory are loaded.
+plugin_registry registry_without_config_code(const config::config& cfg) {
+  plugin_sources sources = plugin_search_path(&cfg);
+  sources.load_config_dirs = false;
+  return plugin_registry::load(sources);
+}
+
+// Prints a warning for each plugin that tried to replace a shipped provider type.
+void warn_about_shadowing(const plugin_registry& registry) {
+  for (const auto& r : registry.refused()) {
+    if (r.shadows_builtin) print_error("warning: " + r.reason);
+  }
+}
+
+enum class provider_check { found, unverified, missing };
+
+// found: a built-in or loaded plugin provides the type. unverified: none does, but plugin
+// files in [plugins] paths were not loaded, so it cannot be told (a note says so). missing: an
+// error was printed, ending with `suffix`.
+provider_check check_provider(const config::server& s, const plugin_registry& registry,
+                              std::string_view suffix = "") {
+  const std::string type = provider_type_for(s.auth);
+  if (registry.find(type) != nullptr) return provider_check::found;
+  if (!registry.not_loaded().empty()) {
+    std::string files;
+    for (const auto& f : registry.not_loaded()) files += (files.empty() ? "" : ", ") + f.string();
+    print_error("note: server '" + s.name + "': auth type '" + type +
+                "' is not provided by a built-in or installed plugin; it may come from a plugin in "
+                "[plugins] paths (" + files +
+                "), which this command does not load. `fracta plugins list` loads them and lists "
+                "their types");
+    return provider_check::unverified;
+  }
+  print_error(missing_provider_message(s, registry) + std::string(suffix));
+  return provider_check::missing;
 }
 
 struct secret_field {
@@ -162,18 +192,21 @@ int cmd_config_add(const global_options& g, const add_options& o) {
     s.auth_secrets.emplace_back(kv->first, std::move(sv));
   }
   const fs::path path = config_path(g);
+  std::string warning;
   try {
-    const std::string text = read_file_or_empty(path);
+    const std::string text = config::read_text(path).value_or(std::string());
     const std::string updated = config::with_server_added(text, path.string(), s);
     // Refuse an auth type nothing provides (a typo, or a plugin not installed yet) before
     // anything is written.
     const auto cfg = config::parse(updated, path.string());
-    const auto registry = plugin_registry::load(plugin_search_path(&cfg));
+    const auto registry = registry_without_config_code(cfg);
+    warn_about_shadowing(registry);
     const auto* added = cfg.find(o.name);
-    if (added != nullptr && registry.find(provider_type_for(added->auth)) == nullptr) {
-      print_error(missing_provider_message(*added, registry) + " Nothing was written.");
+    if (added != nullptr &&
+        check_provider(*added, registry, " Nothing was written.") == provider_check::missing) {
       return exit_usage;
     }
+    warning = config::literal_secret_warning(path, s);
     config::write_file_atomically(path, updated);
   } catch (const config::config_error& e) {
     print_error(e.what());
@@ -182,6 +215,7 @@ int cmd_config_add(const global_options& g, const add_options& o) {
     print_error(e.what());
     return exit_usage;
   }
+  if (!warning.empty()) print_error("warning: " + warning);
   std::cout << "added server '" << o.name << "' to " << path.string() << "\n";
   return exit_ok;
 }
@@ -193,7 +227,8 @@ int cmd_config_list(const global_options& g, bool json) {
     fracta::json::writer w;
     w.begin_array();
     for (const auto& s : cfg->servers) {
-      w.begin_object().key("name").value(s.name).key("url").value(s.url).key("auth").value(s.auth.type).end_object();
+      w.begin_object().key("name").value(s.name).key("url").value(config::redacted_url(s.url))
+          .key("auth").value(s.auth.type).end_object();
     }
     w.end_array();
     std::cout << w.take() << "\n";
@@ -203,14 +238,20 @@ int cmd_config_list(const global_options& g, bool json) {
     std::cout << "no servers configured in " << cfg->path << "; add one with `fracta config mcp add`\n";
     return exit_ok;
   }
+  // URLs may carry a password (userinfo) or an API key (query): only the redacted form is shown.
+  std::vector<std::string> urls;
   std::size_t wname = 4, wurl = 3;
   for (const auto& s : cfg->servers) {
+    urls.push_back(config::redacted_url(s.url));
     wname = std::max(wname, s.name.size());
-    wurl = std::max(wurl, s.url.size());
+    wurl = std::max(wurl, urls.back().size());
   }
   auto pad = [](const std::string& t, std::size_t w) { return t + std::string(w - t.size() + 2, ' '); };
   std::cout << pad("NAME", wname) << pad("URL", wurl) << "AUTH\n";
-  for (const auto& s : cfg->servers) std::cout << pad(s.name, wname) << pad(s.url, wurl) << s.auth.type << "\n";
+  for (std::size_t i = 0; i < cfg->servers.size(); ++i) {
+    const auto& s = cfg->servers[i];
+    std::cout << pad(s.name, wname) << pad(urls[i], wurl) << s.auth.type << "\n";
+  }
   return exit_ok;
 }
 
@@ -223,14 +264,19 @@ int cmd_config_show(const global_options& g, const std::string& name, bool json)
     return exit_usage;
   }
   const auto& a = s->auth;
+  const std::string url = config::redacted_url(s->url);
+  const std::string metadata_url = a.metadata_url.empty() ? "" : config::redacted_url(a.metadata_url);
+  const std::string issuer = a.issuer.empty() ? "" : config::redacted_url(a.issuer);
   if (json) {
     fracta::json::writer w;
-    w.begin_object().key("name").value(s->name).key("url").value(s->url);
+    w.begin_object().key("name").value(s->name).key("url").value(url);
     w.key("headers").begin_object();
     for (const auto& [k, v] : s->headers) w.key(k).value(sensitive_header(k) ? std::string("(hidden)") : v);
     w.end_object();
     if (!s->ca_bundle.empty()) w.key("ca_bundle").value(s->ca_bundle);
     w.key("timeout_seconds").value(static_cast<std::int64_t>(s->timeout_seconds));
+    if (s->allow_insecure_http) w.key("allow_insecure_http").value(true);
+    if (s->allow_private_network) w.key("allow_private_network").value(true);
     w.key("auth").begin_object().key("type").value(a.type);
     if (!a.header_name.empty()) w.key("header_name").value(a.header_name);
     if (!a.grant_type.empty()) w.key("grant_type").value(a.grant_type);
@@ -241,7 +287,8 @@ int cmd_config_show(const global_options& g, const std::string& name, bool json)
       w.end_array();
     }
     if (!a.token_file.empty()) w.key("token_file").value(a.token_file);
-    if (!a.metadata_url.empty()) w.key("metadata_url").value(a.metadata_url);
+    if (!metadata_url.empty()) w.key("metadata_url").value(metadata_url);
+    if (!issuer.empty()) w.key("issuer").value(issuer);
     for (const auto& f : secret_fields(a)) {
       if (f.value->has_value()) w.key(f.key).value(describe_secret(**f.value));
     }
@@ -252,13 +299,15 @@ int cmd_config_show(const global_options& g, const std::string& name, bool json)
     return exit_ok;
   }
   std::cout << "server:     " << s->name << "\n"
-            << "url:        " << s->url << "\n"
+            << "url:        " << url << "\n"
             << "defined at: " << s->where.file << ":" << s->where.line << "\n";
   for (const auto& [k, v] : s->headers) {
     std::cout << "header:     " << k << ": " << (sensitive_header(k) ? "(hidden)" : v) << "\n";
   }
   if (!s->ca_bundle.empty()) std::cout << "ca bundle:  " << s->ca_bundle << "\n";
   std::cout << "timeout:    " << s->timeout_seconds << " s\n";
+  if (s->allow_insecure_http) std::cout << "plain http: allowed (allow_insecure_http)\n";
+  if (s->allow_private_network) std::cout << "private network: allowed (allow_private_network)\n";
   std::cout << "auth:       " << a.type << "\n";
   if (!a.header_name.empty()) std::cout << "  header_name:  " << a.header_name << "\n";
   if (!a.grant_type.empty()) std::cout << "  grant_type:   " << a.grant_type << "\n";
@@ -269,7 +318,8 @@ int cmd_config_show(const global_options& g, const std::string& name, bool json)
     std::cout << "\n";
   }
   if (!a.token_file.empty()) std::cout << "  token_file:   " << a.token_file << "\n";
-  if (!a.metadata_url.empty()) std::cout << "  metadata_url: " << a.metadata_url << "\n";
+  if (!metadata_url.empty()) std::cout << "  metadata_url: " << metadata_url << "\n";
+  if (!issuer.empty()) std::cout << "  issuer:       " << issuer << "\n";
   for (const auto& f : secret_fields(a)) {
     if (f.value->has_value()) std::cout << "  " << f.key << ": " << describe_secret(**f.value) << "\n";
   }
@@ -278,14 +328,13 @@ int cmd_config_show(const global_options& g, const std::string& name, bool json)
 
 int cmd_config_remove(const global_options& g, const std::string& name) {
   const fs::path path = config_path(g);
-  std::error_code ec;
-  if (!fs::exists(path, ec)) {
-    print_error("no config file at " + path.string() + "; nothing to remove");
-    return exit_usage;
-  }
   try {
-    const std::string text = read_file_or_empty(path);
-    const std::string updated = config::with_server_removed(text, path.string(), name);
+    const std::optional<std::string> text = config::read_text(path);
+    if (!text) {
+      print_error("no config file at " + path.string() + "; nothing to remove");
+      return exit_usage;
+    }
+    const std::string updated = config::with_server_removed(*text, path.string(), name);
     config::write_file_atomically(path, updated);
   } catch (const config::config_error& e) {
     print_error(e.what());
@@ -302,23 +351,34 @@ int cmd_config_validate(const global_options& g, bool json) {
   auto cfg = load_or_report(g);
   if (!cfg) return exit_usage;
   // Every auth type must be provided by a built-in provider or a plugin found on the path.
-  const auto registry = plugin_registry::load(plugin_search_path(&*cfg));
+  const auto registry = registry_without_config_code(*cfg);
+  warn_about_shadowing(registry);
   int problems = 0;
+  std::vector<std::string> unverified;
   for (const auto& s : cfg->servers) {
-    if (registry.find(provider_type_for(s.auth)) == nullptr) {
-      print_error(missing_provider_message(s, registry));
-      ++problems;
-    }
+    const provider_check c = check_provider(s, registry);
+    if (c == provider_check::missing) ++problems;
+    if (c == provider_check::unverified) unverified.push_back(s.name);
   }
   if (problems) return exit_usage;
   if (json) {
     fracta::json::writer w;
     w.begin_object().key("valid").value(true).key("path").value(cfg->path)
-        .key("servers").value(static_cast<std::int64_t>(cfg->servers.size())).end_object();
+        .key("servers").value(static_cast<std::int64_t>(cfg->servers.size()));
+    if (!unverified.empty()) {
+      w.key("unverified").begin_array();
+      for (const auto& n : unverified) w.value(n);
+      w.end_array();
+    }
+    w.end_object();
     std::cout << w.take() << "\n";
   } else {
     std::cout << cfg->path << " is valid (" << cfg->servers.size() << " server"
-              << (cfg->servers.size() == 1 ? "" : "s") << ")\n";
+              << (cfg->servers.size() == 1 ? "" : "s");
+    if (!unverified.empty()) {
+      std::cout << "; the auth type of " << unverified.size() << " could not be checked, see above";
+    }
+    std::cout << ")\n";
   }
   return exit_ok;
 }
@@ -334,8 +394,8 @@ int cmd_plugins_list(const global_options& g, bool json) {
       print_error(std::string("warning: ignoring the config's plugin paths: ") + e.what());
     }
   }
-  const auto search = plugin_search_path(cfg ? &*cfg : nullptr);
-  const auto registry = plugin_registry::load(search);
+  const auto registry = plugin_registry::load(plugin_search_path(cfg ? &*cfg : nullptr));
+  warn_about_shadowing(registry);
   if (json) {
     fracta::json::writer w;
     w.begin_object().key("plugins").begin_array();

@@ -39,6 +39,10 @@ lacks() {
   case "$1" in *"$2"*) fail "$3 contains '$2': $1" ;; *) ;; esac
 }
 
+# The fake login plugin stands in for the shipped oauth-authcode provider, which the config
+# must allow explicitly.
+printf '[plugins]\nreplace_builtin = ["oauth-authcode"]\n' >"$cfg"
+
 # ---- add --oauth writes the TOML --------------------------------------------------------------
 expect_rc 0 config mcp add plain --url https://plain.example/mcp
 expect_rc 0 config mcp add gh --url https://gh.example/mcp --auth bearer --secret token=env:FRACTA_CLI_GH
@@ -145,6 +149,29 @@ unset FRACTA_STORE_PASSPHRASE
 expect_rc 0 config mcp auth status n
 contains "$out" "store: unavailable" "status without a key"
 contains "$out" 'passphrase = { env = "NAME" }' "status without a key"
+
+# ---- config commands never print a URL's password or API key -----------------------------------------
+expect_rc 0 config mcp add red --url 'https://bob:hunter2@red.example/mcp?api_key=K3Y'
+for args in "config mcp list" "config mcp list --json" "config mcp show red" "config mcp show red --json"; do
+  # shellcheck disable=SC2086
+  run $args
+  contains "$out" "https://red.example/mcp" "$args"
+  lacks "$out$err" "hunter2" "$args"
+  lacks "$out$err" "K3Y" "$args"
+done
+expect_rc 0 config mcp remove red
+# Plain http to a host that is not loopback needs allow_insecure_http; nothing is written.
+before=$(cat "$cfg")
+expect_rc 2 config mcp add clear --url http://mcp.example.com/mcp
+contains "$err" "allow_insecure_http = true" "add with plain http"
+[ "$(cat "$cfg")" = "$before" ] || fail "add with plain http changed the config"
+# A device or FIFO as the config is refused at once and left as it is.
+mkfifo "$scratch/fifo"
+"$fracta" --config "$scratch/fifo" config mcp add x --url https://x.example/mcp >"$scratch/out" 2>"$scratch/err"
+rc=$?
+[ "$rc" -eq 2 ] || fail "add to a FIFO exited $rc"
+contains "$(cat "$scratch/err")" "is a FIFO (named pipe), not a regular file" "add to a FIFO"
+[ -p "$scratch/fifo" ] || fail "the FIFO was replaced"
 
 if [ "$failures" -ne 0 ]; then
   echo "$failures failure(s)"

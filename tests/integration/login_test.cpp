@@ -62,7 +62,9 @@ struct environment {
 };
 
 fracta::config::config config_for(const std::string& url, const std::string& auth_toml) {
-  const std::string text = "[mcp.servers.s.remote]\nurl = \"" + url + "\"\n\n[mcp.servers.s.remote.auth]\n" + auth_toml;
+  // The fake provider replaces the shipped oauth-authcode, which the config must allow.
+  const std::string text = "[plugins]\nreplace_builtin = [\"oauth-authcode\"]\n\n[mcp.servers.s.remote]\nurl = \"" + url +
+                           "\"\n\n[mcp.servers.s.remote.auth]\n" + auth_toml;
   return fracta::config::parse(text, "/virtual/config.toml");
 }
 

@@ -50,9 +50,10 @@ struct secret_value {
   location where;
 };
 
-/// Reads the secret. `file` strips one trailing "\n" or "\r\n". Errors name the key, the
-/// source and what to do (the variable name or path, never the value). Blocking for `file`:
-/// call it off the event loop. Thread-safe.
+/// Reads the secret. `file` strips one trailing "\n" or "\r\n", refuses at once (without
+/// blocking) a directory, FIFO, socket or device, and refuses a file over 64 KiB. Errors name
+/// the key, the source and what to do (the variable name or path, never the value). Blocking
+/// for `file` (disk I/O): call it off the event loop. Thread-safe.
 result<std::string> resolve(const secret_value& s);
 
 /// The per-server `remote.auth` block.
@@ -78,6 +79,7 @@ struct auth {
   std::string token_file;                  // absolute path
   std::string client_registration_file;    // absolute path
   std::string metadata_url;
+  std::string issuer;  // the authorization server an inline refresh_token belongs to
 
   /// The whole auth table as JSON, keys as written (SecretValue tables stay references and are
   /// resolved by the host on the provider's request); relative `file` paths made absolute.
@@ -91,12 +93,20 @@ struct server {
   std::vector<std::pair<std::string, std::string>> headers;  // remote.headers, in file order
   std::string ca_bundle;                                      // remote.ca_bundle (absolute), optional
   std::uint32_t timeout_seconds = 30;                         // remote.timeout_seconds
+  bool allow_insecure_http = false;    // remote.allow_insecure_http: plain http to a non-loopback host
+  bool allow_private_network = false;  // remote.allow_private_network: plugin requests to private addresses
   struct auth auth;
+};
+
+/// The `[plugins]` table.
+struct plugins_section {
+  std::vector<std::string> paths;            // directories, absolute
+  std::vector<std::string> replace_builtin;  // shipped provider types a plugin may replace
 };
 
 struct config {
   std::string path;                         // the file it came from ("" when parsed from text)
-  std::vector<std::string> plugin_paths;    // [plugins] paths, absolute
+  plugins_section plugins;                  // [plugins]
   std::vector<server> servers;              // in file order
   const server* find(std::string_view name) const noexcept;
 };
@@ -106,8 +116,22 @@ std::filesystem::path default_path();
 
 /// Parses and validates. Throws config_error (every rule of the product brief).
 config parse(std::string_view text, const std::string& path);
-/// Reads `path` then parse(). A missing file is a config_error telling how to create one.
+/// Reads `path` (read_text) then parse(). A missing file is a config_error telling how to
+/// create one.
 config load(const std::filesystem::path& path);
+
+/// The largest config file read_text() accepts.
+inline constexpr std::size_t max_config_bytes = 1024 * 1024;
+
+/// The text of a config file, following symlinks; nullopt when nothing exists at `path`.
+/// Refuses (config_error naming the path) a directory, FIFO, socket or device without ever
+/// blocking on it, a file over max_config_bytes, and a file that cannot be read. Blocking
+/// (disk I/O). Thread-safe.
+std::optional<std::string> read_text(const std::filesystem::path& path);
+
+/// `url` safe to print: scheme://host[:port]/path, without userinfo, query or fragment. Text
+/// that does not parse as a URL is cut the same way by hand. Thread-safe.
+std::string redacted_url(std::string_view url);
 
 /// Description of a server for `fracta config mcp add`.
 struct new_server {
@@ -131,8 +155,17 @@ std::string with_server_added(std::string_view text, const std::string& path, co
 std::string with_server_removed(std::string_view text, const std::string& path, std::string_view name);
 
 /// Atomic replace: temp file in the same directory, fsync, rename, fsync the directory.
-/// Keeps the existing file's mode (0600 for a new file). Creates parent directories (0700).
-/// Blocking: call off the event loop. Throws std::system_error naming the path.
+/// A symlink is followed to its final target, which is replaced (the link stays). Anything
+/// that exists and is not a regular file (a device such as /dev/null, a FIFO, a directory)
+/// is refused and left untouched. Keeps the existing file's mode (0600 for a new file).
+/// Creates parent directories (0700). Blocking: call off the event loop. Throws
+/// std::system_error naming the path.
 void write_file_atomically(const std::filesystem::path& path, std::string_view text);
+
+/// The warning `fracta config mcp add` prints when `s` writes a literal secret
+/// (`{ value = "…" }`; client_id does not count) into `path`, an existing file that group or
+/// others may read; "" when there is nothing to warn about. Names the keys, never the values.
+/// Thread-safe.
+std::string literal_secret_warning(const std::filesystem::path& path, const new_server& s);
 
 }  // namespace fracta::config

@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// Helpers shared by the config area's parser, SecretValue resolution and text edits.
+// Helpers shared by the config area's parser, SecretValue resolution and text edits (and the
+// plugin loader's did-you-mean).
 #pragma once
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -39,5 +44,88 @@ std::string toml_key(std::string_view s);
 
 /// True when `s` is a valid server name: [A-Za-z0-9_-]{1,64}.
 bool is_valid_server_name(std::string_view s) noexcept;
+
+/// The permission bits of a st_mode as four octal digits, e.g. "0644".
+std::string octal_mode(unsigned mode);
+
+// ---- did-you-mean ----------------------------------------------------------------------------
+
+/// Case-insensitive Levenshtein distance (for short words: keys, type names).
+std::size_t edit_distance(std::string_view a, std::string_view b);
+
+/// The candidate closest to `word` within an edit distance of 2, if any.
+template <class Range>
+std::optional<std::string> suggest(std::string_view word, const Range& candidates) {
+  std::optional<std::string> best;
+  std::size_t best_d = 3;
+  for (std::string_view c : candidates) {
+    const std::size_t d = edit_distance(word, c);
+    if (d < best_d) {
+      best_d = d;
+      best = std::string(c);
+    }
+  }
+  return best;
+}
+
+/// The items joined with `sep`.
+template <class Range>
+std::string join(const Range& items, std::string_view sep = ", ") {
+  std::string out;
+  for (std::string_view s : items) {
+    if (!out.empty()) out += sep;
+    out += s;
+  }
+  return out;
+}
+
+template <class Range>
+bool contains(const Range& items, std::string_view s) {
+  return std::any_of(std::begin(items), std::end(items),
+                     [&](std::string_view x) { return x == s; });
+}
+
+/// The provider types fracta ships (the engine's `none` and the bundled plugins). A plugin
+/// from another directory may offer one only when [plugins] replace_builtin names it.
+inline constexpr std::array<std::string_view, 7> shipped_provider_types{
+    "none",       "bearer", "header", "basic", "oauth-authcode", "oauth-client-credentials",
+    "device-code"};
+
+// ---- URLs ------------------------------------------------------------------------------------
+
+/// What a URL key is for; each use has its own transport rule.
+enum class url_use {
+  server,    ///< remote.url: plain http only to loopback, or with allow_insecure_http
+  metadata,  ///< auth.metadata_url: plain http only to loopback
+  issuer,    ///< auth.issuer: like metadata, and no query or fragment (RFC 8414 §2)
+};
+
+/// Why a URL cannot be used: the problem (no final period) and what to write instead.
+struct url_problem {
+  std::string problem;
+  std::string fix;
+};
+
+/// Checks `text` with http::url::parse (the parser the runtime uses) and the rule of `use`.
+/// `example` is a correct assignment for the key, e.g. `url = "https://…"`. The messages never
+/// quote the URL's userinfo or query. Thread-safe.
+std::optional<url_problem> check_url(std::string_view text, url_use use, bool allow_insecure_http,
+                                     std::string_view example);
+
+// ---- files -----------------------------------------------------------------------------------
+
+/// What read_regular_file() found.
+struct file_read {
+  enum class status { ok, missing, not_regular, too_large, failed };
+  status what = status::ok;
+  std::string data;  // ok: the contents
+  int error = 0;     // missing, failed: the errno
+  std::string kind;  // not_regular: "a directory", "a FIFO", "a socket", "a device", …
+};
+
+/// Reads a regular file of at most `max_bytes`, following symlinks, without ever blocking on
+/// a FIFO or device: stat, then open with O_NONBLOCK, fstat, read. Blocking (disk I/O).
+/// Thread-safe.
+file_read read_regular_file(const std::string& path, std::size_t max_bytes);
 
 }  // namespace fracta::config::detail

@@ -1,13 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// Text-level config edits (add / remove a server) that keep every other byte, and atomic writes.
-#include <fcntl.h>
-#include <sys/stat.h>
+// Text-level config edits (add / remove a server) that keep every other byte.
 #include <toml++/toml.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <optional>
-#include <system_error>
 
 #include "config/detail.hpp"
 
@@ -291,26 +286,6 @@ std::string secret_inline(const secret_value& s) {
   return std::string("{ ") + k + " = " + toml_quote(s.ref) + " }";
 }
 
-[[noreturn]] void throw_errno(const std::string& what, const std::filesystem::path& path) {
-  const int e = errno;
-  throw std::system_error(e, std::generic_category(), what + " '" + path.string() + "'");
-}
-
-void make_parent_dirs(const std::filesystem::path& dir) {
-  std::filesystem::path built;
-  for (const auto& part : dir) {
-    built /= part;
-    if (::mkdir(built.c_str(), 0700) != 0 && errno != EEXIST)
-      throw_errno("cannot create directory", built);
-  }
-  struct stat st {};
-  if (::stat(dir.c_str(), &st) != 0) throw_errno("cannot create directory", dir);
-  if (!S_ISDIR(st.st_mode)) {
-    errno = ENOTDIR;
-    throw_errno("not a directory:", dir);
-  }
-}
-
 }  // namespace
 
 std::string with_server_added(std::string_view text, const std::string& path, const new_server& s) {
@@ -439,77 +414,6 @@ std::string with_server_removed(std::string_view text, const std::string& path,
   }
   (void)detail::parse_text(out, path, no_file_checks());
   return out;
-}
-
-void write_file_atomically(const std::filesystem::path& path_in, std::string_view text) {
-  namespace fs = std::filesystem;
-  fs::path path = path_in;
-  std::error_code ec;
-  // Write through a symlink to its target, so that links kept by dotfile managers survive.
-  if (fs::is_symlink(fs::symlink_status(path, ec))) {
-    const fs::path target = fs::weakly_canonical(path, ec);
-    if (!ec) path = target;
-  }
-  fs::path dir = path.parent_path();
-  if (dir.empty()) dir = ".";
-  make_parent_dirs(dir);
-
-  mode_t mode = 0600;
-  struct stat st {};
-  const bool existed = ::stat(path.c_str(), &st) == 0;
-  if (existed) {
-    mode = st.st_mode & 07777;
-  } else if (errno != ENOENT) {
-    throw_errno("cannot inspect", path);
-  }
-
-  std::string tmp = (dir / ("." + path.filename().string() + ".tmp-XXXXXX")).string();
-  const int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
-  if (fd < 0) throw_errno("cannot create a temporary file next to", path);
-  const auto fail = [&](const char* what) {
-    const int e = errno;
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    errno = e;
-    throw_errno(what, path);
-  };
-  if (::fchmod(fd, mode) != 0) fail("cannot set the mode of the temporary file for");
-  if (existed && (st.st_uid != ::geteuid() || st.st_gid != ::getegid())) {
-    if (::fchown(fd, st.st_uid, st.st_gid) != 0) {
-      // Best effort: only root can keep someone else's ownership; the mode is kept regardless.
-    }
-  }
-  std::size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      fail("cannot write");
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0) fail("cannot fsync");
-  if (::close(fd) != 0) {
-    const int e = errno;
-    ::unlink(tmp.c_str());
-    errno = e;
-    throw_errno("cannot write", path);
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int e = errno;
-    ::unlink(tmp.c_str());
-    errno = e;
-    throw_errno("cannot replace", path);
-  }
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0) throw_errno("cannot open the directory of", path);
-  const int r = ::fsync(dfd);
-  const int e = errno;
-  ::close(dfd);
-  if (r != 0 && e != EINVAL) {  // some file systems cannot fsync directories
-    errno = e;
-    throw_errno("cannot fsync the directory of", path);
-  }
 }
 
 }  // namespace fracta::config

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // SecretValue resolution: a literal, an environment variable or a file, with messages that never
 // contain the secret.
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -25,50 +23,40 @@ error make(int errno_value, const secret_value& s, std::string_view problem, std
                detail::make_error(s.where, "", s.key, problem, fix).what()};
 }
 
+// A secret is a token, a password or a key: far below this.
+constexpr std::size_t max_secret_bytes = 64 * 1024;
+
 result<std::string> read_secret_file(const secret_value& s) {
   const std::string& path = s.ref;
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
-    const int e = errno;
-    if (e == ENOENT || e == ENOTDIR) {
-      return make(e, s, "secret file '" + path + "' does not exist",
+  detail::file_read r = detail::read_regular_file(path, max_secret_bytes);
+  using status = detail::file_read::status;
+  switch (r.what) {
+    case status::ok:
+      break;
+    case status::missing:
+      return make(r.error, s, "secret file '" + path + "' does not exist",
                   "Create it, fix the path in file = \"…\", or use env = \"NAME\" instead");
-    }
-    return make(
-        e, s,
-        "secret file '" + path + "' cannot be read (" + std::generic_category().message(e) + ")",
-        "Check the permissions of the file and its directories");
+    case status::not_regular:
+      if (r.kind == "a directory") {
+        return make(EISDIR, s, "secret file '" + path + "' is a directory",
+                    "Point file = \"…\" at the file inside it that holds the secret");
+      }
+      // Never opened: a FIFO without a writer or a device would block or never end.
+      return make(EINVAL, s, "secret file '" + path + "' is " + r.kind + ", not a regular file",
+                  "Point file = \"…\" at a regular file that holds the secret");
+    case status::too_large:
+      return make(EFBIG, s,
+                  "secret file '" + path + "' is larger than " +
+                      std::to_string(max_secret_bytes / 1024) + " KiB",
+                  "Point file = \"…\" at the file that holds only the secret");
+    case status::failed:
+      return make(r.error, s,
+                  "secret file '" + path + "' cannot be read (" +
+                      std::generic_category().message(r.error) + ")",
+                  "Check the permissions of the file (fracta runs as uid " +
+                      std::to_string(::getuid()) + ")");
   }
-  if (S_ISDIR(st.st_mode)) {
-    return make(EISDIR, s, "secret file '" + path + "' is a directory",
-                "Point file = \"…\" at the file inside it that holds the secret");
-  }
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0) {
-    const int e = errno;
-    return make(
-        e, s,
-        "secret file '" + path + "' cannot be read (" + std::generic_category().message(e) + ")",
-        "Check the permissions of the file (fracta runs as uid " + std::to_string(::getuid()) +
-            ")");
-  }
-  std::string data;
-  char buf[4096];
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int e = errno;
-      ::close(fd);
-      return make(
-          e, s,
-          "secret file '" + path + "' cannot be read (" + std::generic_category().message(e) + ")",
-          "Check that the path names a regular file fracta can read");
-    }
-    if (n == 0) break;
-    data.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
+  std::string data = std::move(r.data);
   if (data.size() >= 2 && data.compare(data.size() - 2, 2, "\r\n") == 0) {
     data.resize(data.size() - 2);
   } else if (!data.empty() && data.back() == '\n') {

@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 // Plugin discovery and loading: search path, dlopen, ABI negotiation, the provider registry.
 #include <dlfcn.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <system_error>
 
+#include "config/detail.hpp"
 #include "fracta/errors.hpp"
 #include "fracta/plugins.hpp"
 #include "plugin/builtin.hpp"
@@ -15,6 +18,9 @@
 namespace fracta {
 namespace fs = std::filesystem;
 namespace {
+
+using config::detail::contains;
+using config::detail::shipped_provider_types;
 
 error refuse(const fs::path& file, const std::string& reason) {
   return error{make_error_code(errc::plugin), file.string() + ": " + reason};
@@ -40,46 +46,91 @@ bool valid_type_name(const char* t) {
   return std::strlen(t) <= 64;
 }
 
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diag = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diag = up;
+bool same_dir(const fs::path& a, const fs::path& b) {
+  std::error_code ec;
+  return fs::equivalent(a, b, ec) && !ec;
+}
+
+// The directories fracta's own plugins come from: only they may provide the shipped types
+// without [plugins] replace_builtin.
+bool is_shipped_dir(const fs::path& dir) {
+  return same_dir(dir, FRACTA_PLUGIN_INSTALL_DIR) ||
+         (running_uninstalled() && same_dir(dir, FRACTA_PLUGIN_BUILD_DIR));
+}
+
+// Why `p` must not be trusted to hold plugin code, or "" when it may (OpenSSH's StrictModes):
+// after symlinks, it is a regular file (a directory when !want_file), and it and every
+// directory above it are owned by root or this user and not writable by group or others. A
+// sticky directory above the plugin's own directory (such as /tmp) may be world-writable:
+// nobody else can rename or remove what is in it.
+std::string unsafe_reason(const fs::path& p, bool want_file) {
+  std::error_code ec;
+  const fs::path real = fs::canonical(p, ec);
+  if (ec) return "cannot be resolved (" + ec.message() + ")";
+  const uid_t me = ::geteuid();
+  const int own_dir_depth = want_file ? 1 : 0;
+  int depth = 0;
+  for (fs::path cur = real;; cur = cur.parent_path(), ++depth) {
+    struct stat st {};
+    if (::stat(cur.c_str(), &st) != 0) {
+      return "'" + cur.string() + "' cannot be inspected (" +
+             std::generic_category().message(errno) + ")";
     }
+    if (depth == 0 && want_file && !S_ISREG(st.st_mode)) return "not a regular file";
+    if (depth == 0 && !want_file && !S_ISDIR(st.st_mode)) return "not a directory";
+    const std::string what = depth == 0 ? (want_file ? "the file" : "the directory")
+                                        : "directory '" + cur.string() + "'";
+    if (st.st_uid != 0 && st.st_uid != me) {
+      return what + " is owned by uid " + std::to_string(st.st_uid) +
+             ", neither root nor this user";
+    }
+    const bool sticky_above = depth > own_dir_depth && (st.st_mode & S_ISVTX) != 0;
+    if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 && !sticky_above) {
+      return what + " is writable by " +
+             ((st.st_mode & S_IWOTH) != 0 ? "other users" : "its group") + " (mode " +
+             config::detail::octal_mode(st.st_mode) + "); run chmod go-w on it";
+    }
+    if (cur == cur.parent_path()) break;
   }
-  return row[b.size()];
+  return {};
 }
 
 }  // namespace
 
-std::vector<fs::path> plugin_search_path(const config::config* cfg) {
-  std::vector<fs::path> out;
+plugin_sources plugin_search_path(const config::config* cfg) {
+  plugin_sources out;
+  std::vector<std::pair<fs::path, bool>> found;  // directory, from the config only
   if (const char* env = std::getenv("FRACTA_PLUGIN_PATH"); env && *env) {
     std::string_view rest(env);
     while (!rest.empty()) {
       const auto colon = rest.find(':');
-      const auto part = rest.substr(0, colon);
-      if (!part.empty()) out.emplace_back(std::string(part));
+      const std::string part(rest.substr(0, colon));
+      if (!part.empty() && fs::path(part).is_relative()) {
+        // It would resolve against whatever directory fracta runs in.
+        out.refused.push_back(
+            {part, "FRACTA_PLUGIN_PATH entry '" + part +
+                       "' is relative and would be resolved against the current directory: "
+                       "ignored. Write an absolute path"});
+      } else if (!part.empty()) {
+        found.emplace_back(part, false);
+      }
       if (colon == std::string_view::npos) break;
       rest.remove_prefix(colon + 1);
     }
   }
   if (cfg) {
-    for (const auto& p : cfg->plugin_paths) out.emplace_back(p);
+    for (const auto& p : cfg->plugins.paths) found.emplace_back(p, true);
+    out.replace_builtin = cfg->plugins.replace_builtin;
   }
-  out.emplace_back(FRACTA_PLUGIN_INSTALL_DIR);
-  if (running_uninstalled()) out.emplace_back(FRACTA_PLUGIN_BUILD_DIR);
+  found.emplace_back(FRACTA_PLUGIN_INSTALL_DIR, false);
+  if (running_uninstalled()) found.emplace_back(FRACTA_PLUGIN_BUILD_DIR, false);
   // Keep the first occurrence of each directory.
-  std::vector<fs::path> unique;
-  for (auto& p : out) {
-    if (std::find(unique.begin(), unique.end(), p) == unique.end()) unique.push_back(std::move(p));
+  for (auto& [dir, from_config] : found) {
+    if (std::find(out.dirs.begin(), out.dirs.end(), dir) != out.dirs.end()) continue;
+    if (from_config) out.config_dirs.push_back(dir);
+    out.dirs.push_back(std::move(dir));
   }
-  return unique;
+  return out;
 }
 
 result<plugin_info> load_plugin(const fs::path& file, std::vector<const fracta_provider*>* providers) {
@@ -148,23 +199,41 @@ result<plugin_info> load_plugin(const fs::path& file, std::vector<const fracta_p
   return info;
 }
 
-plugin_registry plugin_registry::load(const std::vector<fs::path>& search_path) {
+plugin_registry plugin_registry::load(const plugin_sources& sources) {
   plugin_registry reg;
-  reg.searched_ = search_path;
+  reg.searched_ = sources.dirs;
+  reg.refused_ = sources.refused;
   const fracta_provider& none = plugin::none_provider();
   reg.plugins_.push_back(plugin_info{"(built in)", "fracta-builtin", FRACTA_VERSION,
                                      FRACTA_ABI_MAJOR, FRACTA_ABI_MINOR, {none.type}});
   reg.providers_.emplace_back(none.type, &none);
 
-  for (const auto& dir : search_path) {
+  for (const auto& dir : sources.dirs) {
     std::error_code ec;
     if (!fs::is_directory(dir, ec)) continue;
+    if (const std::string why = unsafe_reason(dir, false); !why.empty()) {
+      reg.refused_.push_back({dir.string(), dir.string() + ": not searched: " + why});
+      continue;
+    }
+    const bool shipped = is_shipped_dir(dir);
+    const bool run_code =
+        sources.load_config_dirs ||
+        std::find(sources.config_dirs.begin(), sources.config_dirs.end(), dir) ==
+            sources.config_dirs.end();
     std::vector<fs::path> files;
     for (const auto& e : fs::directory_iterator(dir, ec)) {
       if (e.path().extension() == ".so") files.push_back(e.path());
     }
     std::sort(files.begin(), files.end());
     for (const auto& f : files) {
+      if (const std::string why = unsafe_reason(f, true); !why.empty()) {
+        reg.refused_.push_back({f.string(), f.string() + ": not loaded: " + why});
+        continue;
+      }
+      if (!run_code) {
+        reg.not_loaded_.push_back(f);
+        continue;
+      }
       std::vector<const fracta_provider*> provs;
       auto r = load_plugin(f, &provs);
       if (!r) {
@@ -174,13 +243,27 @@ plugin_registry plugin_registry::load(const std::vector<fs::path>& search_path) 
       plugin_info info = std::move(r).value();
       std::vector<std::string> kept;
       for (const fracta_provider* p : provs) {
-        if (reg.find(p->type) != nullptr) {
-          reg.refused_.push_back({f.string(), f.string() + ": provider type '" + std::string(p->type) +
-                                                  "' is already provided by a plugin found earlier in the search path"});
+        const std::string type(p->type);
+        if (!shipped && contains(shipped_provider_types, type) &&
+            !contains(sources.replace_builtin, type)) {
+          reg.refused_.push_back(
+              {f.string(),
+               f.string() + ": provider type '" + type +
+                   "' is one fracta ships, and this plugin is not in the install directory: "
+                   "ignored, fracta's own provider serves '" + type +
+                   "'. To use this plugin instead, add \"" + type +
+                   "\" to [plugins] replace_builtin",
+               true});
           continue;
         }
-        reg.providers_.emplace_back(p->type, p);
-        kept.emplace_back(p->type);
+        if (reg.find(type) != nullptr) {
+          reg.refused_.push_back({f.string(), f.string() + ": provider type '" + type +
+                                                  "' is already provided by a plugin found "
+                                                  "earlier in the search path"});
+          continue;
+        }
+        reg.providers_.emplace_back(type, p);
+        kept.push_back(type);
       }
       if (kept.empty()) continue;
       info.types = std::move(kept);
@@ -188,6 +271,12 @@ plugin_registry plugin_registry::load(const std::vector<fs::path>& search_path) 
     }
   }
   return reg;
+}
+
+plugin_registry plugin_registry::load(const std::vector<fs::path>& dirs) {
+  plugin_sources sources;
+  sources.dirs = dirs;
+  return load(sources);
 }
 
 const fracta_provider* plugin_registry::find(std::string_view type) const noexcept {
@@ -209,7 +298,7 @@ std::string missing_provider_message(const config::server& srv, const plugin_reg
   std::vector<std::string> close;
   for (const auto& p : registry.plugins()) {
     for (const auto& t : p.types) {
-      if (edit_distance(t, type) <= 2) close.push_back("'" + t + "'");
+      if (config::detail::edit_distance(t, type) <= 2) close.push_back("'" + t + "'");
     }
   }
   for (std::size_t i = 0; i < close.size(); ++i) {
@@ -221,6 +310,10 @@ std::string missing_provider_message(const config::server& srv, const plugin_reg
   for (const auto& d : registry.searched()) searched += (searched.empty() ? "" : ", ") + d.string();
   msg += searched.empty() ? "(nothing)" : searched;
   for (const auto& r : registry.refused()) msg += "; refused " + r.reason;
+  if (!registry.not_loaded().empty()) {
+    msg += "; not loaded by this command (from [plugins] paths):";
+    for (const auto& f : registry.not_loaded()) msg += " " + f.string();
+  }
   msg += ". Install the plugin, or add its directory to FRACTA_PLUGIN_PATH or [plugins] paths "
          "(see `fracta plugins list`).";
   return msg;

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// Specification of config edits: add / remove keep every other byte; atomic writes keep modes.
+// Specification of config edits: add / remove keep every other byte.
 #include "fracta/config.hpp"
 // The header under test comes first, alone: it must compile on its own.
 
 #include <doctest/doctest.h>
-#include <sys/stat.h>
 
 #include <string>
 
@@ -95,12 +94,6 @@ std::string remove_error(std::string_view text, std::string_view name) {
   }
   FAIL("with_server_removed() did not throw");
   return {};
-}
-
-mode_t mode_of(const std::filesystem::path& p) {
-  struct stat st {};
-  REQUIRE(::stat(p.c_str(), &st) == 0);
-  return st.st_mode & 07777;
 }
 
 }  // namespace
@@ -310,53 +303,4 @@ TEST_CASE("remove of an unknown server lists the configured ones") {
   CHECK(
       starts_with(msg, "/etc/fracta/config.toml: mcp.servers.gitlab: no server named 'gitlab'. "));
   CHECK(contains(msg, "Use one of the configured servers: github, notion."));
-}
-
-// ---- write_file_atomically ---------------------------------------------------------------------
-
-TEST_CASE("write_file_atomically creates parent directories 0700 and a new file 0600") {
-  temp_dir dir;
-  const auto p = dir / "a/b/config.toml";
-  write_file_atomically(p, "x = 1\n");
-  CHECK(read_file(p) == "x = 1\n");
-  CHECK(mode_of(p) == 0600);
-  CHECK(mode_of(dir / "a") == 0700);
-  CHECK(mode_of(dir / "a/b") == 0700);
-}
-
-TEST_CASE("write_file_atomically keeps an existing file's mode and leaves no temporary file") {
-  temp_dir dir;
-  const auto p = dir.write("config.toml", "old contents that are longer\n");
-  REQUIRE(::chmod(p.c_str(), 0640) == 0);
-  write_file_atomically(p, "new\n");
-  CHECK(read_file(p) == "new\n");
-  CHECK(mode_of(p) == 0640);
-  std::size_t entries = 0;
-  for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
-    (void)e;
-    ++entries;
-  }
-  CHECK(entries == 1);
-}
-
-TEST_CASE("write_file_atomically writes through a symlink") {
-  temp_dir dir;
-  const auto target = dir.write("real.toml", "old\n");
-  const auto link = dir / "config.toml";
-  std::filesystem::create_symlink(target, link);
-  write_file_atomically(link, "new\n");
-  CHECK(std::filesystem::is_symlink(link));
-  CHECK(read_file(target) == "new\n");
-}
-
-TEST_CASE("write_file_atomically reports errors as system_error naming the path") {
-  temp_dir dir;
-  const auto blocker = dir.write("file", "x");
-  const auto p = blocker / "config.toml";
-  try {
-    write_file_atomically(p, "x");
-    FAIL("write under a regular file succeeded");
-  } catch (const std::system_error& e) {
-    CHECK(contains(e.what(), blocker.string()));
-  }
 }

@@ -159,16 +159,8 @@ TEST_CASE("resolve file failure: unreadable file") {
   temp_dir dir;
   std::string p;
   if (::geteuid() == 0) {
-    // root reads anything with a mode; a socket cannot be opened by anyone.
-    p = (dir / "sock").string();
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
-    REQUIRE(fd >= 0);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    REQUIRE(p.size() < sizeof addr.sun_path);
-    p.copy(addr.sun_path, p.size());
-    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-    ::close(fd);
+    // root reads any mode; reading this process's memory at address 0 fails (EIO).
+    p = "/proc/self/mem";
   } else {
     p = dir.write("locked", "x").string();
     REQUIRE(::chmod(p.c_str(), 0) == 0);
@@ -178,4 +170,50 @@ TEST_CASE("resolve file failure: unreadable file") {
   CHECK(starts_with(r.err().message,
                     std::string(prefix) + "secret file '" + p + "' cannot be read ("));
   CHECK(contains(r.err().message, "Check the permissions of the file"));
+}
+
+TEST_CASE("resolve file failure: a FIFO without a writer is refused at once") {
+  temp_dir dir;
+  const auto fifo = make_fifo(dir / "token");
+  const auto r = without_blocking_on(
+      fifo, [&] { return resolve(make(secret_value::source::file, fifo.string())); });
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.err().message == std::string(prefix) + "secret file '" + fifo.string() +
+                               "' is a FIFO (named pipe), not a regular file. Point file = \"…\" "
+                               "at a regular file that holds the secret.");
+}
+
+TEST_CASE("resolve file failure: a device or socket is refused without reading it") {
+  // /dev/null used to read as an empty secret; /dev/zero would never end.
+  const auto dev = resolve(make(secret_value::source::file, "/dev/null"));
+  REQUIRE_FALSE(dev.ok());
+  CHECK(contains(dev.err().message,
+                 "secret file '/dev/null' is a character device, not a regular file."));
+
+  temp_dir dir;
+  const std::string p = (dir / "sock").string();
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  REQUIRE(p.size() < sizeof addr.sun_path);
+  p.copy(addr.sun_path, p.size());
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  ::close(fd);
+  const auto sock = resolve(make(secret_value::source::file, p));
+  REQUIRE_FALSE(sock.ok());
+  CHECK(contains(sock.err().message, "secret file '" + p + "' is a socket, not a regular file."));
+}
+
+TEST_CASE("resolve file failure: a file over 64 KiB is refused") {
+  temp_dir dir;
+  const auto p = dir.write("huge", "");
+  std::filesystem::resize_file(p, 64 * 1024 + 1);
+  const auto r = resolve(make(secret_value::source::file, p.string()));
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.err().message == std::string(prefix) + "secret file '" + p.string() +
+                               "' is larger than 64 KiB. Point file = \"…\" at the file that "
+                               "holds only the secret.");
+  std::filesystem::resize_file(p, 64 * 1024);  // exactly the cap is read
+  CHECK(resolve(make(secret_value::source::file, p.string())).ok());
 }

@@ -3,12 +3,15 @@
 #pragma once
 
 #include <doctest/doctest.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <string>
 #include <string_view>
 
@@ -51,6 +54,26 @@ class temp_dir final {
   std::filesystem::path path_;
 };
 
+/// Makes a FIFO (named pipe) at `p`; nobody writes to it.
+inline std::filesystem::path make_fifo(const std::filesystem::path& p) {
+  REQUIRE(::mkfifo(p.c_str(), 0600) == 0);
+  return p;
+}
+
+/// Runs `f` on a thread and returns what it returns. If it is still running after 10 s (it
+/// blocked on `fifo`), the test fails and a writer opens and closes the FIFO so that `f`
+/// finishes instead of hanging the suite.
+template <class F>
+auto without_blocking_on(const std::filesystem::path& fifo, F f) {
+  auto done = std::async(std::launch::async, std::move(f));
+  if (done.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+    FAIL_CHECK("blocked on the FIFO " << fifo.string());
+    const int fd = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK);
+    if (fd >= 0) ::close(fd);
+  }
+  return done.get();
+}
+
 inline std::string read_file(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
@@ -68,6 +91,17 @@ inline std::string parse_error(std::string_view text, const std::string& path = 
   }
   FAIL("parse() accepted a config it should reject:\n" << text);
   return {};
+}
+
+/// A server "gh" with an auth table of `auth_lines`; tests append or vary lines from here.
+/// Line numbers: 1 header, 2 url, then `headers` lines, a blank line, the auth header, then
+/// auth_lines starting at line 5 + number of header lines.
+inline std::string with_auth(std::string_view auth_lines, std::string_view headers = "") {
+  std::string s = "[mcp.servers.gh.remote]\nurl = \"https://api.example.com/mcp\"\n";
+  s += headers;
+  s += "\n[mcp.servers.gh.remote.auth]\n";
+  s += auth_lines;
+  return s;
 }
 
 inline bool contains(std::string_view haystack, std::string_view needle) {

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: Apache-2.0
+// TOML values as text: the auth table as JSON for its provider, and TOML dates and times.
+#include "config/parser.hpp"
+#include <fracta/proto/json.hpp>
+
+namespace fracta::config::detail {
+namespace {
+
+// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2 ? 1 : 0;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+std::string two(unsigned v) {
+  std::string s = std::to_string(v);
+  return s.size() < 2 ? "0" + s : s;
+}
+
+std::string format_date(const toml::date& d) {
+  std::string y = std::to_string(d.year);
+  while (y.size() < 4) y.insert(0, "0");
+  return y + "-" + two(d.month) + "-" + two(d.day);
+}
+
+std::string format_time(const toml::time& t) {
+  std::string out = two(t.hour) + ":" + two(t.minute) + ":" + two(t.second);
+  if (t.nanosecond != 0) {
+    std::string frac = std::to_string(t.nanosecond);
+    while (frac.size() < 9) frac.insert(0, "0");
+    while (!frac.empty() && frac.back() == '0') frac.pop_back();
+    out += "." + frac;
+  }
+  return out;
+}
+
+// RFC 3339 for offset date-times; the TOML local forms otherwise.
+std::string format_date_time(const toml::date_time& dt) {
+  std::string out = format_date(dt.date) + "T" + format_time(dt.time);
+  if (dt.offset) {
+    const int minutes = dt.offset->minutes;
+    if (minutes == 0) {
+      out += "Z";
+    } else {
+      const int a = minutes < 0 ? -minutes : minutes;
+      out += (minutes < 0 ? "-" : "+") + two(static_cast<unsigned>(a / 60)) + ":" +
+             two(static_cast<unsigned>(a % 60));
+    }
+  }
+  return out;
+}
+
+class auth_writer final {
+ public:
+  explicit auth_writer(const std::function<std::string(const std::string&)>& absolute)
+      : absolute_(absolute) {}
+
+  void table(const toml::table& t, bool oauth_top) {
+    const auto entries = ordered(t);
+    // A SecretValue-shaped { file = "…" } gets its path resolved, whatever the auth type.
+    const bool secret_file =
+        entries.size() == 1 && entries[0].first->str() == "file" && entries[0].second->is_string();
+    w_.begin_object();
+    for (const auto& [k, n] : entries) {
+      w_.key(k->str());
+      const std::string name(k->str());
+      if ((secret_file ||
+           (oauth_top && (name == "token_file" || name == "client_registration_file"))) &&
+          n->is_string()) {
+        w_.value(absolute_(n->as_string()->get()));
+      } else {
+        node(*n);
+      }
+    }
+    w_.end_object();
+  }
+
+  std::string take() { return w_.take(); }
+
+ private:
+  void node(const toml::node& n) {
+    switch (n.type()) {
+      case toml::node_type::table:
+        table(*n.as_table(), false);
+        break;
+      case toml::node_type::array:
+        w_.begin_array();
+        for (const auto& e : *n.as_array()) node(e);
+        w_.end_array();
+        break;
+      case toml::node_type::string:
+        w_.value(n.as_string()->get());
+        break;
+      case toml::node_type::integer:
+        w_.value(n.as_integer()->get());
+        break;
+      case toml::node_type::floating_point:
+        w_.value(n.as_floating_point()->get());
+        break;
+      case toml::node_type::boolean:
+        w_.value(n.as_boolean()->get());
+        break;
+      case toml::node_type::date:
+        w_.value(format_date(n.as_date()->get()));
+        break;
+      case toml::node_type::time:
+        w_.value(format_time(n.as_time()->get()));
+        break;
+      case toml::node_type::date_time:
+        w_.value(format_date_time(n.as_date_time()->get()));
+        break;
+      default:
+        w_.null();
+        break;
+    }
+  }
+
+  const std::function<std::string(const std::string&)>& absolute_;
+  json::writer w_;
+};
+
+}  // namespace
+
+std::int64_t unix_seconds(const toml::date_time& dt) {
+  const std::int64_t days = days_from_civil(dt.date.year, dt.date.month, dt.date.day);
+  return days * 86400 + dt.time.hour * 3600 + dt.time.minute * 60 + dt.time.second -
+         static_cast<std::int64_t>(dt.offset->minutes) * 60;
+}
+
+std::string auth_json(const toml::table& t, bool oauth,
+                      const std::function<std::string(const std::string&)>& absolute) {
+  auth_writer w(absolute);
+  w.table(t, oauth);
+  return w.take();
+}
+
+}  // namespace fracta::config::detail
