@@ -2,7 +2,11 @@
 // Exit codes and error printing for the CLI.
 #include "output.hpp"
 
+#include <unistd.h>
+
 #include <iostream>
+
+#include <fracta/proto/text.hpp>
 
 namespace fracta::cli {
 
@@ -22,7 +26,15 @@ int exit_code_for(const error& e) {
   return exit_transport;
 }
 
-void print_error(std::string_view message) { std::cerr << "fracta: " << message << "\n"; }
+void print_error(std::string_view message) {
+  std::cerr << "fracta: " << text::terminal_text(message) << "\n";
+}
+
+void print_output(std::string_view text) {
+  static const bool terminal = ::isatty(STDOUT_FILENO) == 1;
+  if (terminal) std::cout << text::terminal_text(text) << "\n";
+  else std::cout << text << "\n";
+}
 
 std::string describe_secret(const config::secret_value& s) {
   switch (s.from) {

@@ -26,8 +26,14 @@ enum exit_code : int {
 
 int exit_code_for(const error& e);
 
-/// Prints "fracta: <message>" to stderr.
+/// Prints "fracta: <message>" to stderr, stripped of escape sequences and control characters
+/// (messages quote server text).
 void print_error(std::string_view message);
+
+/// Prints a line of server-provided output (a tool's result, a list) to stdout. On a terminal
+/// it is stripped of escape sequences and controls (text::terminal_text); to a pipe or file it
+/// is written as received, so scripts get the server's bytes.
+void print_output(std::string_view text);
 
 /// How a secret is referenced, for people: "env NAME", "file /path", "inline value".
 std::string describe_secret(const config::secret_value& s);

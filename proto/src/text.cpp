@@ -123,19 +123,24 @@ std::string_view trim(std::string_view s) noexcept {
   return s;
 }
 
-std::string printable(std::string_view s, std::size_t max_bytes) {
+namespace {
+
+// The one filter behind printable and terminal_text. With `keep_layout`, LF and HT are kept
+// and other whitespace becomes a space; otherwise whitespace runs collapse to one space and
+// none is kept at either end. Stops once `out` is one byte past `limit`.
+std::string filtered(std::string_view s, std::size_t limit, bool keep_layout) {
   std::string out;
   bool space_due = false;  // whitespace was seen since the last character kept
   std::size_t i = 0;
-  // Stop once the result is known to need a cut: one byte past max_bytes is enough.
-  while (i < s.size() && out.size() <= max_bytes) {
+  while (i < s.size() && out.size() <= limit) {
     const unsigned char c = byte(s[i]);
     if (c == esc) {
       i = skip_escape(s, i + 1);
       continue;
     }
     if (is_space(s[i])) {
-      space_due = !out.empty();
+      if (keep_layout) out.push_back(c == '\n' || c == '\t' ? static_cast<char>(c) : ' ');
+      else space_due = !out.empty();
       ++i;
       continue;
     }
@@ -155,6 +160,16 @@ std::string printable(std::string_view s, std::size_t max_bytes) {
     out.append(step.valid ? s.substr(i, step.size) : replacement);
     i += step.size;
   }
+  return out;
+}
+
+}  // namespace
+
+std::string terminal_text(std::string_view s) { return filtered(s, std::string::npos - 1, true); }
+
+std::string printable(std::string_view s, std::size_t max_bytes) {
+  // Stop once the result is known to need a cut: one byte past max_bytes is enough.
+  std::string out = filtered(s, max_bytes, false);
   if (out.size() <= max_bytes) return out;
 
   // `out` is well-formed UTF-8: back off continuation bytes to land on a code point start.

@@ -124,3 +124,15 @@ TEST_CASE("printable cuts at max_bytes on a UTF-8 boundary and marks the cut") {
   // Whitespace at the end does not count as content that needs a cut.
   CHECK(printable("abc      ", 3) == "abc");
 }
+
+TEST_CASE("terminal_text keeps lines and tabs but drops escapes, controls and C1") {
+  using fracta::text::terminal_text;
+  CHECK(terminal_text("line one\n\tline two\n") == "line one\n\tline two\n");
+  CHECK(terminal_text("a\x1b]0;owned\x07" "b\x1b[2Jc") == "abc");
+  CHECK(terminal_text("over\rwrite") == "over write");  // CR cannot overwrite a line
+  CHECK(terminal_text("x\xC2\x9B" "31m" "y") == "xy");      // 8-bit CSI, UTF-8 encoded
+  CHECK(terminal_text("bell\a del\x7F") == "bell del");
+  CHECK(terminal_text("bad\xFF") == "bad" + std::string(fffd));
+  const std::string long_text(100000, 'z');
+  CHECK(terminal_text(long_text) == long_text);  // never cut
+}

@@ -47,4 +47,10 @@ struct utf8_step {
 /// Thread-safe.
 [[nodiscard]] std::string printable(std::string_view s, std::size_t max_bytes = 300);
 
+/// Longer text from outside (a tool's result, a server's error page) made safe for a
+/// terminal while keeping its layout: escape sequences and controls are dropped as by
+/// printable, ill-formed UTF-8 becomes U+FFFD, but line feeds and tabs are kept, other
+/// whitespace (CR, VT, FF) becomes a space, and nothing is collapsed or cut. Thread-safe.
+[[nodiscard]] std::string terminal_text(std::string_view s);
+
 }  // namespace fracta::text
