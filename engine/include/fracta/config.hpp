@@ -91,6 +91,8 @@ struct server {
   std::vector<std::pair<std::string, std::string>> headers;  // remote.headers, in file order
   std::string ca_bundle;                                      // remote.ca_bundle (absolute), optional
   std::uint32_t timeout_seconds = 30;                         // remote.timeout_seconds
+  // MERGE: helper "config" adds this key (and allow_insecure_http) with its parser; keep one copy.
+  bool allow_private_network = false;                         // remote.allow_private_network
   struct auth auth;
 };
 

@@ -28,6 +28,13 @@ struct header {
 /// Case-insensitive lookup of the first header called `name`.
 std::optional<std::string_view> find_header(const std::vector<header>& headers, std::string_view name);
 
+// MERGE: helper "login" adds this struct and its enforcement (COMMON interface 3); keep one copy.
+struct egress_policy {
+  bool allow_loopback = true;
+  bool allow_private = true;
+  bool allow_link_local = false;
+};
+
 struct request {
   std::string method = "GET";
   std::string url;
@@ -40,6 +47,8 @@ struct request {
   /// Optional: called on the client's internal strand for each
   /// body chunk as it arrives (the body is still accumulated in response::body). Must not block.
   std::function<void(std::string_view)> on_body_chunk;
+  // MERGE: the field of COMMON interface 3 (enforced by helper "login"); keep one copy.
+  egress_policy egress{};
 };
 
 struct response {
