@@ -61,7 +61,9 @@ struct interactive_options {
 /// loop may be run by any number of threads; several operations may be in flight at once
 /// (they interleave on the strand and share one initialize). Credentials are applied to every
 /// request; a 401/403 consults the provider and retries once. Error messages never contain a
-/// credential the session sent, its session id, or the URL's userinfo or query.
+/// credential the session sent, its session id, or the URL's userinfo or query. Each operation
+/// holds the session's actor from the moment it is called: the mcp_session object may be
+/// destroyed while operations are in flight.
 /// Thread-safe.
 class mcp_session final {
  public:

@@ -212,7 +212,7 @@ asio::awaitable<result<tool_list>> mcp_session::impl::do_list_tools() {
   co_return mcp::parse_tool_list(*r);
 }
 
-asio::awaitable<result<tool_result>> mcp_session::impl::do_call_tool(const std::string& name, const std::string& args) {
+asio::awaitable<result<tool_result>> mcp_session::impl::do_call_tool(std::string name, std::string args) {
   const auto params = mcp::call_params(name, args);
   if (!params) co_return params.err();
   const std::string method = "tools/call";
@@ -233,8 +233,6 @@ asio::awaitable<void> mcp_session::impl::do_close() {
 }
 
 // ---- mcp_session: each public operation hops onto the actor's strand and back ----------------
-// The run_on(…) awaitable is built in a named local: the strand and shared_ptr copies it takes
-// are gone before the co_await suspends (GCC 12 rule).
 
 mcp_session::mcp_session(std::shared_ptr<impl> p) : impl_(std::move(p)) {}
 
@@ -253,45 +251,33 @@ std::string mcp_session::protocol_version() const {
   return impl_->protocol_version;
 }
 
+// Plain functions, not coroutines: each builds the run_on awaitable at once, with its own
+// reference to the actor, so the mcp_session may be destroyed as soon as the call returned.
+// Nothing is created inside a co_await expression (GCC 12 rule).
 asio::awaitable<result<std::string>> mcp_session::initialize() {
-  auto run = core::run_on(impl_->strand, impl_->do_initialize(), impl_);
-  auto r = co_await std::move(run);
-  co_return r;
+  return core::run_on(impl_->strand, impl_->do_initialize(), impl_);
 }
 
 asio::awaitable<result<tool_list>> mcp_session::list_tools() {
-  auto run = core::run_on(impl_->strand, impl_->do_list_tools(), impl_);
-  auto r = co_await std::move(run);
-  co_return r;
+  return core::run_on(impl_->strand, impl_->do_list_tools(), impl_);
 }
 
 asio::awaitable<result<tool_result>> mcp_session::call_tool(std::string name, std::string arguments_json) {
-  auto run = core::run_on(impl_->strand, impl_->do_call_tool(name, arguments_json), impl_);
-  auto r = co_await std::move(run);
-  co_return r;
+  return core::run_on(impl_->strand, impl_->do_call_tool(std::move(name), std::move(arguments_json)), impl_);
 }
 
-asio::awaitable<void> mcp_session::close() {
-  auto run = core::run_on(impl_->strand, impl_->do_close(), impl_);
-  co_await std::move(run);
-}
+asio::awaitable<void> mcp_session::close() { return core::run_on(impl_->strand, impl_->do_close(), impl_); }
 
 asio::awaitable<std::string> mcp_session::auth_status() {
-  auto run = core::run_on(impl_->strand, impl_->do_auth_status(), impl_);
-  auto r = co_await std::move(run);
-  co_return r;
+  return core::run_on(impl_->strand, impl_->do_auth_status(), impl_);
 }
 
 asio::awaitable<result<login_outcome>> mcp_session::login(std::string options_json) {
-  auto run = core::run_on(impl_->strand, impl_->do_login(std::move(options_json)), impl_);
-  auto r = co_await std::move(run);
-  co_return r;
+  return core::run_on(impl_->strand, impl_->do_login(std::move(options_json)), impl_);
 }
 
 asio::awaitable<result<void>> mcp_session::logout() {
-  auto run = core::run_on(impl_->strand, impl_->do_logout(), impl_);
-  auto r = co_await std::move(run);
-  co_return r;
+  return core::run_on(impl_->strand, impl_->do_logout(), impl_);
 }
 
 bool mcp_session::can_login() const noexcept { return impl_->cred.instance().has_login(); }

@@ -94,7 +94,7 @@ struct mcp_session::impl : std::enable_shared_from_this<mcp_session::impl> {
   asio::awaitable<result<std::string>> rpc_in_session(const std::string& method, const std::string& params);
   void forget_session();
   asio::awaitable<result<tool_list>> do_list_tools();
-  asio::awaitable<result<tool_result>> do_call_tool(const std::string& name, const std::string& args);
+  asio::awaitable<result<tool_result>> do_call_tool(std::string name, std::string args);
   asio::awaitable<void> do_close();
 
   // ---- login, logout, status (session_auth.cpp) ----

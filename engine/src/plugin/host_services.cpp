@@ -156,12 +156,12 @@ int32_t provider_instance::h_resolve_secret_async(void* ctx, fracta_str key, fra
 
 // ---- HTTP -----------------------------------------------------------------------------------------
 
-http::egress_policy provider_instance::egress_for_plugin() const {
+http::egress_policy egress_policy_for(const config::server& s) {
   http::egress_policy p;
   p.allow_link_local = false;
   p.allow_loopback = false;
-  p.allow_private = ctx_.server->allow_private_network;
-  if (auto u = http::url::parse(ctx_.server->url)) {
+  p.allow_private = s.allow_private_network;
+  if (auto u = http::url::parse(s.url)) {
     p.allow_loopback = u->is_loopback_host();
     p.allow_private = p.allow_private || is_private_literal(u->host);
   }
@@ -182,7 +182,7 @@ int32_t provider_instance::h_http_send(void* ctx, const fracta_http_request* req
     r.headers.push_back({std::string(view(req->headers[i].name)), std::string(view(req->headers[i].value))});
   }
   if (req->timeout_ms != 0) r.timeout = std::chrono::milliseconds(req->timeout_ms);
-  r.egress = self->egress_for_plugin();
+  r.egress = egress_policy_for(*self->ctx_.server);
   const auto id = self->next_op_id();
   auto op = std::make_shared<host_op>();
   op->is_http = true;

@@ -56,6 +56,11 @@ class memory_store final {
   std::map<std::string, std::string> items_;
 };
 
+/// Where a provider's HTTP requests for server `s` may connect (its http_send): loopback only
+/// when the server's host is loopback; private addresses only when the server's host is one,
+/// or with allow_private_network; link-local (cloud metadata) never. Thread-safe.
+http::egress_policy egress_policy_for(const config::server& s);
+
 /// Everything an instance needs from the engine. The pointers outlive the instance.
 struct instance_context {
   /// The actor. With a strand from core::make_actor_strand (the engine's), create() and
@@ -159,9 +164,6 @@ class provider_instance final {
   static asio::awaitable<void> run_http_op(provider_instance* self, fracta_op_id id, std::shared_ptr<host_op> op,
                                            alive_flag alive, http::request r);
   static void deliver_http(const host_op& op, const result<http::response>& res);
-  /// Where the plugin's HTTP requests may connect (COMMON interface 3): loopback only for a
-  /// loopback server, private addresses for a private server or allow_private_network.
-  http::egress_policy egress_for_plugin() const;
 
   enum class store_kind { get, put, erase };
   int32_t start_store_op(store_kind kind, fracta_str key, fracta_str value, fracta_completion done);
