@@ -13,31 +13,8 @@ export FRACTA_TEST_BROWSER_LOG="$scratch/browser.log"
 unset BROWSER FRACTA_CONFIG
 mkdir -p "$HOME"
 cfg="$scratch/config.toml"
-failures=0
-
-fail() {
-  echo "FAIL: $*"
-  failures=$((failures + 1))
-}
-# expect_rc WANT CMD... ; output in $out / $err
-run() {
-  "$fracta" --config "$cfg" "$@" >"$scratch/out" 2>"$scratch/err"
-  rc=$?
-  out=$(cat "$scratch/out")
-  err=$(cat "$scratch/err")
-}
-expect_rc() {
-  local want=$1
-  shift
-  run "$@"
-  [ "$rc" -eq "$want" ] || fail "fracta $* exited $rc, wanted $want; stdout: $out; stderr: $err"
-}
-contains() {  # contains HAYSTACK NEEDLE WHAT
-  case "$1" in *"$2"*) ;; *) fail "$3 lacks '$2': $1" ;; esac
-}
-lacks() {
-  case "$1" in *"$2"*) fail "$3 contains '$2': $1" ;; *) ;; esac
-}
+# shellcheck source=cli_lib.sh
+. "$(dirname "$0")/cli_lib.sh"
 
 # ---- add --oauth writes the TOML --------------------------------------------------------------
 expect_rc 0 config mcp add plain --url https://plain.example/mcp
@@ -146,8 +123,4 @@ expect_rc 0 config mcp auth status n
 contains "$out" "store: unavailable" "status without a key"
 contains "$out" 'passphrase = { env = "NAME" }' "status without a key"
 
-if [ "$failures" -ne 0 ]; then
-  echo "$failures failure(s)"
-  exit 1
-fi
-echo "all CLI auth checks passed"
+finish "all CLI auth checks passed"

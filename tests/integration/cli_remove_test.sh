@@ -13,27 +13,8 @@ unset FRACTA_CONFIG
 mkdir -p "$HOME"
 cfg="$scratch/config.toml"
 store="file $scratch/state/fracta/tokens.enc"
-failures=0
-
-fail() {
-  echo "FAIL: $*"
-  failures=$((failures + 1))
-}
-run() {
-  "$fracta" --config "$cfg" "$@" >"$scratch/out" 2>"$scratch/err"
-  rc=$?
-  out=$(cat "$scratch/out")
-  err=$(cat "$scratch/err")
-}
-expect_rc() {
-  local want=$1
-  shift
-  run "$@"
-  [ "$rc" -eq "$want" ] || fail "fracta $* exited $rc, wanted $want; stdout: $out; stderr: $err"
-}
-contains() {  # contains HAYSTACK NEEDLE WHAT
-  case "$1" in *"$2"*) ;; *) fail "$3 lacks '$2': $1" ;; esac
-}
+# shellcheck source=cli_lib.sh
+. "$(dirname "$0")/cli_lib.sh"
 
 # ---- remove erases what the server stored ----------------------------------------------------------
 expect_rc 0 config mcp add n --url http://127.0.0.1:9/mcp --oauth
@@ -70,8 +51,4 @@ contains "$err" "FRACTA_STORE_PASSPHRASE" "remove without a store key"
 contains "$err" "fracta config mcp remove n" "remove without a store key"
 case "$(cat "$cfg")" in *"servers.n"*) fail "server n still in the config" ;; *) ;; esac
 
-if [ "$failures" -ne 0 ]; then
-  echo "$failures failure(s)"
-  exit 1
-fi
-echo "cli remove: all checks passed"
+finish "all CLI remove checks passed"

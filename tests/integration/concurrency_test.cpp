@@ -15,10 +15,10 @@
 #include <vector>
 
 #include <asio/co_spawn.hpp>
-#include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 #include <doctest/doctest.h>
 
+#include "../unit/http/test_support.hpp"
 #include "fake_mcp_server.hpp"
 
 using fracta::test::fake_mcp_server;
@@ -31,20 +31,6 @@ fracta::config::config config_for(const std::string& url, const std::string& aut
 }
 
 const std::string good_bearer = "type = \"bearer\"\ntoken = { value = \"good\" }\n";
-
-// An io_context run by four threads until the object goes away.
-struct four_threads {
-  asio::io_context io{4};
-  asio::executor_work_guard<asio::io_context::executor_type> guard = asio::make_work_guard(io);
-  std::vector<std::thread> threads;
-  four_threads() {
-    for (int i = 0; i < 4; ++i) threads.emplace_back([this] { io.run(); });
-  }
-  ~four_threads() {
-    guard.reset();
-    for (auto& t : threads) t.join();
-  }
-};
 
 // Plain coroutines (GCC 12 rule): one call and a close, results through a promise.
 asio::awaitable<void> call_then_close(fracta::mcp_session* s, std::string text, std::promise<bool>* done) {
@@ -75,7 +61,7 @@ void on_exception(std::exception_ptr e) { CHECK_FALSE(e); }
 
 TEST_CASE("sessions opened, used, closed and destroyed from four threads while four threads run the loop") {
   fake_mcp_server srv;
-  four_threads loop;
+  fracta::test::loop_threads loop;
   fracta::engine eng(loop.io.get_executor(), config_for(srv.url(), good_bearer));
   std::atomic<int> ok{0};
   constexpr int per_thread = 10;
@@ -103,7 +89,7 @@ TEST_CASE("sessions opened, used, closed and destroyed from four threads while f
 TEST_CASE("calls in flight when their session is destroyed still complete, with four loop threads") {
   fake_mcp_server srv;
   srv.delay_ms = 100;
-  four_threads loop;
+  fracta::test::loop_threads loop;
   fracta::engine eng(loop.io.get_executor(), config_for(srv.url(), good_bearer));
   for (int round = 0; round < 3; ++round) {
     auto s = eng.open("s");
@@ -131,7 +117,7 @@ TEST_CASE("OAuth providers that read their store in create() race nothing, and s
   ::setenv("XDG_STATE_HOME", dir.c_str(), 1);
   ::setenv("FRACTA_STORE_PASSPHRASE", "concurrency", 1);
   {
-    four_threads loop;
+    fracta::test::loop_threads loop;
     fracta::engine eng(loop.io.get_executor(), config_for("https://mcp.example.invalid/mcp", "type = \"oauth\"\n"));
     std::vector<std::thread> users;
     std::atomic<int> answered{0};

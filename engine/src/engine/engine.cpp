@@ -33,7 +33,10 @@ error store_error(const config::server& srv, const std::string& what, const erro
              e.code == store::make_error_code(store::errc::refused)) {
     code = errc::config;
   }
-  return error{make_error_code(code), "server '" + srv.name + "': " + what + ": " + e.message};
+  const std::string prefix = "server '" + srv.name + "': ";
+  std::string detail = e.message;
+  if (detail.rfind(prefix, 0) == 0) detail.erase(0, prefix.size());  // said once is enough
+  return error{make_error_code(code), prefix + what + ": " + detail};
 }
 
 // On the server's serial executor of the blocking pool (a plain coroutine: GCC 12 rule).

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Provider instances and host services: the C completion ↔ coroutine bridge, timers, HTTP,
-// secrets, JSON access, teardown completing every pending host operation, create() and
-// destroy() on the actor with four loop threads, store keys by name and URL, and the egress
-// policy of plugin requests.
+// secrets, JSON access, teardown completing every pending host operation, store keys by name
+// and URL, the egress policy of plugin requests, and host progress.
 #include "plugin/instance.hpp"
 
 #include <cstdlib>
@@ -25,7 +24,6 @@
 #include <doctest/doctest.h>
 #include <httplib.h>
 
-#include "core/actor.hpp"
 #include "core/async.hpp"
 #include "fracta/errors.hpp"
 #include "store/select.hpp"
@@ -356,122 +354,6 @@ TEST_CASE("a pending resolve_secret_async is completed with CANCELLED at teardow
   CHECK(r.status == FRACTA_E_CANCELLED);
 }
 
-// ---- the actor rule with four loop threads --------------------------------------------------------
-
-namespace {
-
-// What a provider observed about where it ran. Written on the strand, read after joins.
-struct actor_probe {
-  const asio::strand<asio::any_io_executor>* strand = nullptr;
-  std::atomic<bool> create_on_strand{false};
-  std::atomic<bool> create_returned{false};
-  std::atomic<int> callbacks{0};
-  std::atomic<int> callbacks_off_strand{0};
-  std::atomic<int> callbacks_before_create_returned{0};
-  std::atomic<bool> destroy_on_strand{false};
-  std::atomic<bool> destroyed{false};
-} probe;
-
-void probe_callback(void*, int32_t, const fracta_outcome*) {
-  if (!probe.strand->running_in_this_thread()) ++probe.callbacks_off_strand;
-  if (!probe.create_returned) ++probe.callbacks_before_create_returned;
-  ++probe.callbacks;
-}
-
-// create() starts a post, a store read and a zero timer, then takes its time returning, as a
-// provider that resolves secrets would.
-const fracta_provider probing = {
-    sizeof(fracta_provider), "probe", 0,
-    [](const fracta_host* h, fracta_str, void** inst, const fracta_sink*) -> int32_t {
-      probe.create_on_strand = probe.strand->running_in_this_thread();
-      h->post(h->host_ctx, fracta_completion{&probe_callback, nullptr});
-      (void)h->store_get(h->host_ctx, str("tokens"), fracta_completion{&probe_callback, nullptr});
-      fracta_op_id op = 0;
-      (void)h->timer_start(h->host_ctx, 0, fracta_completion{&probe_callback, nullptr}, &op);
-      // Give the loop threads every chance to run a completion now, if one could.
-      const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(50);
-      while (std::chrono::steady_clock::now() < until) std::this_thread::yield();
-      probe.create_returned = true;
-      *inst = &probe;
-      return FRACTA_OK;
-    },
-    [](void*) {
-      probe.destroy_on_strand = probe.strand->running_in_this_thread();
-      probe.destroyed = true;
-    },
-    [](void*, fracta_request*, const fracta_sink*) -> int32_t { return FRACTA_OK; },
-    nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
-
-// An io_context run by four threads until stop().
-struct four_threads {
-  asio::io_context io{4};
-  asio::executor_work_guard<asio::io_context::executor_type> guard = asio::make_work_guard(io);
-  std::vector<std::thread> threads;
-  four_threads() {
-    for (int i = 0; i < 4; ++i) threads.emplace_back([this] { io.run(); });
-  }
-  ~four_threads() { stop(); }
-  void stop() {
-    guard.reset();
-    for (auto& t : threads) t.join();
-    threads.clear();
-  }
-};
-
-bool wait_until(const std::function<bool()>& done, std::chrono::seconds max = std::chrono::seconds(10)) {
-  const auto until = std::chrono::steady_clock::now() + max;
-  while (!done() && std::chrono::steady_clock::now() < until) std::this_thread::yield();
-  return done();
-}
-
-}  // namespace
-
-TEST_CASE("create() and the completions it starts run on the actor strand while four threads run the loop") {
-  for (int round = 0; round < 20; ++round) {
-    four_threads loop;
-    fracta::http::client http{loop.io.get_executor()};
-    fracta::config::server server;
-    server.name = "t";
-    server.url = "http://127.0.0.1:1/mcp";
-    fracta::plugin::memory_store store;
-    const auto strand = fracta::core::make_actor_strand(loop.io.get_executor());
-    probe.strand = &strand;
-    probe.create_returned = false;
-    probe.callbacks = probe.callbacks_off_strand = probe.callbacks_before_create_returned = 0;
-    fracta::plugin::instance_context ctx{strand, &http, fracta::core::system_clock(), &server, &store, {}, {}};
-    auto inst = provider_instance::create(probing, ctx);
-    REQUIRE(inst.ok());
-    CHECK(probe.create_on_strand);
-    REQUIRE(wait_until([] { return probe.callbacks == 3; }));
-    CHECK(probe.callbacks_off_strand == 0);
-    CHECK(probe.callbacks_before_create_returned == 0);
-    inst.value().reset();
-  }
-}
-
-TEST_CASE("destroy() runs on the actor strand when the instance is dropped off the loop, with four loop threads") {
-  four_threads loop;
-  fracta::http::client http{loop.io.get_executor()};
-  fracta::config::server server;
-  server.name = "t";
-  server.url = "http://127.0.0.1:1/mcp";
-  fracta::plugin::memory_store store;
-  for (int round = 0; round < 20; ++round) {
-    const auto strand = fracta::core::make_actor_strand(loop.io.get_executor());
-    probe.strand = &strand;
-    probe.callbacks = 0;
-    probe.destroyed = false;
-    probe.destroy_on_strand = false;
-    fracta::plugin::instance_context ctx{strand, &http, fracta::core::system_clock(), &server, &store, {}, {}};
-    auto inst = provider_instance::create(probing, ctx);
-    REQUIRE(inst.ok());
-    if (round % 2 == 0) REQUIRE(wait_until([] { return probe.callbacks == 3; }));  // else: still busy
-    inst.value().reset();  // on this thread, which is not a loop thread
-    CHECK(probe.destroyed);
-    CHECK(probe.destroy_on_strand);
-  }
-}
-
 // ---- store keys -----------------------------------------------------------------------------------
 
 namespace {
@@ -510,17 +392,6 @@ class fake_persistent_store final : public fracta::store::blocking_store {
   std::map<std::string, std::string> items_;
 };
 
-const fracta_host* store_host = nullptr;
-const fracta_provider store_capture = {
-    sizeof(fracta_provider), "capture", 0,
-    [](const fracta_host* h, fracta_str, void** inst, const fracta_sink*) -> int32_t {
-      store_host = h;
-      *inst = &store_host;
-      return FRACTA_OK;
-    },
-    [](void*) {}, [](void*, fracta_request*, const fracta_sink*) -> int32_t { return FRACTA_OK; },
-    nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
-
 // One store call through the host of a fresh instance for (name, url); the loop is driven here.
 async_result store_call(fracta::store::selector& stores, const std::string& name, const std::string& url,
                         const char* op, const std::string& value = {}) {
@@ -530,13 +401,13 @@ async_result store_call(fracta::store::selector& stores, const std::string& name
   f.server.auth.type = "oauth";
   auto c = f.ctx();
   c.stores = &stores;
-  auto inst = provider_instance::create(store_capture, c);
+  auto inst = provider_instance::create(capturing, c);
   REQUIRE(inst.ok());
   async_result r;
   const fracta_completion done{&record, &r};
   const std::string o(op);
-  if (o == "put") store_host->store_put(store_host->host_ctx, str("tokens"), str(value), done);
-  else store_host->store_get(store_host->host_ctx, str("tokens"), done);
+  if (o == "put") captured_host->store_put(captured_host->host_ctx, str("tokens"), str(value), done);
+  else captured_host->store_get(captured_host->host_ctx, str("tokens"), done);
   auto guard = asio::make_work_guard(f.io);
   while (!r.called) f.io.run_one();
   return r;

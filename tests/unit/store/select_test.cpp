@@ -289,34 +289,41 @@ class fake_keyring final : public store::blocking_store {
   std::map<std::string, std::string> items_;
 };
 
-store::selector selector_with(std::shared_ptr<fake_keyring> kr, std::vector<std::string>& logged) {
-  store::selector::options o;
-  o.keyring_override = std::move(kr);
-  o.log = [&logged](std::int32_t, std::string_view m) { logged.emplace_back(m); };
-  return store::selector(std::move(o));
-}
+// A state dir, a file passphrase and a selector over a fake keyring.
+struct fake_keyring_setup {
+  state_home h;
+  std::shared_ptr<fake_keyring> kr = std::make_shared<fake_keyring>();
+  std::vector<std::string> logged;
+  store::selector sel;
+  explicit fake_keyring_setup(const char* passphrase) : sel(options(kr, logged)) {
+    if (passphrase != nullptr) ::setenv("FRACTA_STORE_PASSPHRASE", passphrase, 1);
+  }
+  static store::selector::options options(std::shared_ptr<fake_keyring> kr, std::vector<std::string>& logged) {
+    store::selector::options o;
+    o.keyring_override = std::move(kr);
+    o.log = [&logged](std::int32_t, std::string_view m) { logged.emplace_back(m); };
+    return o;
+  }
+};
 
 }  // namespace
 
 TEST_CASE("what the keyring refuses goes to the encrypted file, said once, and is read back from there") {
-  state_home h;
-  ::setenv("FRACTA_STORE_PASSPHRASE", "fallback", 1);
-  auto kr = std::make_shared<fake_keyring>();
-  std::vector<std::string> logged;
-  auto sel = selector_with(kr, logged);
+  fake_keyring_setup f("fallback");
+  auto& kr = f.kr;
   const auto srv = oauth_server();
-  auto c = sel.open(srv);
+  auto c = f.sel.open(srv);
   REQUIRE_MESSAGE(c.ok(), (c.ok() ? "" : c.err().message));
   CHECK(c->description == "keyring");
   const store::item_key k{store::server_key(srv), "", "tokens"};
   const std::string big(6000, 'e');  // an Entra-sized record the fake keyring refuses
   REQUIRE(c->store->put(k, big).ok());
   CHECK_FALSE(kr->has(k));
-  CHECK(fs::exists(h.dir / "fracta" / "tokens.enc"));
+  CHECK(fs::exists(f.h.dir / "fracta" / "tokens.enc"));
   CHECK(c->store->get(k).value() == big);
   REQUIRE(c->store->put(k, big + "2").ok());
   std::size_t said = 0;
-  for (const auto& l : logged) said += l.find("kept in the encrypted file") != std::string::npos;
+  for (const auto& l : f.logged) said += l.find("kept in the encrypted file") != std::string::npos;
   CHECK(said == 1);
   // A value the keyring takes goes there, and the file's older copy is erased.
   REQUIRE(c->store->put(k, "small").ok());
@@ -326,17 +333,13 @@ TEST_CASE("what the keyring refuses goes to the encrypted file, said once, and i
   CHECK(c->store->get(k).err().code == store::errc::not_found);
   auto key = store::file_key::passphrase("fallback");
   REQUIRE(key.ok());
-  store::file_store direct(h.dir / "fracta" / "tokens.enc", std::move(key).value());
+  store::file_store direct(f.h.dir / "fracta" / "tokens.enc", std::move(key).value());
   CHECK(direct.get(k).err().code == store::errc::not_found);
 }
 
 TEST_CASE("erase_server forgets a server's items in the keyring and in the file, under any URL") {
-  state_home h;
-  ::setenv("FRACTA_STORE_PASSPHRASE", "forget", 1);
-  auto kr = std::make_shared<fake_keyring>();
-  std::vector<std::string> logged;
-  auto sel = selector_with(kr, logged);
-  auto c = sel.open(oauth_server());
+  fake_keyring_setup f("forget");
+  auto c = f.sel.open(oauth_server());
   REQUIRE(c.ok());
   const store::item_key old_url{"s\nhttps://old.example/mcp", "", "tokens"};
   const store::item_key now_url{"s\nhttps://mcp.example.com/mcp", "", "registration"};
@@ -353,10 +356,9 @@ TEST_CASE("erase_server forgets a server's items in the keyring and in the file,
 }
 
 TEST_CASE("one server's slow store decision does not hold up another server's") {
-  state_home h;
-  auto kr = std::make_shared<fake_keyring>();
-  std::vector<std::string> logged;
-  auto sel = selector_with(kr, logged);
+  fake_keyring_setup f(nullptr);
+  auto& kr = f.kr;
+  auto& sel = f.sel;
   // "a" keeps its tokens in the file with the random key from the keyring, whose get hangs.
   kr->hold_gets = true;
   std::thread slow([&] {
