@@ -41,7 +41,7 @@ struct retry_login {
 int cmd_config_add(const global_options& g, const add_options& o);
 int cmd_config_list(const global_options& g, bool json);
 int cmd_config_show(const global_options& g, const std::string& name, bool json);
-int cmd_config_remove(const global_options& g, const std::string& name);
+int cmd_config_remove(const global_options& g, const std::string& name, bool keep_credentials);
 int cmd_config_validate(const global_options& g, bool json);
 int cmd_plugins_list(const global_options& g, bool json);
 int cmd_version(bool json);

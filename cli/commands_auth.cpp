@@ -174,8 +174,11 @@ std::string login_options_json(const login_options& o) {
   return w.take();
 }
 
+// Every awaited call is built in a named local first: the std::string argument copy lives and
+// dies outside the co_await expression (GCC 12 rule).
 asio::awaitable<result<login_outcome>> login_and_report(mcp_session& s, const std::string& options_json) {
-  auto r = co_await s.login(options_json);
+  auto login = s.login(options_json);
+  auto r = co_await std::move(login);
   if (r) std::cerr << "Logged in to " << s.server_name() << ": " << r->message << std::endl;
   co_return r;
 }
@@ -184,7 +187,9 @@ asio::awaitable<result<login_outcome>> login_and_report(mcp_session& s, const st
 
 namespace {
 asio::awaitable<result<login_outcome>> login_only(mcp_session& s, const std::string* options_json) {
-  co_return co_await s.login(*options_json);
+  auto login = s.login(*options_json);
+  auto r = co_await std::move(login);
+  co_return r;
 }
 }  // namespace
 

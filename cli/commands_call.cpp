@@ -22,17 +22,22 @@ bool needs_login(const error& e) { return e.code == make_error_code(errc::needs_
 // A login is tried when --login was given, or when a person is at the terminal.
 bool may_login(const retry_login& rl) { return rl.login || (::isatty(STDIN_FILENO) && ::isatty(STDERR_FILENO)); }
 
+// Every awaited call is built in a named local first: its std::string argument copies live and
+// die outside the co_await expression (GCC 12 rule).
 asio::awaitable<result<tool_result>> call_and_close(mcp_session& s, std::string tool, std::string arguments,
                                                     bool login_allowed, std::string login_json) {
-  auto res = co_await s.call_tool(tool, arguments);
+  auto call = s.call_tool(tool, arguments);
+  auto res = co_await std::move(call);
   if (!res && login_allowed && needs_login(res.err())) {
     print_error(res.err().message);
-    auto l = co_await login_and_report(s, login_json);
+    auto login = login_and_report(s, login_json);
+    auto l = co_await std::move(login);
     if (!l) {
       co_await s.close();
       co_return l.err();
     }
-    res = co_await s.call_tool(tool, arguments);
+    auto again = s.call_tool(tool, arguments);
+    res = co_await std::move(again);
   }
   co_await s.close();
   co_return res;
@@ -42,7 +47,8 @@ asio::awaitable<result<tool_list>> list_and_close(mcp_session& s, bool login_all
   auto res = co_await s.list_tools();
   if (!res && login_allowed && needs_login(res.err())) {
     print_error(res.err().message);
-    auto l = co_await login_and_report(s, login_json);
+    auto login = login_and_report(s, login_json);
+    auto l = co_await std::move(login);
     if (!l) {
       co_await s.close();
       co_return l.err();

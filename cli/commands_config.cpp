@@ -7,9 +7,11 @@
 
 #include "commands.hpp"
 #include "fracta/config.hpp"
+#include "fracta/engine.hpp"
 #include "fracta/json_writer.hpp"
 #include "fracta/plugins.hpp"
 #include "output.hpp"
+#include "run.hpp"
 
 namespace fracta::cli {
 namespace fs = std::filesystem;
@@ -326,15 +328,44 @@ int cmd_config_show(const global_options& g, const std::string& name, bool json)
   return exit_ok;
 }
 
-int cmd_config_remove(const global_options& g, const std::string& name) {
+namespace {
+
+// Erases what the store holds for `name`, while the server is still configured (its store
+// settings say where). A line for people, or the error.
+result<std::string> forget_stored(const global_options& g, const config::config& cfg, const std::string& name) {
+  asio::io_context io(1);
+  engine eng(io.get_executor(), cfg, make_engine_options(g, false));
+  auto forget = eng.forget_credentials(name);
+  auto r = run_on_loop(io, std::move(forget));
+  if (!r) return r.err();
+  if (r->store == "memory") return std::string();  // its auth type stores nothing
+  if (r->items == 0) return "no stored credentials of '" + name + "' in the " + r->store;
+  return "erased " + std::to_string(r->items) + " stored credential item" + (r->items == 1 ? "" : "s") + " of '" +
+         name + "' from the " + r->store;
+}
+
+}  // namespace
+
+int cmd_config_remove(const global_options& g, const std::string& name, bool keep_credentials) {
   const fs::path path = config_path(g);
+  std::string updated;
   try {
     const std::optional<std::string> text = config::read_text(path);
     if (!text) {
       print_error("no config file at " + path.string() + "; nothing to remove");
       return exit_usage;
     }
-    const std::string updated = config::with_server_removed(*text, path.string(), name);
+    updated = config::with_server_removed(*text, path.string(), name);
+  } catch (const config::config_error& e) {
+    print_error(e.what());
+    return exit_usage;
+  }
+  // The credentials first: once the server is gone from the file, nothing says where they are.
+  std::optional<result<std::string>> forgotten;
+  if (!keep_credentials) {
+    if (auto cfg = load_or_report(g)) forgotten = forget_stored(g, *cfg, name);
+  }
+  try {
     config::write_file_atomically(path, updated);
   } catch (const config::config_error& e) {
     print_error(e.what());
@@ -344,6 +375,22 @@ int cmd_config_remove(const global_options& g, const std::string& name) {
     return exit_usage;
   }
   std::cout << "removed server '" << name << "' from " << path.string() << "\n";
+  if (keep_credentials) {
+    std::cout << "kept the stored credentials of '" << name << "' (--keep-credentials)\n";
+    return exit_ok;
+  }
+  if (!forgotten) {
+    print_error("the stored credentials of '" + name + "' were not erased: the config could not be read");
+    return exit_usage;
+  }
+  if (!*forgotten) {
+    print_error("could not erase the stored credentials of '" + name + "': " + forgotten->err().message +
+                ". They stay where they are, filed under the server's name and URL (a server added later "
+                "under this name with another URL never uses them). To erase them, make the store usable, add "
+                "the server again with its old URL and run `fracta config mcp remove " + name + "` once more");
+    return exit_code_for(forgotten->err());
+  }
+  if (!forgotten->value().empty()) std::cout << forgotten->value() << "\n";
   return exit_ok;
 }
 

@@ -97,9 +97,11 @@ int main(int argc, char** argv) {
   show_cmd->add_flag("--json", json, "Machine-readable output");
   show_cmd->callback([&] { rc = cmd_config_show(g, name, json); });
 
-  auto* remove_cmd = mcp->add_subcommand("remove", "Remove a server (keeps the rest of the file byte for byte)");
+  auto* remove_cmd = mcp->add_subcommand("remove", "Remove a server (keeps the rest of the file byte for byte) and erase its stored credentials");
   remove_cmd->add_option("name", name, "Server name")->required();
-  remove_cmd->callback([&] { rc = cmd_config_remove(g, name); });
+  bool keep_credentials = false;
+  remove_cmd->add_flag("--keep-credentials", keep_credentials, "Leave the server's stored tokens in the keyring or encrypted file");
+  remove_cmd->callback([&] { rc = cmd_config_remove(g, name, keep_credentials); });
 
   auto* validate_cmd = mcp->add_subcommand("validate", "Check the configuration and that every auth type has a provider");
   validate_cmd->add_flag("--json", json, "Machine-readable output");

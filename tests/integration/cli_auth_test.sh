@@ -13,31 +13,8 @@ export FRACTA_TEST_BROWSER_LOG="$scratch/browser.log"
 unset BROWSER FRACTA_CONFIG
 mkdir -p "$HOME"
 cfg="$scratch/config.toml"
-failures=0
-
-fail() {
-  echo "FAIL: $*"
-  failures=$((failures + 1))
-}
-# expect_rc WANT CMD... ; output in $out / $err
-run() {
-  "$fracta" --config "$cfg" "$@" >"$scratch/out" 2>"$scratch/err"
-  rc=$?
-  out=$(cat "$scratch/out")
-  err=$(cat "$scratch/err")
-}
-expect_rc() {
-  local want=$1
-  shift
-  run "$@"
-  [ "$rc" -eq "$want" ] || fail "fracta $* exited $rc, wanted $want; stdout: $out; stderr: $err"
-}
-contains() {  # contains HAYSTACK NEEDLE WHAT
-  case "$1" in *"$2"*) ;; *) fail "$3 lacks '$2': $1" ;; esac
-}
-lacks() {
-  case "$1" in *"$2"*) fail "$3 contains '$2': $1" ;; *) ;; esac
-}
+# shellcheck source=cli_lib.sh
+. "$(dirname "$0")/cli_lib.sh"
 
 # The fake login plugin stands in for the shipped oauth-authcode provider, which the config
 # must allow explicitly.
@@ -173,8 +150,4 @@ rc=$?
 contains "$(cat "$scratch/err")" "is a FIFO (named pipe), not a regular file" "add to a FIFO"
 [ -p "$scratch/fifo" ] || fail "the FIFO was replaced"
 
-if [ "$failures" -ne 0 ]; then
-  echo "$failures failure(s)"
-  exit 1
-fi
-echo "all CLI auth checks passed"
+finish "all CLI auth checks passed"

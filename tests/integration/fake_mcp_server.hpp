@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // An in-process MCP server for fault injection the real peers cannot produce: scripted
-// session expiry, repeated 401s, odd content types, JSON-RPC errors, interleaved SSE traffic.
+// session expiry, repeated 401s, odd content types, JSON-RPC errors, interleaved SSE traffic,
+// error pages echoing the request. Any number of sessions may be live at once.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <functional>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -41,12 +43,19 @@ class fake_mcp_server final {
   bool html_answers = false;           // tools/call answered with text/html
   bool jsonrpc_error = false;          // tools/call answered with a JSON-RPC error
   int delay_ms = 0;                    // before answering tools/call
+  int echo_status = 0;                 // answer tools/call with this status and a page echoing the request headers
+  bool expire_session_always = false;  // 404 every tools/call that carries a session id
+  std::string jsonrpc_error_message = "unknown tool: nope";
 
   fake_mcp_server() {
     srv_.Post("/mcp", [this](const httplib::Request& req, httplib::Response& res) { post(req, res); });
     srv_.Delete("/mcp", [this](const httplib::Request& req, httplib::Response& res) {
       record(req, "", authorized(req) ? 200 : 401);
       res.status = authorized(req) ? 200 : 401;
+      if (authorized(req)) {
+        std::lock_guard lk(m_);
+        live_.erase(req.get_header_value("Mcp-Session-Id"));
+      }
     });
     port_ = srv_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { srv_.listen_after_bind(); });
@@ -113,9 +122,13 @@ class fake_mcp_server final {
     }
     const std::string sid = req.get_header_value("Mcp-Session-Id");
     if (method == "initialize") {
-      ++sessions_;
+      const std::string session = "sess-" + std::to_string(++sessions_);
+      {
+        std::lock_guard lk(m_);
+        live_.insert(session);
+      }
       record(req, method, 200);
-      res.set_header("Mcp-Session-Id", "sess-" + std::to_string(sessions_.load()));
+      res.set_header("Mcp-Session-Id", session);
       json::writer w;
       w.begin_object().key("jsonrpc").value("2.0").key("id").value(id).key("result").begin_object()
           .key("protocolVersion").value(answer_version).key("capabilities").begin_object().end_object()
@@ -124,7 +137,12 @@ class fake_mcp_server final {
       answer(res, w.take(), false);
       return;
     }
-    if (sid != "sess-" + std::to_string(sessions_.load())) {
+    bool live = false;
+    {
+      std::lock_guard lk(m_);
+      live = live_.count(sid) != 0;
+    }
+    if (!live) {
       record(req, method, 404);
       res.status = 404;
       return;
@@ -134,8 +152,28 @@ class fake_mcp_server final {
       res.status = 202;
       return;
     }
+    if (method == "tools/call" && echo_status != 0) {
+      record(req, method, echo_status);
+      std::string page = "<h1>Internal error</h1><pre>\n";
+      for (const char* k : {"Authorization", "X-Api-Key", "Mcp-Session-Id"}) {
+        if (req.has_header(k)) page += std::string(k) + ": " + req.get_header_value(k) + "\n";
+      }
+      page += "</pre>";
+      res.status = echo_status;
+      res.set_content(page, "text/html");
+      return;
+    }
+    if (method == "tools/call" && expire_session_always) {
+      record(req, method, 404);
+      res.status = 404;
+      return;
+    }
     if (method == "tools/call" && expire_session_once && !expired_) {
       expired_ = true;
+      {
+        std::lock_guard lk(m_);
+        live_.erase(sid);
+      }
       record(req, method, 404);
       res.status = 404;
       return;
@@ -148,7 +186,7 @@ class fake_mcp_server final {
       w.key("result").begin_object().key("tools").begin_array().begin_object().key("name").value("echo")
           .key("description").value("Echo").end_object().end_array().end_object();
     } else if (method == "tools/call" && jsonrpc_error) {
-      w.key("error").begin_object().key("code").value(-32602).key("message").value("unknown tool: nope").end_object();
+      w.key("error").begin_object().key("code").value(-32602).key("message").value(jsonrpc_error_message).end_object();
     } else if (method == "tools/call") {
       std::string_view text;
       if (doc["params"]["arguments"]["text"].get(text)) text = "";
@@ -171,6 +209,7 @@ class fake_mcp_server final {
   std::mutex m_;
   std::vector<seen_request> seen_;
   std::atomic<int> sessions_{0};
+  std::set<std::string> live_;  // session ids handed out and not deleted or expired (under m_)
   bool expired_ = false;
 };
 

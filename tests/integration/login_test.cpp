@@ -230,7 +230,7 @@ TEST_CASE("another process logging in is waited for, and its stored token reused
     auto key = fracta::store::file_key::passphrase("integration");
     REQUIRE(key.ok());
     fracta::store::file_store fsx(env.dir / "fracta" / "tokens.enc", std::move(key).value());
-    CHECK(fsx.put(fracta::store::item_key{"s", "", "tokens"}, "token-other").ok());
+    CHECK(fsx.put(fracta::store::item_key{"s\n" + srv.url(), "", "tokens"}, "token-other").ok());  // name + URL
     ::close(fd);
     released = true;
   });

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // The engine's MCP session against an in-process server that injects faults: the one-retry
 // 401/403 policy, session expiry, SSE with interleaved traffic, content-type and JSON-RPC
-// errors, timeouts, and headers on every request. Uses the public API and the built bearer
-// plugin (found through FRACTA_PLUGIN_PATH).
+// errors, timeouts, and headers on every request; no credential, session id, URL userinfo or
+// query value in any error. Uses the public API and the built bearer plugin (found through
+// FRACTA_PLUGIN_PATH).
 #include "fracta/engine.hpp"
 
 #include <cstdlib>
@@ -29,12 +30,19 @@ fracta::config::config config_for(const std::string& url, const std::string& aut
   return fracta::config::parse(text, "/virtual/config.toml");
 }
 
+fracta::engine_options logging(std::vector<std::string>& lines) {
+  fracta::engine_options o;
+  o.log = [&lines](fracta::log_level, std::string_view m) { lines.emplace_back(m); };
+  return o;
+}
+
 struct client {
   asio::io_context io;
+  std::vector<std::string> logged;
   fracta::engine eng;
   std::unique_ptr<fracta::mcp_session> session;
 
-  explicit client(fracta::config::config cfg) : eng(io.get_executor(), std::move(cfg)) {
+  explicit client(fracta::config::config cfg) : eng(io.get_executor(), std::move(cfg), logging(logged)) {
     auto s = eng.open("s");
     REQUIRE_MESSAGE(s.ok(), (s.ok() ? std::string() : s.err().message));
     session = std::move(s).value();
@@ -244,4 +252,91 @@ TEST_CASE("a server echoing the presented credential in its error never gets it 
   REQUIRE_FALSE(r.ok());
   CHECK(r.err().message.find("bad-but-secret-token") == std::string::npos);
   CHECK(r.err().message.find("token [redacted] is revoked") != std::string::npos);
+}
+
+TEST_CASE("errors name the server's URL without its userinfo or query values") {
+  fake_mcp_server srv;
+  srv.echo_status = 500;
+  const std::string url = "http://alice:hunter2@127.0.0.1:" + srv.url().substr(17) + "?api_key=SECRET123";
+  client c(config_for(url, good_bearer));
+  auto r = c.call("x");
+  REQUIRE_FALSE(r.ok());
+  const auto& m = r.err().message;
+  CHECK(m.find("server 's' (" + srv.url() + ")") != std::string::npos);
+  CHECK(m.find("hunter2") == std::string::npos);
+  CHECK(m.find("alice") == std::string::npos);
+  CHECK(m.find("SECRET123") == std::string::npos);
+  CHECK(m.find("api_key") == std::string::npos);
+}
+
+TEST_CASE("a 500 page echoing the request never shows a credential, however short") {
+  fake_mcp_server srv;
+  srv.echo_status = 500;
+  client c(config_for(srv.url(), good_bearer, "headers = { X-Api-Key = \"k9\" }\n"));
+  auto r = c.call("x");
+  REQUIRE_FALSE(r.ok());
+  const auto& m = r.err().message;
+  CHECK(r.err().code == errc::protocol);
+  CHECK(m.find("HTTP 500") != std::string::npos);
+  CHECK(m.find("Internal error") != std::string::npos);  // the page is quoted…
+  CHECK(m.find("[redacted]") != std::string::npos);      // …without what fracta sent
+  CHECK(m.find("good") == std::string::npos);
+  CHECK(m.find("k9") == std::string::npos);
+  CHECK(m.find("X-Api-Key: [redacted]") != std::string::npos);
+  CHECK(m.find("Mcp-Session-Id: [redacted]") != std::string::npos);
+  CHECK(m.find("sess-") == std::string::npos);
+  CHECK(m.find('\n') == std::string::npos);  // printable: one line
+}
+
+TEST_CASE("a credential renewed by a refresh is kept out of errors too") {
+  fake_mcp_server srv;
+  srv.expected_authorization = "Bearer second-credential";
+  srv.echo_status = 500;
+  const auto dir = std::filesystem::temp_directory_path() / ("fracta-int-renew-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto token = dir / "token";
+  std::ofstream(token) << "first-credential\n";
+  client c(config_for(srv.url(), "type = \"bearer\"\ntoken = { file = \"" + token.string() + "\" }\n"));
+  std::ofstream(token) << "second-credential\n";  // rotated: the 401 makes the provider read it
+  auto r = c.call("x");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.err().message.find("HTTP 500") != std::string::npos);
+  CHECK(r.err().message.find("second-credential") == std::string::npos);
+  CHECK(r.err().message.find("first-credential") == std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("the session id is never in an error or a log line") {
+  fake_mcp_server srv;
+  srv.expire_session_always = true;
+  client c(config_for(srv.url(), good_bearer));
+  auto r = c.call("x");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.err().message.find("no longer knows the session") != std::string::npos);
+  CHECK(r.err().message.find("sess-") == std::string::npos);
+  REQUIRE_FALSE(c.logged.empty());
+  for (const auto& line : c.logged) CHECK(line.find("sess-") == std::string::npos);
+}
+
+TEST_CASE("a JSON-RPC error message reaches the user without terminal escapes or control characters") {
+  fake_mcp_server srv;
+  srv.jsonrpc_error = true;
+  srv.jsonrpc_error_message = "unknown\x1b[2J\x1b]0;pwned\x07 tool:\r\n\x9b nope";
+  client c(config_for(srv.url(), good_bearer));
+  auto r = c.call("x");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.err().code == errc::remote);
+  CHECK(r.err().message.find("tools/call failed: unknown tool: \xef\xbf\xbd nope (JSON-RPC error -32602)") !=
+        std::string::npos);
+  CHECK(r.err().message.find('\x1b') == std::string::npos);
+  CHECK(r.err().message.find("pwned") == std::string::npos);
+}
+
+TEST_CASE("a short credential echoed as a word in a 401 description is redacted") {
+  fake_mcp_server srv;
+  srv.www_authenticate = R"(Bearer error="invalid_token", error_description="token bad is not valid, badly")";
+  client c(config_for(srv.url(), bad_bearer));
+  auto r = c.call("x");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.err().message.find("token [redacted] is not valid, badly") != std::string::npos);
 }

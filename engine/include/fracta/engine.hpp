@@ -2,6 +2,7 @@
 // The embeddable engine: configured servers, their credential providers, and MCP sessions.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -56,12 +57,20 @@ struct interactive_options {
 };
 
 /// One MCP session with one remote server, over Streamable HTTP. Owns the server's actor:
-/// every operation runs on the session's strand, so calls from any thread are safe; several
-/// may be in flight at once (they interleave on the strand and share one initialize).
-/// Credentials are applied to every request; a 401/403 consults the provider and retries once.
+/// every operation runs on the session's strand, so calls from any thread are safe, and the
+/// loop may be run by any number of threads; several operations may be in flight at once
+/// (they interleave on the strand and share one initialize). Credentials are applied to every
+/// request; a 401/403 consults the provider and retries once. Error messages never contain a
+/// credential the session sent, its session id, or the URL's userinfo or query. Each operation
+/// holds the session's actor from the moment it is called: the mcp_session object may be
+/// destroyed while operations are in flight.
 /// Thread-safe.
 class mcp_session final {
  public:
+  /// Releases the session on its actor: the provider's teardown (its destroy()) runs there,
+  /// right away when the actor is idle, else once the handler it is running has returned
+  /// (this waits for that; the loop must keep running meanwhile). Operations still in flight
+  /// keep the session alive until they finish.
   ~mcp_session();
   mcp_session(const mcp_session&) = delete;
   mcp_session& operator=(const mcp_session&) = delete;
@@ -99,9 +108,8 @@ class mcp_session final {
   /// The negotiated protocol version ("" before initialize).
   std::string protocol_version() const;
 
-  struct impl;
-
  private:
+  struct impl;
   friend class engine;
   explicit mcp_session(std::shared_ptr<impl> p);
   std::shared_ptr<impl> impl_;
@@ -114,7 +122,14 @@ struct engine_options {
   interactive_options interactive;
 };
 
-/// Loads plugins once and opens sessions to configured servers. Thread-safe after construction.
+/// What engine::forget_credentials() erased.
+struct forgotten_credentials {
+  std::string store;      // where the server's items were: "keyring", "file <path>" or "memory"
+  std::size_t items = 0;  // how many items were erased (0: nothing was stored)
+};
+
+/// Loads plugins once and opens sessions to configured servers. Thread-safe after construction;
+/// the executor may be run by any number of threads.
 class engine final {
  public:
   /// Loads every plugin on the search path for `cfg`. Does not contact any server.
@@ -130,6 +145,14 @@ class engine final {
   /// resolves its secrets). Errors: errc::config naming the file, server and key.
   /// A session must not outlive the engine that opened it.
   result<std::unique_ptr<mcp_session>> open(std::string_view server_name);
+
+  /// Erases every credential item stored for the server `server_name` (under any URL it had
+  /// when they were stored) from the store that server uses: its keyring or encrypted file
+  /// items, on the blocking pool, or its in-memory items. Does not contact any server and
+  /// does not touch open sessions. Errors: errc::config for an unknown server or a store that
+  /// cannot be opened (no key: the message says what to set); errc::transport when the store
+  /// does not answer.
+  asio::awaitable<result<forgotten_credentials>> forget_credentials(std::string server_name);
 
  private:
   struct impl;

@@ -8,31 +8,18 @@
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
-#include <asio/steady_timer.hpp>
-#include <asio/use_awaitable.hpp>
 #include <simdjson.h>
 
-#include <fracta/proto/www_authenticate.hpp>
-#include <fracta/proto/json.hpp>
 #include <fracta/proto/fields.hpp>
+#include <fracta/proto/json.hpp>
+#include <fracta/proto/text.hpp>
+#include <fracta/proto/www_authenticate.hpp>
 #include "fracta/errors.hpp"
 
 namespace fracta::auth {
-
-struct refresh_timer {
-  explicit refresh_timer(asio::strand<asio::any_io_executor> s) : timer(s) {}
-  asio::steady_timer timer;
-  bool alive = true;
-};
-
 namespace {
 
-std::string printable(std::string_view s, std::size_t max) {
-  std::string out;
-  for (char c : s.substr(0, max)) out.push_back(static_cast<unsigned char>(c) < 0x20 ? ' ' : c);
-  if (s.size() > max) out += "…";
-  return out;
-}
+using text::printable;
 
 error make_error(std::int32_t status, std::string msg) {
   return error{make_error_code(errc_from_plugin_status(status)), std::move(msg)};
@@ -72,10 +59,8 @@ credential::credential(std::unique_ptr<plugin::provider_instance> instance,
     : instance_(std::move(instance)), clock_(std::move(clock)), strand_(std::move(strand)) {}
 
 credential::~credential() {
-  if (timer_) {
-    timer_->alive = false;
-    timer_->timer.cancel();
-  }
+  *alive_ = false;
+  if (timer_) timer_->cancel();
 }
 
 namespace {
@@ -101,7 +86,8 @@ asio::awaitable<result<void>> credential::authorize(http::request& req) {
   std::string msg;
   std::int32_t st = instance_->apply(req, msg);
   if (st == FRACTA_NEED_REFRESH) {
-    auto r = co_await refresh();
+    auto first = refresh();
+    auto r = co_await std::move(first);
     if (r.status != FRACTA_OK) co_return refresh_failed(r);
     st = instance_->apply(req, msg);
     if (st == FRACTA_NEED_REFRESH) co_return still_no_credential();
@@ -116,7 +102,10 @@ error credential::still_no_credential() const {
 }
 
 asio::awaitable<plugin::op_result> credential::refresh() {
-  auto r = co_await refresh_flight_.run([this] { return instance_->refresh(); });
+  auto make = [this] { return instance_->refresh(); };
+  auto run = refresh_flight_.run(make);
+  auto r = co_await std::move(run);
+  if (r.status == FRACTA_OK) background_failures_ = 0;
   if (r.status == FRACTA_OK && r.expires_at_ms > 0) schedule_refresh(r.expires_at_ms);
   co_return r;
 }
@@ -125,7 +114,8 @@ asio::awaitable<result<void>> credential::recover(const http::response& resp) {
   const std::string rejection = describe_rejection(resp);
   if (instance_->has_on_challenge()) {
     const std::string www = http::joined_values(resp.headers, "WWW-Authenticate");
-    auto r = co_await instance_->on_challenge(static_cast<int>(resp.status), www, resp.body);
+    auto challenge = instance_->on_challenge(static_cast<int>(resp.status), www, resp.body);
+    auto r = co_await std::move(challenge);
     if (r.status == FRACTA_OK) co_return result<void>{};
     if (r.status != FRACTA_NEED_REFRESH) {
       co_return refused(r.status == FRACTA_E_NEEDS_LOGIN ? errc::needs_login : errc::auth_failed, rejection,
@@ -133,7 +123,8 @@ asio::awaitable<result<void>> credential::recover(const http::response& resp) {
     }
   }
   if (!instance_->has_refresh()) co_return no_other_credential(rejection);
-  auto r = co_await refresh();
+  auto again = refresh();
+  auto r = co_await std::move(again);
   if (r.status == FRACTA_OK) co_return result<void>{};
   co_return refused(r.status == FRACTA_E_NEEDS_LOGIN ? errc::needs_login
                     : transient(r.status)            ? errc::transport
@@ -155,32 +146,39 @@ void credential::schedule_refresh(std::int64_t expires_at_ms) {
   const std::int64_t skew = std::clamp<std::int64_t>(lifetime / 10, 1000, 60'000);
   static thread_local std::minstd_rand rng{std::random_device{}()};
   const std::int64_t jitter = std::uniform_int_distribution<std::int64_t>(0, std::max<std::int64_t>(skew / 10, 1))(rng);
-  const std::int64_t delay = std::max<std::int64_t>(lifetime - skew - jitter, 0);
-  next_refresh_at_ms_ = now + delay;
-  if (timer_) {
-    timer_->alive = false;
-    timer_->timer.cancel();
-  }
-  timer_ = std::make_shared<refresh_timer>(strand_);
-  auto t = timer_;
-  t->timer.expires_after(std::chrono::milliseconds(delay));
-  t->timer.async_wait([this, t, owner = owner_, has_owner = has_owner_](std::error_code ec) {
-    if (ec) return;
-    std::shared_ptr<void> keep = owner.lock();
-    if (has_owner && !keep) return;  // the session is gone: so is this credential
-    if (!t->alive) return;
-    asio::co_spawn(strand_, background_refresh(t, std::move(keep)), asio::detached);
-  });
+  arm(std::max<std::int64_t>(lifetime - skew - jitter, 0));
 }
 
-asio::awaitable<void> credential::background_refresh(std::shared_ptr<refresh_timer> t, std::shared_ptr<void> keep) {
-  if (!t->alive) co_return;
-  auto r = co_await refresh();
-  if (!t->alive || r.status == FRACTA_OK) co_return;
+std::int64_t credential::retry_delay_ms(int failures) {
+  constexpr std::int64_t base = 20'000, cap = 600'000;
+  std::int64_t step = base;
+  for (int i = 0; i < failures && step < cap; ++i) step *= 2;
+  step = std::min(step, cap);
+  static thread_local std::minstd_rand rng{std::random_device{}()};
+  return step - std::uniform_int_distribution<std::int64_t>(0, step / 4)(rng);
+}
+
+void credential::arm(std::int64_t delay_ms) {
+  next_refresh_at_ms_ = clock_->wall_ms() + delay_ms;
+  if (!timer_) timer_ = clock_->make_timer(strand_);
+  // A new wait replaces the pending one (which completes with fired = false).
+  timer_->wait(std::chrono::milliseconds(delay_ms),
+               [this, alive = alive_, owner = owner_, has_owner = has_owner_](bool fired) {
+                 if (!fired || !*alive) return;
+                 std::shared_ptr<void> keep = owner.lock();
+                 if (has_owner && !keep) return;  // the session is gone: so is this credential
+                 asio::co_spawn(strand_, background_refresh(std::move(keep)), asio::detached);
+               });
+}
+
+asio::awaitable<void> credential::background_refresh(std::shared_ptr<void> keep) {
+  auto run = refresh();
+  auto r = co_await std::move(run);
+  if (r.status == FRACTA_OK) co_return;
   next_refresh_at_ms_ = 0;
-  // Transient failures keep everything and try again shortly (requests still refresh
-  // reactively meanwhile); permanent ones wait for a request to surface them.
-  if (transient(r.status)) schedule_refresh(clock_->wall_ms() + 20'000);
+  // Transient failures keep everything and try again later, backing off (requests still
+  // refresh reactively meanwhile); permanent ones wait for a request to surface them.
+  if (transient(r.status)) arm(retry_delay_ms(background_failures_++));
   keep.reset();
 }
 

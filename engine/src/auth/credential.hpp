@@ -59,9 +59,14 @@ class credential final {
   /// When the next proactive refresh is due (unix ms), or 0 when none is scheduled.
   std::int64_t next_refresh_at_ms() const noexcept { return next_refresh_at_ms_; }
 
+  /// The wait before background retry number `failures` (0-based) after transient failures:
+  /// 20 s doubling up to 10 min, minus up to a quarter of random jitter. Thread-safe.
+  static std::int64_t retry_delay_ms(int failures);
+
  private:
   void schedule_refresh(std::int64_t expires_at_ms);
-  asio::awaitable<void> background_refresh(std::shared_ptr<struct refresh_timer> t, std::shared_ptr<void> keep);
+  void arm(std::int64_t delay_ms);
+  asio::awaitable<void> background_refresh(std::shared_ptr<void> keep);
   error still_no_credential() const;
   error no_other_credential(const std::string& rejection) const;
 
@@ -70,7 +75,9 @@ class credential final {
   asio::strand<asio::any_io_executor> strand_;
   core::single_flight<plugin::op_result> refresh_flight_;
   std::int64_t next_refresh_at_ms_ = 0;
-  std::shared_ptr<struct refresh_timer> timer_;
+  int background_failures_ = 0;             // transient failures in a row
+  std::unique_ptr<core::timer> timer_;      // the proactive refresh, on clock_'s time
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // strand-only
   std::weak_ptr<void> owner_;
   bool has_owner_ = false;
 };

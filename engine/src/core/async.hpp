@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-// Awaitable helpers: a move-only callable, a one-shot async event, single-flight, run_async.
+// Awaitable helpers: a move-only callable, a one-shot async event, single-flight, run_on, sleep_for,
+// run_async.
 #pragma once
 #include "core/internal.hpp"
 
+#include <chrono>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -18,6 +20,8 @@
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
 #include <asio/use_awaitable.hpp>
+
+#include "core/clock.hpp"
 
 namespace fracta::core {
 
@@ -121,27 +125,45 @@ class single_flight final {
 };
 
 namespace detail {
+// Both run on the target executor and drop `keep_alive` there, before the caller resumes: the
+// last reference to an actor is released on its own strand.
 template <class T>
-asio::awaitable<void> store_into(asio::awaitable<T> aw, std::optional<T>& out) {
+asio::awaitable<void> store_into(asio::awaitable<T> aw, std::optional<T>& out, std::shared_ptr<void> keep_alive) {
   out.emplace(co_await std::move(aw));
+  keep_alive.reset();
+}
+inline asio::awaitable<void> run_void(asio::awaitable<void> aw, std::shared_ptr<void> keep_alive) {
+  co_await std::move(aw);
+  keep_alive.reset();
 }
 }  // namespace detail
 
 /// Runs `aw` on `ex` (an actor's strand) and resumes the caller on its own executor with the
-/// value. `keep_alive` is held until then. (Plain functions rather than capturing lambdas:
-/// GCC 12 mishandles lambda captures of coroutines handed to co_spawn.)
+/// value. `keep_alive` is held until the work is done and released on `ex`. (Plain functions
+/// rather than capturing lambdas: GCC 12 mishandles lambda captures of coroutines handed to
+/// co_spawn.) Callers build the run_on(…) awaitable in a named local and co_await that, so no
+/// class temporary (executor, shared_ptr) lives across the suspension (GCC 12).
 template <class T, class Executor>
 asio::awaitable<T> run_on(Executor ex, asio::awaitable<T> aw, std::shared_ptr<void> keep_alive = {}) {
   std::optional<T> out;
-  co_await asio::co_spawn(ex, detail::store_into(std::move(aw), out), asio::use_awaitable);
-  keep_alive.reset();
+  auto spawned = asio::co_spawn(ex, detail::store_into(std::move(aw), out, std::move(keep_alive)), asio::use_awaitable);
+  co_await std::move(spawned);
   co_return std::move(*out);
 }
 
 template <class Executor>
 asio::awaitable<void> run_on(Executor ex, asio::awaitable<void> aw, std::shared_ptr<void> keep_alive = {}) {
-  co_await asio::co_spawn(ex, std::move(aw), asio::use_awaitable);
-  keep_alive.reset();
+  auto spawned = asio::co_spawn(ex, detail::run_void(std::move(aw), std::move(keep_alive)), asio::use_awaitable);
+  co_await std::move(spawned);
+}
+
+/// Waits `d` on the clock's time (a fake clock: until it has been advanced that far). `ex` is
+/// the caller's strand. Actor-bound.
+inline asio::awaitable<void> sleep_for(const clock& c, asio::any_io_executor ex, std::chrono::milliseconds d) {
+  auto t = c.make_timer(std::move(ex));
+  async_event done;
+  t->wait(d, [&done](bool) { done.set(); });
+  co_await done.wait();
 }
 
 /// Runs `aw` on `io` from outside the loop until it finishes (other work may remain queued),

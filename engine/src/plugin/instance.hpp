@@ -3,10 +3,12 @@
 #pragma once
 #include "core/internal.hpp"
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,6 +17,7 @@
 #include <asio/awaitable.hpp>
 #include <asio/strand.hpp>
 
+#include "core/async.hpp"
 #include "core/clock.hpp"
 #include "fracta/auth_plugin.h"
 #include "fracta/config.hpp"
@@ -37,28 +40,43 @@ struct op_result {
   std::string value;
 };
 
-/// A small key/value store for one server's credentials (store_get/put/erase).
-/// Actor-bound. The persistent stores arrive with the OAuth providers; this one is in memory.
+/// A small key/value store for one server's credentials (store_get/put/erase) when nothing
+/// persists them. Shared by the sessions one engine opens to that server (each on its own
+/// strand), hence thread-safe.
 class memory_store final {
  public:
   std::optional<std::string> get(const std::string& key) const;
   void put(const std::string& key, std::string value);
   void erase(const std::string& key);
+  /// Forgets every item; returns how many there were.
+  std::size_t clear();
 
  private:
+  mutable std::mutex mutex_;
   std::map<std::string, std::string> items_;
 };
 
+/// Where a provider's HTTP requests for server `s` may connect (its http_send): loopback only
+/// when the server's host is loopback; private addresses only when the server's host is one,
+/// or with allow_private_network; link-local (cloud metadata) never. Thread-safe.
+http::egress_policy egress_policy_for(const config::server& s);
+
 /// Everything an instance needs from the engine. The pointers outlive the instance.
 struct instance_context {
+  /// The actor. With a strand from core::make_actor_strand (the engine's), create() and
+  /// destroy() run on it whatever thread creates or destroys the instance; with a plain
+  /// strand they run on that thread (tests that drive a one-thread loop themselves).
   asio::strand<asio::any_io_executor> strand;
   http::client* http = nullptr;
+  /// Time and timers for the provider (wall_clock_ms, monotonic_ms, timer_start).
   std::shared_ptr<const core::clock> clock;
   const config::server* server = nullptr;
   memory_store* store = nullptr;
   /// Receives the provider's log lines (level, text). Never gets secrets from fracta's side.
   std::function<void(std::int32_t, std::string_view)> log;
-  /// Where blocking work (file reads) runs, off the event loop; empty → a shared fallback pool.
+  /// Where blocking work (file reads, store calls) runs, off the event loop, in the order it
+  /// was started (the engine gives each server a serial executor on its pool); empty → a
+  /// shared fallback pool.
   asio::any_io_executor blocking;
   /// Persistent token stores. When set and the server persists its credentials (oauth
   /// authorization_code / device_code), store_get/put/erase go there, on `blocking`;
@@ -69,7 +87,8 @@ struct instance_context {
 };
 
 /// A created provider instance. Actor-bound: every member runs on the context's strand, and
-/// the plugin's callbacks into the host are only honoured there.
+/// the plugin's callbacks into the host are only honoured there. The plugin's create() and
+/// destroy() run on the strand too (see instance_context::strand).
 class provider_instance final {
  public:
   /// Calls the provider's create() with the server's auth table. Errors: errc::config with the
@@ -99,13 +118,22 @@ class provider_instance final {
   /// The provider's status document, or nullopt when it offers none.
   std::optional<std::string> status_json();
 
+  /// True while a host operation started by the plugin (HTTP, timer, store, …) is pending.
+  bool host_work_pending() const noexcept { return !ops_.empty(); }
+  /// Resumes after the next host operation has been delivered to the plugin (and the plugin's
+  /// completion has returned). For callers waiting until the provider has read its store.
+  asio::awaitable<void> host_progress();
+
  private:
   struct host_op;
   provider_instance(const fracta_provider& provider, instance_context ctx);
   template <class Invoke>
   asio::awaitable<op_result> call_async(Invoke invoke);
+  std::optional<error> run_create();
+  void teardown() noexcept;
 
-  // Host services (static C trampolines; host_ctx is `this`).
+  // Host services (static C trampolines; host_ctx is `this`). Defined in host_services.cpp,
+  // host_store.cpp and host_interactive.cpp.
   static void h_log(void* ctx, int32_t level, fracta_str msg);
   static int64_t h_wall(void* ctx);
   static int64_t h_mono(void* ctx);
@@ -132,8 +160,9 @@ class provider_instance final {
   static int32_t h_json_get_string(void* ctx, fracta_str json, fracta_str pointer,
                                    const fracta_sink* out);
 
+  using alive_flag = std::shared_ptr<std::atomic<bool>>;
   static asio::awaitable<void> run_http_op(provider_instance* self, fracta_op_id id, std::shared_ptr<host_op> op,
-                                           std::shared_ptr<bool> alive, http::request r);
+                                           alive_flag alive, http::request r);
   static void deliver_http(const host_op& op, const result<http::response>& res);
 
   enum class store_kind { get, put, erase };
@@ -145,6 +174,11 @@ class provider_instance final {
   asio::any_io_executor blocking_executor();
   fracta_op_id next_op_id() noexcept { return ++last_op_; }
   void complete_later(fracta_completion done, op_result r);
+  /// Takes the pending op `id` (nullptr when it was cancelled or replaced meanwhile).
+  std::shared_ptr<host_op> take_op(fracta_op_id id, const host_op* expected);
+  /// Calls a plugin completion and then wakes host_progress() waiters.
+  void deliver(const host_op& op, const op_result& r);
+  void progressed();
 
   const fracta_provider& provider_;
   instance_context ctx_;
@@ -153,8 +187,10 @@ class provider_instance final {
   fracta_op_id last_op_ = 0;
   std::map<fracta_op_id, std::shared_ptr<host_op>> ops_;
   std::shared_ptr<login::redirect_listener> listener_;  // the latest redirect_listen
-  // Shared with callbacks in flight so they can tell the instance is gone.
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  std::shared_ptr<core::async_event> progress_ = std::make_shared<core::async_event>();
+  // Shared with callbacks in flight so they can tell the instance is gone. Written and read on
+  // the strand; atomic so that a read elsewhere (a test's plain strand) is still well defined.
+  alive_flag alive_ = std::make_shared<std::atomic<bool>>(true);
 };
 
 }  // namespace fracta::plugin

@@ -453,4 +453,26 @@ result<void> file_store::put(const item_key& key, std::string_view value) { retu
 
 result<void> file_store::erase(const item_key& key) { return modify(key, nullptr); }
 
+result<std::size_t> file_store::erase_server(std::string_view name) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path_, ec)) return std::size_t{0};
+  auto lock = lock_for_writing(path_.string() + ".lock", lock_timeout_);
+  if (!lock) return std::move(lock).err();
+  table t;
+  if (auto ok = load(t); !ok) return std::move(ok).err();  // a corrupt file is reported, never replaced
+  std::size_t erased = 0;
+  for (auto it = t.items.begin(); it != t.items.end();) {
+    if (!belongs_to(it->second.key, name)) {
+      ++it;
+      continue;
+    }
+    sodium_memzero(it->second.value.data(), it->second.value.size());
+    it = t.items.erase(it);
+    ++erased;
+  }
+  if (erased == 0) return erased;
+  if (auto ok = save(t); !ok) return std::move(ok).err();
+  return erased;
+}
+
 }  // namespace fracta::store

@@ -81,6 +81,7 @@ class file_store final : public blocking_store {
   [[nodiscard]] result<std::string> get(const item_key& key) override;
   [[nodiscard]] result<void> put(const item_key& key, std::string_view value) override;
   [[nodiscard]] result<void> erase(const item_key& key) override;
+  [[nodiscard]] result<std::size_t> erase_server(std::string_view name) override;
 
   struct table;  // the decrypted items (defined in file_store.cpp); public for its helpers
 

@@ -3,6 +3,7 @@
 #pragma once
 #include "core/internal.hpp"
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -12,7 +13,8 @@
 namespace fracta::store {
 
 /// What a stored item is filed under. Credentials are keyed by server and issuer, never by
-/// tool version. `item` names the kind of value: "tokens", "registration", …
+/// tool version. The host files a server's items under server = "<name>\n<canonical URL>"
+/// (see select.hpp's server_key). `item` names the kind of value: "tokens", "registration", …
 struct item_key {
   std::string server;
   std::string issuer;
@@ -29,6 +31,7 @@ enum class errc {
   io,             // a file system error (names the path)
   bad_key,        // an unusable key: empty field, bad encryption key, bad passphrase
   too_large,      // the value exceeds what the backend can keep
+  refused,        // the backend answered, but would not keep the value
 };
 
 /// The category of store::errc. Thread-safe.
@@ -53,7 +56,17 @@ class blocking_store {
   [[nodiscard]] virtual result<void> put(const item_key& key, std::string_view value) = 0;
   /// Removes the item; an absent item is not an error.
   [[nodiscard]] virtual result<void> erase(const item_key& key) = 0;
+  /// Removes every item that belongs_to() the server `name` (whatever its URL, issuer or
+  /// item), and returns how many there were.
+  [[nodiscard]] virtual result<std::size_t> erase_server(std::string_view name) = 0;
 };
+
+/// True when `key` is filed for the server called `name`: its server field is `name`, or
+/// starts with `name` and a newline (the canonical URL follows). Thread-safe.
+[[nodiscard]] bool belongs_to(const item_key& key, std::string_view name) noexcept;
+
+/// The server's name in a key's server field (the part before the newline), for messages.
+[[nodiscard]] std::string_view display_server(std::string_view key_server) noexcept;
 
 /// errc::bad_key naming the empty field when server or item is empty; issuer may be empty.
 [[nodiscard]] result<void> check_key(const item_key& key);

@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // Credential policy: refresh when the provider asks, coalesced; the 401/403 recovery decision;
-// proactive refresh before a reported expiry; rejection descriptions without secrets.
+// proactive refresh before a reported expiry and backoff after transient failures, both on the
+// fake clock (no sleeping); rejection descriptions without secrets or terminal escapes.
 #include "auth/credential.hpp"
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/io_context.hpp>
-#include <asio/steady_timer.hpp>
-#include <asio/use_awaitable.hpp>
 #include <doctest/doctest.h>
 
 #include "fracta/errors.hpp"
@@ -43,10 +42,10 @@ struct prov {
     prov* self;
     fracta_completion done;
   };
+  // Completes later, through the host's post (the host's timers follow the fake clock).
   static int32_t refresh(void* inst, fracta_completion done) {
     auto* self = static_cast<prov*>(inst);
-    fracta_op_id op;
-    return self->host->timer_start(self->host->host_ctx, 20, fracta_completion{[](void* c, int32_t, const fracta_outcome*) {
+    self->host->post(self->host->host_ctx, fracta_completion{[](void* c, int32_t, const fracta_outcome*) {
       auto* rc = static_cast<rctx*>(c);
       ++g.refreshes;
       std::string msg;
@@ -60,7 +59,8 @@ struct prov {
       fracta_outcome o{sizeof(fracta_outcome), str(msg), exp, {nullptr, 0}};
       rc->done.fn(rc->done.ctx, g.refresh_status, &o);
       delete rc;
-    }, new rctx{self, done}}, &op);
+    }, new rctx{self, done}});
+    return FRACTA_PENDING;
   }
 };
 
@@ -90,6 +90,21 @@ struct fixture {
   const fracta_provider& table;
 };
 
+// One request through authorize(); a plain coroutine, not a capturing lambda (GCC 12 rule).
+asio::awaitable<void> authorize_one(credential* c, fracta::http::request* req, int* done) {
+  auto r = co_await c->authorize(*req);
+  CHECK(r.ok());
+  ++*done;
+}
+
+// Moves the fake clock to the next proactive refresh and runs what it starts.
+void run_due_refresh(fixture& f, credential& c) {
+  const auto due = c.next_refresh_at_ms() - f.clock->wall_ms();
+  f.clock->advance(std::chrono::milliseconds(due));
+  f.io.restart();
+  f.io.run();
+}
+
 fracta::http::response rejection(std::string www, std::string body = {}) {
   fracta::http::response r;
   r.status = 401;
@@ -115,13 +130,7 @@ TEST_CASE("concurrent requests needing a refresh share one refresh (single-fligh
   auto c = f.make();
   fracta::http::request a, b, d;
   int done = 0;
-  for (auto* req : {&a, &b, &d}) {
-    asio::co_spawn(f.io, [&, req]() -> asio::awaitable<void> {
-      auto r = co_await c->authorize(*req);
-      CHECK(r.ok());
-      ++done;
-    }, asio::detached);
-  }
+  for (auto* req : {&a, &b, &d}) asio::co_spawn(f.io, authorize_one(c.get(), req, &done), asio::detached);
   f.io.run();
   CHECK(done == 3);
   CHECK(g.refreshes == 1);
@@ -174,7 +183,7 @@ TEST_CASE("a provider that cannot refresh ends a 401 at once") {
   CHECK(r.err().message.find("'static' auth provider has no other credential") != std::string::npos);
 }
 
-TEST_CASE("a reported expiry schedules a proactive refresh ahead of it") {
+TEST_CASE("a reported expiry schedules a proactive refresh ahead of it, driven by the injected clock") {
   fixture f(with_refresh);
   g.lifetime_ms = 1500;  // refresh due ~1 s before expiry (skew ≥ 1 s), i.e. after ≤ 0.5 s
   auto c = f.make();
@@ -184,18 +193,51 @@ TEST_CASE("a reported expiry schedules a proactive refresh ahead of it") {
   const auto now = f.clock->wall_ms();
   CHECK(c->next_refresh_at_ms() > now - 1);
   CHECK(c->next_refresh_at_ms() <= now + 500);
-  // Let the loop run until the background refresh happened.
-  asio::co_spawn(f.io, [&]() -> asio::awaitable<void> {
-    while (g.refreshes < 2) {
-      asio::steady_timer t(f.io, std::chrono::milliseconds(20));
-      co_await t.async_wait(asio::use_awaitable);
-    }
-    f.io.stop();
-  }, asio::detached);
+  // Nothing happens while the fake clock stands still, however long the loop runs.
   f.io.restart();
-  f.io.run_for(std::chrono::seconds(3));
-  CHECK(g.refreshes >= 2);
-  CHECK(g.token == "t" + std::to_string(g.refreshes));
+  f.io.run();
+  CHECK(g.refreshes == 1);
+  run_due_refresh(f, *c);
+  CHECK(g.refreshes == 2);
+  CHECK(g.token == "t2");
+  CHECK(c->next_refresh_at_ms() > f.clock->wall_ms());  // and the next one is scheduled
+}
+
+TEST_CASE("transient background refresh failures back off exponentially, with jitter, up to 10 minutes") {
+  fixture f(with_refresh);
+  g.lifetime_ms = 3'600'000;
+  auto c = f.make();
+  fracta::http::request req;
+  REQUIRE(fracta::core::run_async(f.io, c->authorize(req)).ok());
+  g.refresh_status = FRACTA_E_UNAVAILABLE;
+  std::int64_t step = 20'000;
+  for (int failure = 0; failure < 8; ++failure) {
+    run_due_refresh(f, *c);
+    CHECK(g.refreshes == failure + 2);
+    const auto wait = c->next_refresh_at_ms() - f.clock->wall_ms();
+    CAPTURE(failure);
+    CHECK(wait <= step);
+    CHECK(wait >= step - step / 4);
+    step = std::min<std::int64_t>(step * 2, 600'000);
+  }
+  // A success resets the backoff: the next failure waits the first step again.
+  g.refresh_status = FRACTA_OK;
+  run_due_refresh(f, *c);
+  g.refresh_status = FRACTA_E_UNAVAILABLE;
+  run_due_refresh(f, *c);
+  const auto wait = c->next_refresh_at_ms() - f.clock->wall_ms();
+  CHECK(wait <= 20'000);
+  CHECK(wait >= 15'000);
+}
+
+TEST_CASE("retry_delay_ms doubles from 20 s, is capped at 10 min and jitters downwards by at most a quarter") {
+  for (int n = 0; n < 40; ++n) {
+    const std::int64_t step = std::min<std::int64_t>(std::int64_t{20'000} << std::min(n, 10), 600'000);
+    const auto d = credential::retry_delay_ms(n);
+    CAPTURE(n);
+    CHECK(d <= step);
+    CHECK(d >= step - step / 4);
+  }
 }
 
 TEST_CASE("describe_rejection prefers the header's description and never echoes credentials") {
@@ -206,4 +248,10 @@ TEST_CASE("describe_rejection prefers the header's description and never echoes 
   CHECK(describe_rejection(b) == "HTTP 401 invalid_client: unknown client");
   fracta::http::response plain = rejection("");
   CHECK(describe_rejection(plain) == "HTTP 401");
+}
+
+TEST_CASE("describe_rejection prints the server's words without terminal escapes or control characters") {
+  fracta::http::response r =
+      rejection("", "{\"error\":\"invalid_token\",\"error_description\":\"bad\\u001b[2J\\u001b]0;owned\\u0007 key\\nnow\"}");
+  CHECK(describe_rejection(r) == "HTTP 401 invalid_token: bad key now");
 }

@@ -6,6 +6,7 @@
 #include <asio/awaitable.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
+#include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/read_until.hpp>
@@ -57,6 +58,23 @@ auto run_async(Factory make, std::size_t threads = 1) {
   if (!finished) throw std::runtime_error("run_async: the coroutine never completed");
   if constexpr (!std::is_void_v<value_type>) return std::move(*value);
 }
+
+/// An io_context run by `n` threads (four by default) until the object goes away.
+struct loop_threads {
+  explicit loop_threads(int n = 4) : io(n) {
+    for (int i = 0; i < n; ++i) threads.emplace_back([this] { io.run(); });
+  }
+  ~loop_threads() {
+    guard.reset();
+    for (auto& t : threads) t.join();
+  }
+  loop_threads(const loop_threads&) = delete;
+  loop_threads& operator=(const loop_threads&) = delete;
+
+  asio::io_context io;
+  asio::executor_work_guard<asio::io_context::executor_type> guard = asio::make_work_guard(io);
+  std::vector<std::thread> threads;
+};
 
 /// A TCP listener on 127.0.0.1 that never accepts: connections complete in the kernel's
 /// backlog and requests are never answered (timeouts, cancellation).

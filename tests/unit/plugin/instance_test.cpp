@@ -1,10 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 // Provider instances and host services: the C completion ↔ coroutine bridge, timers, HTTP,
-// secrets, JSON access, and teardown completing every pending host operation.
+// secrets, JSON access, teardown completing every pending host operation, store keys by name
+// and URL, the egress policy of plugin requests, and host progress.
 #include "plugin/instance.hpp"
 
 #include <cstdlib>
+#include <atomic>
 #include <filesystem>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <vector>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -20,6 +26,7 @@
 
 #include "core/async.hpp"
 #include "fracta/errors.hpp"
+#include "store/select.hpp"
 
 using fracta::plugin::op_result;
 using fracta::plugin::provider_instance;
@@ -125,6 +132,11 @@ const fracta_provider test_table = {sizeof(fracta_provider), "test", 0, &test_pr
                                     nullptr, &test_provider::login, &test_provider::logout,
                                     &test_provider::status, nullptr};
 
+// A plain coroutine, not a capturing lambda (GCC 12 rule).
+asio::awaitable<void> logout_into(provider_instance* p, std::optional<op_result>* out) {
+  out->emplace(co_await p->logout());
+}
+
 struct fixture {
   asio::io_context io;
   fracta::http::client http{io.get_executor()};
@@ -225,7 +237,7 @@ TEST_CASE("destroying an instance completes its pending host operations with CAN
   REQUIRE(inst.ok());
   std::optional<op_result> logout_result;
   auto holder = std::move(inst).value();
-  asio::co_spawn(f.io, [&]() -> asio::awaitable<void> { logout_result = co_await holder->logout(); }, asio::detached);
+  asio::co_spawn(f.io, logout_into(holder.get(), &logout_result), asio::detached);
   f.io.poll();  // logout is now waiting on its hour-long host timer
   CHECK_FALSE(logout_result.has_value());
   holder.reset();  // teardown: the timer completes with CANCELLED, then destroy() runs
@@ -340,4 +352,149 @@ TEST_CASE("a pending resolve_secret_async is completed with CANCELLED at teardow
   f.pool.join();
   f.io.poll();  // the pool's late answer is dropped, not delivered
   CHECK(r.status == FRACTA_E_CANCELLED);
+}
+
+// ---- store keys -----------------------------------------------------------------------------------
+
+namespace {
+
+// A persistent store in memory, shared by instances (as a keyring is by processes).
+class fake_persistent_store final : public fracta::store::blocking_store {
+ public:
+  std::string_view name() const noexcept override { return "fake"; }
+  fracta::result<std::string> get(const fracta::store::item_key& k) override {
+    std::lock_guard lk(m_);
+    auto it = items_.find(id(k));
+    if (it == items_.end()) return fracta::store::make_error(fracta::store::errc::not_found, "not stored");
+    return it->second;
+  }
+  fracta::result<void> put(const fracta::store::item_key& k, std::string_view v) override {
+    std::lock_guard lk(m_);
+    items_[id(k)] = std::string(v);
+    return {};
+  }
+  fracta::result<void> erase(const fracta::store::item_key& k) override {
+    std::lock_guard lk(m_);
+    items_.erase(id(k));
+    return {};
+  }
+  fracta::result<std::size_t> erase_server(std::string_view) override { return std::size_t{0}; }
+  std::vector<std::string> keys() {
+    std::lock_guard lk(m_);
+    std::vector<std::string> out;
+    for (const auto& [k, v] : items_) out.push_back(k);
+    return out;
+  }
+
+ private:
+  static std::string id(const fracta::store::item_key& k) { return k.server + "|" + k.issuer + "|" + k.item; }
+  std::mutex m_;
+  std::map<std::string, std::string> items_;
+};
+
+// One store call through the host of a fresh instance for (name, url); the loop is driven here.
+async_result store_call(fracta::store::selector& stores, const std::string& name, const std::string& url,
+                        const char* op, const std::string& value = {}) {
+  fixture f;
+  f.server.name = name;
+  f.server.url = url;
+  f.server.auth.type = "oauth";
+  auto c = f.ctx();
+  c.stores = &stores;
+  auto inst = provider_instance::create(capturing, c);
+  REQUIRE(inst.ok());
+  async_result r;
+  const fracta_completion done{&record, &r};
+  const std::string o(op);
+  if (o == "put") captured_host->store_put(captured_host->host_ctx, str("tokens"), str(value), done);
+  else captured_host->store_get(captured_host->host_ctx, str("tokens"), done);
+  auto guard = asio::make_work_guard(f.io);
+  while (!r.called) f.io.run_one();
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("store items are filed under the server's name and canonical URL: a name re-added with another URL finds nothing") {
+  auto persistent = std::make_shared<fake_persistent_store>();
+  fracta::store::selector::options o;
+  o.store_override = persistent;
+  fracta::store::selector stores(std::move(o));
+  REQUIRE(store_call(stores, "notion", "https://mcp.notion.com/mcp", "put", "{\"access_token\":\"old\"}").status ==
+          FRACTA_OK);
+  // Removed, then re-added under the same name with another URL: the old token is not there.
+  const auto elsewhere = store_call(stores, "notion", "https://elsewhere.example/mcp", "get");
+  CHECK(elsewhere.status == FRACTA_E_NOT_FOUND);
+  // The same server, written differently (case, default port, userinfo, query), finds it.
+  const auto same = store_call(stores, "notion", "HTTPS://user:pw@MCP.Notion.com:443/mcp?x=1#f", "get");
+  CHECK(same.status == FRACTA_OK);
+  CHECK(same.value == "{\"access_token\":\"old\"}");
+  const auto keys = persistent->keys();
+  REQUIRE(keys.size() == 1);
+  CHECK(keys[0] == "notion\nhttps://mcp.notion.com/mcp||tokens");
+}
+
+// ---- egress policy ----------------------------------------------------------------------------------
+
+TEST_CASE("plugin requests may reach loopback only for a loopback server, private addresses only when allowed, link-local never") {
+  auto policy = [](const std::string& url, bool allow_private = false) {
+    fracta::config::server s;
+    s.name = "t";
+    s.url = url;
+    s.allow_private_network = allow_private;
+    return fracta::plugin::egress_policy_for(s);
+  };
+  const auto loopback = policy("http://127.0.0.1:8080/mcp");
+  CHECK(loopback.allow_loopback);
+  CHECK_FALSE(loopback.allow_private);
+  CHECK_FALSE(loopback.allow_link_local);
+  CHECK(policy("http://localhost/mcp").allow_loopback);
+  CHECK(policy("http://[::1]:9/mcp").allow_loopback);
+  const auto public_host = policy("https://mcp.example.com/mcp");
+  CHECK_FALSE(public_host.allow_loopback);
+  CHECK_FALSE(public_host.allow_private);
+  CHECK_FALSE(public_host.allow_link_local);
+  CHECK(policy("https://10.1.2.3/mcp").allow_private);
+  CHECK(policy("https://172.20.0.1/mcp").allow_private);
+  CHECK_FALSE(policy("https://172.32.0.1/mcp").allow_private);
+  CHECK(policy("https://192.168.1.10/mcp").allow_private);
+  CHECK(policy("https://[fd12::1]/mcp").allow_private);
+  CHECK_FALSE(policy("https://10.1.2.3/mcp").allow_loopback);
+  const auto allowed = policy("https://mcp.corp.example/mcp", true);
+  CHECK(allowed.allow_private);
+  CHECK_FALSE(allowed.allow_link_local);
+  CHECK_FALSE(policy("http://169.254.169.254/mcp", true).allow_link_local);
+}
+
+// ---- progress of host operations ------------------------------------------------------------------
+
+namespace {
+asio::awaitable<void> await_progress(provider_instance* p, bool* woke) {
+  co_await p->host_progress();
+  *woke = true;
+}
+}  // namespace
+
+TEST_CASE("host_progress resumes when a pending host operation has been delivered to the plugin") {
+  fixture f;
+  f.server.name = "t";
+  f.server.url = "http://127.0.0.1:1/mcp";
+  auto inst = provider_instance::create(capturing, f.ctx());
+  REQUIRE(inst.ok());
+  auto& p = **inst;
+  CHECK_FALSE(p.host_work_pending());
+  bool woke = false;
+  asio::co_spawn(f.io, await_progress(&p, &woke), asio::detached);
+  f.io.poll();  // now waiting
+  CHECK_FALSE(woke);
+  async_result r;
+  CHECK(captured_host->store_get(captured_host->host_ctx, str("tokens"), fracta_completion{&record, &r}) ==
+        FRACTA_PENDING);
+  CHECK(p.host_work_pending());
+  f.io.restart();
+  while (!woke && f.io.run_one() > 0) {
+  }
+  CHECK(r.called);
+  CHECK(woke);
+  CHECK_FALSE(p.host_work_pending());
 }

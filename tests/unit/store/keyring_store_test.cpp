@@ -59,16 +59,19 @@ TEST_CASE("put, get and erase round-trip through the session collection") {
   REQUIRE(s.erase(other_item).ok());
 }
 
-TEST_CASE("values over 2 KiB are refused without reaching the keyring") {
+TEST_CASE("an Entra-sized token record fits in the keyring; only values over 64 KiB are refused") {
   auto s = session_store();
   const item_key k{"big", "", "tokens"};
-  CHECK(s.put(k, std::string(2048, 'v')).ok());
-  auto r = s.put(k, std::string(2049, 'v'));
+  const std::string entra(4 * 1024, 'v');  // JWT access token + refresh token + metadata
+  REQUIRE(s.put(k, entra).ok());
+  CHECK(s.get(k).value() == entra);
+  CHECK(s.put(k, std::string(keyring_store::max_value_size, 'w')).ok());
+  auto r = s.put(k, std::string(keyring_store::max_value_size + 1, 'v'));
   REQUIRE_FALSE(r.ok());
   CHECK(r.err().code == errc::too_large);
-  CHECK(r.err().message.find("2 KiB") != std::string::npos);
+  CHECK(r.err().message.find("64 KiB") != std::string::npos);
   CHECK(r.err().message.find("vvvv") == std::string::npos);
-  CHECK(s.get(k).value() == std::string(2048, 'v'));
+  CHECK(s.get(k).value() == std::string(keyring_store::max_value_size, 'w'));
   CHECK(s.erase(k).ok());
 }
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The keyring store's deadline: a bus that accepts connections and never answers.
+// The keyring store's deadline: a bus that accepts connections and never answers; and a
+// keyring that answers late, whose late write must not overwrite a newer one.
 #include "store/keyring_store.hpp"
 
 #include <doctest/doctest.h>
@@ -7,10 +8,16 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
+#include <future>
+#include <map>
+#include <mutex>
 #include <string>
+#include <vector>
 
 using fracta::store::errc;
 using fracta::store::keyring_collection;
@@ -50,4 +57,58 @@ TEST_CASE("a keyring that does not answer fails with unavailable at the deadline
   ::close(fd);
   ::unlink(sock_path.c_str());
   ::rmdir(dir.c_str());
+}
+
+namespace {
+
+// A Secret Service that holds the first put of "old" until the test lets it go.
+class slow_keyring final : public fracta::store::keyring_backend {
+ public:
+  std::mutex m;
+  std::condition_variable cv;
+  bool release_old = false;
+  std::map<std::string, std::string> stored;
+  std::vector<std::string> performed;
+
+  void perform(fracta::store::keyring_call& c, const std::atomic<bool>&, void*) override {
+    using op = fracta::store::keyring_call::op;
+    std::unique_lock lk(m);
+    if (c.kind == op::put) {
+      if (c.value == "old") cv.wait(lk, [&] { return release_old; });
+      stored[c.key.item] = c.value;
+      performed.push_back(c.value);
+      c.found = true;
+      cv.notify_all();
+    } else if (c.kind == op::get) {
+      auto it = stored.find(c.key.item);
+      if (it != stored.end()) {
+        c.value = it->second;
+        c.found = true;
+      }
+    }
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a keyring write that timed out never lands after a newer one: writes to an item keep their order") {
+  auto backend = std::make_shared<slow_keyring>();
+  keyring_store s(keyring_options{keyring_collection::session, std::chrono::milliseconds(500), backend});
+  const fracta::store::item_key k{"alpha\nhttps://mcp.example/mcp", "", "tokens"};
+  auto late = s.put(k, "old");  // the keyring sits on it past the deadline
+  REQUIRE_FALSE(late.ok());
+  CHECK(late.err().code == errc::unavailable);
+  auto newer = std::async(std::launch::async, [&] { return s.put(k, "new").ok(); });
+  {
+    // Let the late write go once the newer one has landed, or after a short while if it
+    // (correctly) waits for the late one.
+    std::unique_lock lk(backend->m);
+    backend->cv.wait_for(lk, std::chrono::milliseconds(100), [&] { return !backend->performed.empty(); });
+    backend->release_old = true;
+    backend->cv.notify_all();
+  }
+  CHECK(newer.get());
+  CHECK(s.get(k).value() == "new");
+  std::lock_guard lk(backend->m);
+  CHECK(backend->performed == std::vector<std::string>{"old", "new"});
 }

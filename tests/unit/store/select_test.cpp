@@ -2,13 +2,20 @@
 // Store selection without a keyring (the test runs with a dead session bus): auto falls back to
 // the encrypted file and says so; the file key comes from the passphrase or
 // FRACTA_STORE_PASSPHRASE, else a clear error; host store services reach the file on the pool.
+// With a scripted keyring: what it refuses goes to the file, erase_server forgets a server
+// everywhere, and decisions for different servers do not wait on each other.
 #include "store/select.hpp"
 
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <future>
+#include <map>
+#include <mutex>
+#include <thread>
 
 #include <doctest/doctest.h>
 
@@ -91,10 +98,10 @@ TEST_CASE("auto without a Secret Service falls back to the file store and says s
   REQUIRE(logged.size() == 1);
   CHECK(logged[0].find("no Secret Service answered on the session bus; tokens go to the encrypted file") !=
         std::string::npos);
-  CHECK(sel.described("s") == c->description);
-  // Decided once: no second log line.
+  // Decided once: the same answer, and no second log line.
   auto again = sel.open(oauth_server());
-  CHECK(again.ok());
+  REQUIRE(again.ok());
+  CHECK(again->description == c->description);
   CHECK(logged.size() == 1);
 }
 
@@ -152,12 +159,12 @@ TEST_CASE("token_store = file with a configured passphrase: host store services 
   CHECK(got.status == FRACTA_OK);
   CHECK(got.value == "{\"access_token\":\"t1\"}");
 
-  // The file is really encrypted with that passphrase, under (server, "", item).
+  // The file is really encrypted with that passphrase, under (name + "\n" + canonical URL, "", item).
   {
     auto key = store::file_key::passphrase("open sesame");
     REQUIRE(key.ok());
     store::file_store direct(h.dir / "fracta" / "tokens.enc", std::move(key).value());
-    auto v = direct.get(store::item_key{"s", "", "tokens"});
+    auto v = direct.get(store::item_key{"s\nhttps://mcp.example.com/mcp", "", "tokens"});
     REQUIRE(v.ok());
     CHECK(*v == "{\"access_token\":\"t1\"}");
   }
@@ -222,4 +229,152 @@ TEST_CASE("a pending store operation completes with CANCELLED at teardown") {
   f.pool.join();
   f.io.poll();  // the late answer is dropped
   CHECK(r.calls == 1);
+}
+
+// ---- a keyring that refuses, and decisions in parallel -------------------------------------------
+
+namespace {
+
+// A keyring in memory that refuses values above `limit` bytes, and can hold every get until
+// released (a Secret Service that takes its time).
+class fake_keyring final : public store::blocking_store {
+ public:
+  std::size_t limit = 2048;
+  std::atomic<bool> hold_gets{false};
+  std::atomic<bool> holding{false};
+
+  std::string_view name() const noexcept override { return "keyring"; }
+  result<std::string> get(const store::item_key& k) override {
+    while (hold_gets) {
+      holding = true;
+      std::this_thread::yield();
+    }
+    std::lock_guard lk(m_);
+    auto it = items_.find(id(k));
+    if (it == items_.end()) return store::make_error(store::errc::not_found, "not in the fake keyring");
+    return it->second;
+  }
+  result<void> put(const store::item_key& k, std::string_view v) override {
+    if (v.size() > limit) return store::make_error(store::errc::too_large, "the fake keyring refuses " + k.item);
+    std::lock_guard lk(m_);
+    items_[id(k)] = std::string(v);
+    return {};
+  }
+  result<void> erase(const store::item_key& k) override {
+    std::lock_guard lk(m_);
+    items_.erase(id(k));
+    return {};
+  }
+  result<std::size_t> erase_server(std::string_view name) override {
+    std::lock_guard lk(m_);
+    std::size_t n = 0;
+    for (auto it = items_.begin(); it != items_.end();) {
+      if (store::belongs_to(store::item_key{it->first.substr(0, it->first.find('|')), "", "x"}, name)) {
+        it = items_.erase(it);
+        ++n;
+      } else {
+        ++it;
+      }
+    }
+    return n;
+  }
+  bool has(const store::item_key& k) {
+    std::lock_guard lk(m_);
+    return items_.count(id(k)) != 0;
+  }
+
+ private:
+  static std::string id(const store::item_key& k) { return k.server + "|" + k.issuer + "|" + k.item; }
+  std::mutex m_;
+  std::map<std::string, std::string> items_;
+};
+
+// A state dir, a file passphrase and a selector over a fake keyring.
+struct fake_keyring_setup {
+  state_home h;
+  std::shared_ptr<fake_keyring> kr = std::make_shared<fake_keyring>();
+  std::vector<std::string> logged;
+  store::selector sel;
+  explicit fake_keyring_setup(const char* passphrase) : sel(options(kr, logged)) {
+    if (passphrase != nullptr) ::setenv("FRACTA_STORE_PASSPHRASE", passphrase, 1);
+  }
+  static store::selector::options options(std::shared_ptr<fake_keyring> kr, std::vector<std::string>& logged) {
+    store::selector::options o;
+    o.keyring_override = std::move(kr);
+    o.log = [&logged](std::int32_t, std::string_view m) { logged.emplace_back(m); };
+    return o;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("what the keyring refuses goes to the encrypted file, said once, and is read back from there") {
+  fake_keyring_setup f("fallback");
+  auto& kr = f.kr;
+  const auto srv = oauth_server();
+  auto c = f.sel.open(srv);
+  REQUIRE_MESSAGE(c.ok(), (c.ok() ? "" : c.err().message));
+  CHECK(c->description == "keyring");
+  const store::item_key k{store::server_key(srv), "", "tokens"};
+  const std::string big(6000, 'e');  // an Entra-sized record the fake keyring refuses
+  REQUIRE(c->store->put(k, big).ok());
+  CHECK_FALSE(kr->has(k));
+  CHECK(fs::exists(f.h.dir / "fracta" / "tokens.enc"));
+  CHECK(c->store->get(k).value() == big);
+  REQUIRE(c->store->put(k, big + "2").ok());
+  std::size_t said = 0;
+  for (const auto& l : f.logged) said += l.find("kept in the encrypted file") != std::string::npos;
+  CHECK(said == 1);
+  // A value the keyring takes goes there, and the file's older copy is erased.
+  REQUIRE(c->store->put(k, "small").ok());
+  CHECK(kr->has(k));
+  CHECK(c->store->get(k).value() == "small");
+  REQUIRE(c->store->erase(k).ok());
+  CHECK(c->store->get(k).err().code == store::errc::not_found);
+  auto key = store::file_key::passphrase("fallback");
+  REQUIRE(key.ok());
+  store::file_store direct(f.h.dir / "fracta" / "tokens.enc", std::move(key).value());
+  CHECK(direct.get(k).err().code == store::errc::not_found);
+}
+
+TEST_CASE("erase_server forgets a server's items in the keyring and in the file, under any URL") {
+  fake_keyring_setup f("forget");
+  auto c = f.sel.open(oauth_server());
+  REQUIRE(c.ok());
+  const store::item_key old_url{"s\nhttps://old.example/mcp", "", "tokens"};
+  const store::item_key now_url{"s\nhttps://mcp.example.com/mcp", "", "registration"};
+  const store::item_key other{"s2\nhttps://mcp.example.com/mcp", "", "tokens"};
+  REQUIRE(c->store->put(old_url, std::string(5000, 'x')).ok());  // to the file
+  REQUIRE(c->store->put(now_url, "r").ok());                     // to the keyring
+  REQUIRE(c->store->put(other, "o").ok());
+  auto n = c->store->erase_server("s");
+  REQUIRE(n.ok());
+  CHECK(*n == 2);
+  CHECK(c->store->get(old_url).err().code == store::errc::not_found);
+  CHECK(c->store->get(now_url).err().code == store::errc::not_found);
+  CHECK(c->store->get(other).value() == "o");  // "s2" is another server
+}
+
+TEST_CASE("one server's slow store decision does not hold up another server's") {
+  fake_keyring_setup f(nullptr);
+  auto& kr = f.kr;
+  auto& sel = f.sel;
+  // "a" keeps its tokens in the file with the random key from the keyring, whose get hangs.
+  kr->hold_gets = true;
+  std::thread slow([&] {
+    auto c = sel.open(oauth_server("token_store = \"file\"\n"));
+    CHECK(c.ok());
+  });
+  while (!kr->holding) std::this_thread::yield();
+  // "b" uses the keyring: decided while "a" is still waiting.
+  auto b = std::async(std::launch::async, [&] {
+    const std::string text = "[mcp.servers.b.remote]\nurl = \"https://b.example/mcp\"\n"
+                             "[mcp.servers.b.remote.auth]\ntype = \"oauth\"\ntoken_store = \"keyring\"\n";
+    return sel.open(config::parse(text, "/virtual/config.toml").servers.at(0)).ok();
+  });
+  const bool decided = b.wait_for(std::chrono::seconds(5)) == std::future_status::ready;
+  kr->hold_gets = false;
+  slow.join();
+  CHECK(decided);
+  CHECK(b.get());
 }

@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: Apache-2.0
+// The engine: the plugin registry, one HTTP client per CA bundle, the per-server stores, the
+// blocking pool, and opening sessions (a new actor with its provider instance).
+#include "fracta/engine.hpp"
+
+#include <map>
+#include <mutex>
+
+#include <asio/strand.hpp>
+#include <asio/thread_pool.hpp>
+
+#include "core/actor.hpp"
+#include "core/async.hpp"
+#include "core/clock.hpp"
+#include "http/client.hpp"
+#include "mcp/session_impl.hpp"
+#include "plugin/instance.hpp"
+#include "store/select.hpp"
+
+namespace fracta {
+namespace {
+
+// Blocking threads: one slow keyring call or Argon2id run must not hold up every server.
+constexpr std::size_t blocking_threads = 4;
+
+error store_error(const config::server& srv, const std::string& what, const error& e) {
+  errc code = errc::transport;  // unavailable, locked, io
+  if (e.code.category() == fracta::category()) {
+    code = static_cast<errc>(e.code.value());
+  } else if (e.code == store::make_error_code(store::errc::corrupt) ||
+             e.code == store::make_error_code(store::errc::bad_key) ||
+             e.code == store::make_error_code(store::errc::too_large) ||
+             e.code == store::make_error_code(store::errc::refused)) {
+    code = errc::config;
+  }
+  const std::string prefix = "server '" + srv.name + "': ";
+  std::string detail = e.message;
+  if (detail.rfind(prefix, 0) == 0) detail.erase(0, prefix.size());  // said once is enough
+  return error{make_error_code(code), prefix + what + ": " + detail};
+}
+
+// On the server's serial executor of the blocking pool (a plain coroutine: GCC 12 rule).
+asio::awaitable<result<forgotten_credentials>> forget_on_pool(store::selector* stores, const config::server* srv) {
+  auto chosen = stores->open(*srv);
+  if (!chosen) co_return store_error(*srv, "cannot open its credential store", chosen.err());
+  if (!chosen->store) co_return forgotten_credentials{chosen->description, 0};
+  auto erased = chosen->store->erase_server(srv->name);
+  if (!erased) {
+    co_return store_error(*srv, "erasing its stored credentials from the " + chosen->description + " failed",
+                          erased.err());
+  }
+  co_return forgotten_credentials{chosen->description, *erased};
+}
+
+}  // namespace
+
+struct engine::impl {
+  asio::any_io_executor ex;
+  config::config cfg;
+  engine_options opts;
+  plugin_registry registry;
+  std::shared_ptr<const core::clock> clock = core::system_clock();
+  // Shared with the sessions (see session_resources).
+  std::mutex clients_mutex;
+  std::map<std::string, std::shared_ptr<http::client>> clients;  // by CA bundle
+  // Per-server stores, kept for the engine's lifetime so sessions reopened see them.
+  std::mutex stores_mutex;
+  std::map<std::string, std::shared_ptr<plugin::memory_store>> stores;
+  // Persistent token stores (keyring / encrypted file), decided once per server.
+  std::unique_ptr<store::selector> selector;
+  // Blocking work (secret files, store calls) off the event loop. Destroyed after `serial`
+  // (whose strands belong to it) and before everything else (it joins its threads).
+  asio::thread_pool blocking{blocking_threads};
+  // One serial executor on the pool per server: a server's store calls keep their order,
+  // while different servers' calls run in parallel.
+  std::mutex serial_mutex;
+  std::map<std::string, asio::strand<asio::thread_pool::executor_type>> serial;
+
+  std::shared_ptr<plugin::memory_store> store_for(const std::string& server) {
+    std::lock_guard lk(stores_mutex);
+    auto& s = stores[server];
+    if (!s) s = std::make_shared<plugin::memory_store>();
+    return s;
+  }
+
+  std::shared_ptr<http::client> client_for(const std::string& ca_bundle) {
+    std::lock_guard lk(clients_mutex);
+    auto& c = clients[ca_bundle];
+    if (!c) {
+      http::client_options o;
+      o.ca_bundle = ca_bundle;
+      c = std::make_shared<http::client>(ex, o);
+    }
+    return c;
+  }
+
+  asio::any_io_executor blocking_for(const std::string& server) {
+    std::lock_guard lk(serial_mutex);
+    auto it = serial.find(server);
+    if (it == serial.end()) it = serial.emplace(server, asio::make_strand(blocking.get_executor())).first;
+    return it->second;
+  }
+};
+
+engine::engine(asio::any_io_executor ex, config::config cfg, engine_options opts)
+    : impl_(std::make_unique<impl>()) {
+  impl_->ex = std::move(ex);
+  impl_->cfg = std::move(cfg);
+  impl_->opts = std::move(opts);
+  impl_->registry = plugin_registry::load(plugin_search_path(&impl_->cfg));
+  store::selector::options so;
+  if (impl_->opts.log) {
+    so.log = [log = impl_->opts.log](std::int32_t level, std::string_view m) { log(static_cast<log_level>(level), m); };
+  }
+  impl_->selector = std::make_unique<store::selector>(std::move(so));
+}
+
+engine::~engine() = default;
+
+const config::config& engine::configuration() const noexcept { return impl_->cfg; }
+const plugin_registry& engine::plugins() const noexcept { return impl_->registry; }
+
+result<std::unique_ptr<mcp_session>> engine::open(std::string_view server_name) {
+  const config::server* srv = impl_->cfg.find(server_name);
+  if (srv == nullptr) {
+    std::string known;
+    for (const auto& s : impl_->cfg.servers) known += (known.empty() ? "" : ", ") + s.name;
+    return error{make_error_code(errc::config),
+                 "no server named '" + std::string(server_name) + "' in " + impl_->cfg.path +
+                     (known.empty() ? ". Add one with `fracta config mcp add`"
+                                    : ". Configured servers: " + known)};
+  }
+  const std::string type = provider_type_for(srv->auth);
+  const fracta_provider* prov = impl_->registry.find(type);
+  if (prov == nullptr) return error{make_error_code(errc::config), missing_provider_message(*srv, impl_->registry)};
+  // The actor. provider_instance::create runs the plugin's create() on it, from this thread,
+  // so whatever create() starts completes on the actor after it returned, even when other
+  // threads run the loop already.
+  auto strand = core::make_actor_strand(impl_->ex);
+  auto blocking = impl_->blocking_for(srv->name);
+  session_resources res{impl_->client_for(srv->ca_bundle), std::make_shared<const config::server>(*srv),
+                        impl_->store_for(srv->name)};
+  plugin::instance_context ctx{strand, res.http.get(), impl_->clock, res.server.get(), res.memory.get(), {}, blocking,
+                               impl_->selector.get(), &impl_->opts.interactive};
+  if (impl_->opts.log) {
+    ctx.log = [log = impl_->opts.log, name = srv->name, type](std::int32_t level, std::string_view m) {
+      log(static_cast<log_level>(level), "server '" + name + "': " + type + ": " + std::string(m));
+    };
+  }
+  auto inst = plugin::provider_instance::create(*prov, std::move(ctx));
+  if (!inst) return std::move(inst).err();
+  // The selector, the blocking pool and the interactive options stay the engine's: sessions must
+  // not outlive the engine that opened them (only a teardown posted by ~mcp_session may).
+  auto p = std::make_shared<mcp_session::impl>(strand, std::move(res), std::move(inst).value(), impl_->clock,
+                                               impl_->opts.log);
+  p->cred.set_owner(p);
+  p->blocking = blocking;
+  p->stores = impl_->selector.get();
+  p->interactive = &impl_->opts.interactive;
+  return std::unique_ptr<mcp_session>(new mcp_session(std::move(p)));
+}
+
+asio::awaitable<result<forgotten_credentials>> engine::forget_credentials(std::string server_name) {
+  const config::server* srv = impl_->cfg.find(server_name);
+  if (srv == nullptr) {
+    co_return error{make_error_code(errc::config), "no server named '" + server_name + "' in " + impl_->cfg.path};
+  }
+  if (!store::persists(*srv)) co_return forgotten_credentials{"memory", impl_->store_for(srv->name)->clear()};
+  auto on_pool = core::run_on(impl_->blocking_for(srv->name), forget_on_pool(impl_->selector.get(), srv));
+  auto r = co_await std::move(on_pool);
+  co_return r;
+}
+
+}  // namespace fracta
