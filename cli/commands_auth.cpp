@@ -11,6 +11,8 @@
 #include "fracta/engine.hpp"
 #include "fracta/json_writer.hpp"
 #include "output.hpp"
+
+#include <fracta/proto/text.hpp>
 #include "run.hpp"
 
 namespace fracta::cli {
@@ -275,7 +277,7 @@ int cmd_auth_status(const global_options& g, const std::string& server, bool jso
   } else if (entries.empty()) {
     std::cout << "no servers configured in " << eng.configuration().path << "\n";
   } else {
-    for (const auto& e : entries) std::cout << e.line << "\n";
+    for (const auto& e : entries) std::cout << text::terminal_text(e.line) << "\n";  // issuer, scopes: server text
   }
   return code;
 }

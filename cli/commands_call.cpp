@@ -4,6 +4,8 @@
 
 #include <iostream>
 #include <optional>
+#include <utility>
+#include <vector>
 
 #include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
@@ -12,6 +14,8 @@
 #include "commands.hpp"
 #include "fracta/engine.hpp"
 #include "output.hpp"
+
+#include <fracta/proto/text.hpp>
 #include "run.hpp"
 
 namespace fracta::cli {
@@ -80,9 +84,9 @@ int cmd_call(const global_options& g, const std::string& server, const std::stri
     return exit_code_for(r.err());
   }
   if (json) {
-    std::cout << r->result_json << "\n";
+    print_output(r->result_json);
   } else if (!r->text.empty()) {
-    std::cout << r->text << "\n";
+    print_output(r->text);
   }
   if (r->is_error) {
     print_error("tool '" + tool + "' on server '" + server + "' reported an error");
@@ -108,13 +112,18 @@ int cmd_tools(const global_options& g, const std::string& server, bool json, con
     return exit_code_for(r.err());
   }
   if (json) {
-    std::cout << r->result_json << "\n";
+    print_output(r->result_json);
     return exit_ok;
   }
+  // Names and descriptions are the server's text: one printable line each.
+  std::vector<std::pair<std::string, std::string>> rows;
   std::size_t width = 4;
-  for (const auto& t : r->tools) width = std::max(width, t.name.size());
   for (const auto& t : r->tools) {
-    std::cout << t.name << std::string(width - t.name.size() + 2, ' ') << t.description << "\n";
+    rows.emplace_back(text::printable(t.name, 128), text::printable(t.description));
+    width = std::max(width, rows.back().first.size());
+  }
+  for (const auto& [name, description] : rows) {
+    std::cout << name << std::string(width - name.size() + 2, ' ') << description << "\n";
   }
   return exit_ok;
 }
