@@ -11,10 +11,6 @@ struct basic_policy final {
   static constexpr const char* type = "basic";
   static constexpr std::array<std::string_view, 2> secrets{"username", "password"};
 
-  basic_policy(const sdk::host&, std::string_view) {}
-
-  std::string_view header_name() const noexcept { return "Authorization"; }
-
   // RFC 7617 §2: user-id and password are sent as UTF-8 (charset="UTF-8", the only encoding
   // fracta uses), contain no control characters, and the user-id contains no colon.
   std::string header_value(std::span<const std::string> values,
@@ -39,8 +35,6 @@ struct basic_policy final {
     sdk::secure_wipe(user_pass);
     return header;
   }
-
-  void describe(sdk::json_object&) const {}
 };
 
 }  // namespace

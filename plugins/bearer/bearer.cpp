@@ -11,10 +11,6 @@ struct bearer_policy final {
   static constexpr const char* type = "bearer";
   static constexpr std::array<std::string_view, 1> secrets{"token"};
 
-  bearer_policy(const sdk::host&, std::string_view) {}
-
-  std::string_view header_name() const noexcept { return "Authorization"; }
-
   std::string header_value(std::span<const std::string> values,
                            std::span<const sdk::secret_setting> settings) const {
     const std::string& token = values[0];
@@ -27,8 +23,6 @@ struct bearer_policy final {
                                             "newline?); a bearer token is a single word");
     return "Bearer " + token;
   }
-
-  void describe(sdk::json_object&) const {}
 };
 
 }  // namespace

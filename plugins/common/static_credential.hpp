@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -22,11 +23,13 @@ namespace fracta::plugins {
 ///
 ///   static constexpr const char* type;                        // the auth type
 ///   static constexpr std::array<std::string_view, N> secrets; // config keys of its SecretValues
-///   Policy(const sdk::host&, std::string_view config_json);   // other settings; throws sdk::error
-///   std::string_view header_name() const;
 ///   std::string header_value(std::span<const std::string> values,
 ///                            std::span<const sdk::secret_setting> settings) const;
 ///                                                             // validates; throws sdk::error
+/// and, where a type needs them:
+///   Policy(const sdk::host&, std::string_view config_json);   // other settings; throws sdk::error
+///                                                             // (else default-constructed)
+///   std::string_view header_name() const;                     // else "Authorization"
 ///   void describe(sdk::json_object& status) const;            // extra status fields
 ///
 /// Actor-bound, like every provider instance.
@@ -39,7 +42,7 @@ class static_credential final {
 
   /// Reads and resolves the configuration. Throws sdk::error(FRACTA_E_CONFIG).
   static_credential(sdk::host host, std::string_view config_json)
-      : host_(host), policy_(host, config_json) {
+      : host_(host), policy_(make_policy(host, config_json)) {
     settings_.reserve(Policy::secrets.size());
     for (const std::string_view key : Policy::secrets)
       settings_.emplace_back(host, config_json, key, type);
@@ -61,9 +64,9 @@ class static_credential final {
   }
 
   std::int32_t apply(sdk::request& request, const sdk::sink& error) {
-    const std::int32_t st = request.set_header(policy_.header_name(), header_value_);
-    if (st != FRACTA_OK)
-      error.write("the host refused to set the " + std::string(policy_.header_name()) + " header");
+    const std::string_view name = header_name();
+    const std::int32_t st = request.set_header(name, header_value_);
+    if (st != FRACTA_OK) error.write("the host refused to set the " + std::string(name) + " header");
     return st;
   }
 
@@ -103,7 +106,7 @@ class static_credential final {
     } else {
       for (const sdk::secret_setting& s : settings_) o.add_string(s.key() + "_source", s.source());
     }
-    policy_.describe(o);
+    if constexpr (requires { policy_.describe(o); }) policy_.describe(o);
     return o.str();
   }
 
@@ -119,6 +122,20 @@ class static_credential final {
   }
 
  private:
+  static Policy make_policy(const sdk::host& host, std::string_view config_json) {
+    if constexpr (std::is_constructible_v<Policy, const sdk::host&, std::string_view>)
+      return Policy(host, config_json);
+    else
+      return Policy{};
+  }
+
+  std::string_view header_name() const noexcept {
+    if constexpr (requires { policy_.header_name(); })
+      return policy_.header_name();
+    else
+      return "Authorization";
+  }
+
   // Owns resolved secrets, wiping them when it goes.
   struct wiped_values final {
     std::vector<std::string> v;

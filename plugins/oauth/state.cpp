@@ -4,6 +4,10 @@
 
 #include <simdjson.h>
 
+#include <span>
+#include <type_traits>
+#include <variant>
+
 #include <fracta/proto/json.hpp>
 #include "fracta/errors.hpp"
 #include "fracta/json_writer.hpp"
@@ -48,10 +52,139 @@ bool is_configured_as_url(std::string_view text) {
   return u && (u->scheme == "https" || u->is_loopback_host());
 }
 
-// Sets `out` when `key` is a string member of `doc`.
-void copy_string(simdjson::dom::element doc, std::string_view key, std::string& out) {
-  if (auto v = json::get_string(doc, key)) out = std::string(*v);
+// Written as is, never read back (the records hold Bearer tokens only).
+struct fixed_text final {
+  std::string_view text;
+};
+
+// One member of a stored record (or of the settings) under its JSON key. A record's fields
+// are listed once, for to_json and for parsing, so the two cannot drift apart.
+template <class Record>
+struct stored_field final {
+  std::string_view key;
+  std::variant<std::string Record::*,                 // "" when absent
+               std::optional<std::string> Record::*,  // unset when absent or empty
+               std::int64_t Record::*,                // 0 when absent
+               std::vector<std::string> Record::*,    // the strings of an array
+               fixed_text>
+      member;
+  bool required = false;  // a non-empty string without which the record is invalid
+};
+
+template <class Record>
+void write_fields(json::writer& w, const Record& r, std::span<const stored_field<Record>> fields) {
+  for (const stored_field<Record>& f : fields) {
+    std::visit(
+        [&](auto m) {
+          using member = decltype(m);
+          if constexpr (std::is_same_v<member, fixed_text>) {
+            w.key(f.key).value(m.text);
+          } else if constexpr (std::is_same_v<member, std::optional<std::string> Record::*>) {
+            if (r.*m) w.key(f.key).value(*(r.*m));
+          } else if constexpr (std::is_same_v<member, std::vector<std::string> Record::*>) {
+            w.key(f.key).begin_array();
+            for (const std::string& item : r.*m) w.value(item);
+            w.end_array();
+          } else {
+            w.key(f.key).value(r.*m);
+          }
+        },
+        f.member);
+  }
 }
+
+template <class Record>
+void read_fields(simdjson::dom::element doc, Record& r, std::span<const stored_field<Record>> fields) {
+  for (const stored_field<Record>& f : fields) {
+    std::visit(
+        [&](auto m) {
+          using member = decltype(m);
+          if constexpr (std::is_same_v<member, std::string Record::*>) {
+            if (auto v = json::get_string(doc, f.key)) r.*m = std::string(*v);
+          } else if constexpr (std::is_same_v<member, std::optional<std::string> Record::*>) {
+            if (auto v = json::get_string(doc, f.key); v && !v->empty()) r.*m = std::string(*v);
+          } else if constexpr (std::is_same_v<member, std::int64_t Record::*>) {
+            r.*m = json::get_int(doc, f.key).value_or(0);
+          } else if constexpr (std::is_same_v<member, std::vector<std::string> Record::*>) {
+            if (auto e = json::get(doc, f.key)) r.*m = strings(*e);
+          }
+        },
+        f.member);
+  }
+}
+
+// Parses a stored record; `what` names it in errors, which never quote the text (secrets).
+template <class Record>
+result<Record> parse_record(std::string_view text, std::string_view what,
+                            std::span<const stored_field<Record>> fields) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (auto msg = json::parse(parser, text, doc); !msg.empty() || !doc.is_object())
+    return protocol_error(std::string(what) + " is not a JSON object");
+  for (const stored_field<Record>& f : fields) {
+    if (f.required && json::get_string(doc, f.key).value_or("").empty())
+      return protocol_error(std::string(what) + " has no " + std::string(f.key));
+  }
+  Record r;
+  read_fields(doc, r, fields);
+  return r;
+}
+
+template <class Record>
+std::string record_json(const Record& r, std::span<const stored_field<Record>> fields) {
+  json::writer w;
+  w.begin_object();
+  write_fields(w, r, fields);
+  w.end_object();
+  return w.take();
+}
+
+using token_field = stored_field<token_record>;
+constexpr token_field token_fields[] = {
+    {"access_token", &token_record::access_token, true},
+    {"refresh_token", &token_record::refresh_token},
+    {"token_type", fixed_text{"Bearer"}},
+    {"expires_at", &token_record::expires_at_s},
+    {"scope", &token_record::scope},
+    {"requested_scope", &token_record::requested_scope},
+    {"issuer", &token_record::issuer},
+    {"token_endpoint", &token_record::token_endpoint},
+    {"resource", &token_record::resource},
+    {"client_id", &token_record::client_id},
+};
+
+using registration_field = stored_field<registration_record>;
+constexpr registration_field registration_fields[] = {
+    {"client_id", &registration_record::client_id, true},
+    {"client_secret", &registration_record::client_secret},
+    {"client_secret_expires_at", &registration_record::client_secret_expires_at},
+    {"token_endpoint_auth_method", &registration_record::token_endpoint_auth_method},
+    {"redirect_uris", &registration_record::redirect_uris},
+    {"grant_types", &registration_record::grant_types},
+    {"issuer", &registration_record::issuer},
+    {"registration_endpoint", &registration_record::registration_endpoint},
+};
+
+// The plain string settings; SecretValues and the rest are read by parse_settings itself.
+using settings_field = stored_field<settings>;
+constexpr settings_field settings_strings[] = {
+    {"token_file", &settings::token_file},
+    {"client_registration_file", &settings::client_registration_file},
+    {"issuer", &settings::issuer},
+    {"metadata_url", &settings::metadata_url},
+    {"redirect_uri", &settings::redirect_uri},
+    {"resource", &settings::resource},
+    {"client_metadata_url", &settings::client_metadata_url},
+    {"key_id", &settings::key_id},
+    {"token_endpoint_auth_method", &settings::token_endpoint_auth_method},
+};
+
+// The SecretValue settings, kept as their JSON (a reference the host resolves).
+constexpr std::pair<std::string_view, std::optional<std::string> settings::*> settings_secrets[] = {
+    {"client_id", &settings::client_id},         {"client_secret", &settings::client_secret},
+    {"private_key", &settings::private_key},     {"access_token", &settings::access_token},
+    {"refresh_token", &settings::refresh_token},
+};
 
 }  // namespace
 
@@ -68,15 +201,9 @@ result<settings> parse_settings(std::string_view text) {
     else return config_error("grant_type must be authorization_code, client_credentials or device_code");
   }
   if (auto e = json::get(doc, "scopes")) s.scopes = strings(*e);
-  auto secret = [&](std::string_view key) -> std::optional<std::string> {
-    if (auto e = json::get(doc, key)) return json::to_string(*e);
-    return std::nullopt;
-  };
-  s.client_id = secret("client_id");
-  s.client_secret = secret("client_secret");
-  s.private_key = secret("private_key");
-  s.access_token = secret("access_token");
-  s.refresh_token = secret("refresh_token");
+  for (const auto& [key, member] : settings_secrets) {
+    if (auto e = json::get(doc, key)) s.*member = json::to_string(*e);
+  }
   if (auto e = json::get(doc, "expires_at")) {
     std::int64_t n = 0;
     std::string_view str;
@@ -87,15 +214,7 @@ result<settings> parse_settings(std::string_view text) {
                           "write unix seconds");
     }
   }
-  copy_string(doc, "token_file", s.token_file);
-  copy_string(doc, "client_registration_file", s.client_registration_file);
-  copy_string(doc, "issuer", s.issuer);
-  copy_string(doc, "metadata_url", s.metadata_url);
-  copy_string(doc, "redirect_uri", s.redirect_uri);
-  copy_string(doc, "resource", s.resource);
-  copy_string(doc, "client_metadata_url", s.client_metadata_url);
-  copy_string(doc, "key_id", s.key_id);
-  copy_string(doc, "token_endpoint_auth_method", s.token_endpoint_auth_method);
+  read_fields<settings>(doc, s, settings_strings);
   s.omit_resource = json::get_bool(doc, "omit_resource").value_or(false);
   if (auto e = json::get(doc, "authorize_params")) s.authorize_params = string_pairs(*e);
   if (auto e = json::get(doc, "token_params")) s.token_params = string_pairs(*e);
@@ -114,79 +233,18 @@ result<settings> parse_settings(std::string_view text) {
   return s;
 }
 
-std::string to_json(const token_record& t) {
-  json::writer w;
-  w.begin_object();
-  w.key("access_token").value(t.access_token);
-  if (t.refresh_token) w.key("refresh_token").value(*t.refresh_token);
-  w.key("token_type").value("Bearer");
-  w.key("expires_at").value(t.expires_at_s);
-  w.key("scope").value(t.scope);
-  w.key("requested_scope").value(t.requested_scope);
-  w.key("issuer").value(t.issuer);
-  w.key("token_endpoint").value(t.token_endpoint);
-  w.key("resource").value(t.resource);
-  w.key("client_id").value(t.client_id);
-  w.end_object();
-  return w.take();
-}
+std::string to_json(const token_record& t) { return record_json<token_record>(t, token_fields); }
 
 std::string to_json(const registration_record& r) {
-  json::writer w;
-  w.begin_object();
-  w.key("client_id").value(r.client_id);
-  if (r.client_secret) w.key("client_secret").value(*r.client_secret);
-  w.key("client_secret_expires_at").value(r.client_secret_expires_at);
-  w.key("token_endpoint_auth_method").value(r.token_endpoint_auth_method);
-  w.key("redirect_uris").begin_array();
-  for (const auto& u : r.redirect_uris) w.value(u);
-  w.end_array();
-  w.key("grant_types").begin_array();
-  for (const auto& g : r.grant_types) w.value(g);
-  w.end_array();
-  w.key("issuer").value(r.issuer);
-  w.key("registration_endpoint").value(r.registration_endpoint);
-  w.end_object();
-  return w.take();
+  return record_json<registration_record>(r, registration_fields);
 }
 
 result<token_record> parse_token_record(std::string_view text) {
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  if (auto msg = json::parse(parser, text, doc); !msg.empty() || !doc.is_object())
-    return protocol_error("the stored token record is not a JSON object");
-  token_record t;
-  auto access = json::get_string(doc, "access_token");
-  if (!access || access->empty()) return protocol_error("the stored token record has no access_token");
-  t.access_token = std::string(*access);
-  if (auto r = json::get_string(doc, "refresh_token"); r && !r->empty()) t.refresh_token = std::string(*r);
-  t.expires_at_s = json::get_int(doc, "expires_at").value_or(0);
-  copy_string(doc, "scope", t.scope);
-  copy_string(doc, "requested_scope", t.requested_scope);
-  copy_string(doc, "issuer", t.issuer);
-  copy_string(doc, "token_endpoint", t.token_endpoint);
-  copy_string(doc, "resource", t.resource);
-  copy_string(doc, "client_id", t.client_id);
-  return t;
+  return parse_record<token_record>(text, "the stored token record", token_fields);
 }
 
 result<registration_record> parse_registration_record(std::string_view text) {
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  if (auto msg = json::parse(parser, text, doc); !msg.empty() || !doc.is_object())
-    return protocol_error("the client registration is not a JSON object");
-  registration_record r;
-  auto id = json::get_string(doc, "client_id");
-  if (!id || id->empty()) return protocol_error("the client registration has no client_id");
-  r.client_id = std::string(*id);
-  if (auto s = json::get_string(doc, "client_secret"); s && !s->empty()) r.client_secret = std::string(*s);
-  r.client_secret_expires_at = json::get_int(doc, "client_secret_expires_at").value_or(0);
-  copy_string(doc, "token_endpoint_auth_method", r.token_endpoint_auth_method);
-  if (auto e = json::get(doc, "redirect_uris")) r.redirect_uris = strings(*e);
-  if (auto e = json::get(doc, "grant_types")) r.grant_types = strings(*e);
-  copy_string(doc, "issuer", r.issuer);
-  copy_string(doc, "registration_endpoint", r.registration_endpoint);
-  return r;
+  return parse_record<registration_record>(text, "the client registration", registration_fields);
 }
 
 }  // namespace fracta::oauth

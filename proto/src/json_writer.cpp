@@ -54,37 +54,26 @@ void writer::before_value() {
   first_ = false;
 }
 
-writer& writer::begin_object() {
+writer& writer::open(char bracket, bool is_object) {
   before_value();
-  out_.push_back('{');
-  stack_.push_back(true);
+  out_.push_back(bracket);
+  stack_.push_back(is_object);
   first_ = true;
   return *this;
 }
 
-writer& writer::end_object() {
-  if (stack_.empty() || !stack_.back() || after_key_) throw std::logic_error("json::writer: bad end_object");
+writer& writer::close(char bracket, bool is_object, const char* misuse) {
+  if (stack_.empty() || stack_.back() != is_object || after_key_) throw std::logic_error(misuse);
   stack_.pop_back();
-  out_.push_back('}');
+  out_.push_back(bracket);
   first_ = false;
   return *this;
 }
 
-writer& writer::begin_array() {
-  before_value();
-  out_.push_back('[');
-  stack_.push_back(false);
-  first_ = true;
-  return *this;
-}
-
-writer& writer::end_array() {
-  if (stack_.empty() || stack_.back()) throw std::logic_error("json::writer: bad end_array");
-  stack_.pop_back();
-  out_.push_back(']');
-  first_ = false;
-  return *this;
-}
+writer& writer::begin_object() { return open('{', true); }
+writer& writer::end_object() { return close('}', true, "json::writer: bad end_object"); }
+writer& writer::begin_array() { return open('[', false); }
+writer& writer::end_array() { return close(']', false, "json::writer: bad end_array"); }
 
 writer& writer::key(std::string_view k) {
   if (stack_.empty() || !stack_.back() || after_key_) throw std::logic_error("json::writer: key outside object");
@@ -108,28 +97,32 @@ writer& writer::value(bool b) {
   return *this;
 }
 
+namespace {
+// Appends a number in its shortest round-trip form.
+template <class Number>
+void append_number(std::string& out, Number n) {
+  char buf[64];
+  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, n);
+  out.append(buf, p);
+}
+}  // namespace
+
 writer& writer::value(std::int64_t n) {
   before_value();
-  char buf[32];
-  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, n);
-  out_.append(buf, p);
+  append_number(out_, n);
   return *this;
 }
 
 writer& writer::value(std::uint64_t n) {
   before_value();
-  char buf[32];
-  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, n);
-  out_.append(buf, p);
+  append_number(out_, n);
   return *this;
 }
 
 writer& writer::value(double d) {
   if (!std::isfinite(d)) return null();  // JSON has no NaN or infinity
   before_value();
-  char buf[64];
-  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, d);
-  out_.append(buf, p);
+  append_number(out_, d);
   return *this;
 }
 

@@ -36,6 +36,8 @@ class writer final {
 
  private:
   void before_value();
+  writer& open(char bracket, bool is_object);
+  writer& close(char bracket, bool is_object, const char* misuse);
   std::string out_;
   // One entry per open container: true = object. `first_` tracks whether a comma is due.
   std::vector<bool> stack_;

@@ -23,6 +23,16 @@ std::string_view trim_trailing_slashes(std::string_view path) {
   return path;
 }
 
+// Parses metadata that must be a JSON object (kept alive by `parser`); errors name it as `where`.
+result<simdjson::dom::element> parse_metadata(simdjson::dom::parser& parser, std::string_view text,
+                                              const std::string& where) {
+  simdjson::dom::element doc;
+  if (auto msg = json::parse(parser, text, doc); !msg.empty())
+    return protocol_error(where + " is not valid JSON: " + msg);
+  if (!doc.is_object()) return protocol_error(where + " is not a JSON object");
+  return doc;
+}
+
 // Strings of a JSON array field; a missing field gives an empty list, a field of the wrong
 // shape gives nullopt.
 std::optional<std::vector<std::string>> string_array(simdjson::dom::element obj,
@@ -92,11 +102,9 @@ result<resource_metadata> parse_resource_metadata(std::string_view text,
                                                   const http::url& server) {
   const std::string where = "protected-resource metadata for " + server.redacted();
   simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  if (auto msg = json::parse(parser, text, doc); !msg.empty()) {
-    return protocol_error(where + " is not valid JSON: " + msg);
-  }
-  if (!doc.is_object()) return protocol_error(where + " is not a JSON object");
+  auto parsed = parse_metadata(parser, text, where);
+  if (!parsed) return parsed.err();
+  const simdjson::dom::element doc = *parsed;
 
   resource_metadata md;
   auto resource = json::get_string(doc, "resource");
@@ -135,11 +143,9 @@ result<as_metadata> parse_as_metadata(std::string_view text, std::string_view ex
                                  ? http::url::parse(expected_issuer)->redacted()
                                  : std::string("the issuer"));
   simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  if (auto msg = json::parse(parser, text, doc); !msg.empty()) {
-    return protocol_error(where + " is not valid JSON: " + msg);
-  }
-  if (!doc.is_object()) return protocol_error(where + " is not a JSON object");
+  auto parsed = parse_metadata(parser, text, where);
+  if (!parsed) return parsed.err();
+  const simdjson::dom::element doc = *parsed;
 
   as_metadata md;
   auto issuer = json::get_string(doc, "issuer");

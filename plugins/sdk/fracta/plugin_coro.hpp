@@ -262,78 +262,79 @@ class completion_awaiter final {
 };
 }  // namespace coro_detail
 
+namespace coro_detail {
+template <class Start>
+completion_awaiter<Start> await_completion(Start s) {
+  return completion_awaiter<Start>(std::move(s));
+}
+
+// The host calls shaped (ctx, key, completion) and (ctx, milliseconds, completion, op id),
+// awaited; `fn` is NULL when the host lacks the service.
+using key_call = std::int32_t (*)(void*, fracta_str, fracta_completion);
+using timed_call = std::int32_t (*)(void*, std::int64_t, fracta_completion, fracta_op_id*);
+
+inline auto await_key_call(host h, key_call fn, std::string key) {
+  return await_completion([h, fn, key = std::move(key)](fracta_completion c) -> std::int32_t {
+    return fn != nullptr ? fn(h.get()->host_ctx, from_str(key), c) : FRACTA_E_UNSUPPORTED;
+  });
+}
+inline auto await_timed_call(host h, timed_call fn, std::int64_t ms, fracta_op_id* op) {
+  return await_completion([h, fn, ms, op](fracta_completion c) -> std::int32_t {
+    if (fn == nullptr) return FRACTA_E_UNSUPPORTED;
+    fracta_op_id ignored = 0;
+    return fn(h.get()->host_ctx, ms, c, op != nullptr ? op : &ignored);
+  });
+}
+}  // namespace coro_detail
+
 /// Waits `delay_ms` on the host's timer. Throws sdk::error(FRACTA_E_CANCELLED) when cancelled.
 inline auto sleep_for(host h, std::int64_t delay_ms, fracta_op_id* op = nullptr) {
-  auto s = [h, delay_ms, op](fracta_completion c) -> std::int32_t {
-    const fracta_host* f = h.get();
-    if (!FRACTA_HAS_FIELD(f, fracta_host, timer_start) || f->timer_start == nullptr)
-      return FRACTA_E_UNSUPPORTED;
-    fracta_op_id ignored = 0;
-    return f->timer_start(f->host_ctx, delay_ms, c, op != nullptr ? op : &ignored);
-  };
-  return coro_detail::completion_awaiter<decltype(s)>(std::move(s));
+  const coro_detail::timed_call fn = FRACTA_SDK_FIELD_OR(h.get(), fracta_host, timer_start, nullptr);
+  return coro_detail::await_timed_call(h, fn, delay_ms, op);
 }
 
 /// Reads a credential-store item: FRACTA_OK with the value, FRACTA_E_NOT_FOUND, or an error
 /// (FRACTA_E_UNSUPPORTED when the host keeps no store for this server).
 inline auto store_get(host h, std::string key) {
-  auto s = [h, key = std::move(key)](fracta_completion c) -> std::int32_t {
-    const fracta_host* f = h.get();
-    if (!FRACTA_HAS_FIELD(f, fracta_host, store_get) || f->store_get == nullptr)
-      return FRACTA_E_UNSUPPORTED;
-    return f->store_get(f->host_ctx, from_str(key), c);
-  };
-  return coro_detail::completion_awaiter<decltype(s)>(std::move(s));
+  const coro_detail::key_call fn = FRACTA_SDK_FIELD_OR(h.get(), fracta_host, store_get, nullptr);
+  return coro_detail::await_key_call(h, fn, std::move(key));
 }
 
 /// Writes a credential-store item. The value is copied by the host during the call.
 inline auto store_put(host h, std::string key, std::string value) {
-  auto s = [h, key = std::move(key), value = std::move(value)](fracta_completion c) mutable -> std::int32_t {
-    const fracta_host* f = h.get();
-    if (!FRACTA_HAS_FIELD(f, fracta_host, store_put) || f->store_put == nullptr)
-      return FRACTA_E_UNSUPPORTED;
-    const std::int32_t st = f->store_put(f->host_ctx, from_str(key), from_str(value), c);
-    secure_wipe(value);
-    return st;
-  };
-  return coro_detail::completion_awaiter<decltype(s)>(std::move(s));
+  const auto fn = FRACTA_SDK_FIELD_OR(h.get(), fracta_host, store_put, nullptr);
+  return coro_detail::await_completion(
+      [h, fn, key = std::move(key), value = std::move(value)](fracta_completion c) mutable -> std::int32_t {
+        if (fn == nullptr) return FRACTA_E_UNSUPPORTED;
+        const std::int32_t st = fn(h.get()->host_ctx, from_str(key), from_str(value), c);
+        secure_wipe(value);
+        return st;
+      });
 }
 
 /// Removes a credential-store item (absent is not an error).
 inline auto store_erase(host h, std::string key) {
-  auto s = [h, key = std::move(key)](fracta_completion c) -> std::int32_t {
-    const fracta_host* f = h.get();
-    if (!FRACTA_HAS_FIELD(f, fracta_host, store_erase) || f->store_erase == nullptr)
-      return FRACTA_E_UNSUPPORTED;
-    return f->store_erase(f->host_ctx, from_str(key), c);
-  };
-  return coro_detail::completion_awaiter<decltype(s)>(std::move(s));
+  const coro_detail::key_call fn = FRACTA_SDK_FIELD_OR(h.get(), fracta_host, store_erase, nullptr);
+  return coro_detail::await_key_call(h, fn, std::move(key));
 }
 
 /// Waits for the loopback redirect (or a pasted one): FRACTA_OK with the URL in value,
 /// FRACTA_E_TIMEOUT, or FRACTA_E_UNSUPPORTED on a host without interactive services.
 inline auto redirect_await(host h, std::int64_t timeout_ms, fracta_op_id* op = nullptr) {
-  auto s = [h, timeout_ms, op](fracta_completion c) -> std::int32_t {
-    const fracta_host* f = h.get();
-    if (!FRACTA_HAS_FIELD(f, fracta_host, redirect_await) || f->redirect_await == nullptr)
-      return FRACTA_E_UNSUPPORTED;
-    fracta_op_id ignored = 0;
-    return f->redirect_await(f->host_ctx, timeout_ms, c, op != nullptr ? op : &ignored);
-  };
-  return coro_detail::completion_awaiter<decltype(s)>(std::move(s));
+  const coro_detail::timed_call fn = FRACTA_SDK_FIELD_OR(h.get(), fracta_host, redirect_await, nullptr);
+  return coro_detail::await_timed_call(h, fn, timeout_ms, op);
 }
 
 /// Resolves a SecretValue off the event loop: FRACTA_OK with the secret in value (wipe it
 /// when done), or FRACTA_E_CONFIG with a message.
 inline auto resolve_secret(host h, std::string key, std::string secret_json) {
-  auto s = [h, key = std::move(key), json = std::move(secret_json)](fracta_completion c) -> std::int32_t {
-    const fracta_host* f = h.get();
-    if (!FRACTA_HAS_FIELD(f, fracta_host, resolve_secret_async) || f->resolve_secret_async == nullptr)
-      return FRACTA_E_UNSUPPORTED;
-    fracta_op_id ignored = 0;
-    return f->resolve_secret_async(f->host_ctx, from_str(key), from_str(json), c, &ignored);
-  };
-  return coro_detail::completion_awaiter<decltype(s)>(std::move(s));
+  const auto fn = FRACTA_SDK_FIELD_OR(h.get(), fracta_host, resolve_secret_async, nullptr);
+  return coro_detail::await_completion(
+      [h, fn, key = std::move(key), json = std::move(secret_json)](fracta_completion c) -> std::int32_t {
+        if (fn == nullptr) return FRACTA_E_UNSUPPORTED;
+        fracta_op_id ignored = 0;
+        return fn(h.get()->host_ctx, from_str(key), from_str(json), c, &ignored);
+      });
 }
 
 /// An HTTP request for sdk::http(). Every field is copied into the awaiter.

@@ -35,21 +35,19 @@ class host final {
 
   [[nodiscard]] const fracta_host* get() const noexcept { return host_; }
   [[nodiscard]] std::uint32_t abi_minor() const noexcept {
-    return FRACTA_HAS_FIELD(host_, fracta_host, abi_minor) ? host_->abi_minor : 0;
+    return FRACTA_SDK_FIELD_OR(host_, fracta_host, abi_minor, 0u);
   }
   [[nodiscard]] std::string_view server_name() const noexcept {
-    return FRACTA_HAS_FIELD(host_, fracta_host, server_name) ? to_str(host_->server_name)
-                                                              : std::string_view{};
+    return to_str(FRACTA_SDK_FIELD_OR(host_, fracta_host, server_name, fracta_str{}));
   }
   [[nodiscard]] std::string_view server_url() const noexcept {
-    return FRACTA_HAS_FIELD(host_, fracta_host, server_url) ? to_str(host_->server_url)
-                                                             : std::string_view{};
+    return to_str(FRACTA_SDK_FIELD_OR(host_, fracta_host, server_url, fracta_str{}));
   }
 
   /// Logs a message (never a secret). Dropped when the host has no log.
   void log(std::int32_t level, std::string_view message) const noexcept {
-    if (FRACTA_HAS_FIELD(host_, fracta_host, log) && host_->log != nullptr)
-      host_->log(host_->host_ctx, level, from_str(message));
+    if (const auto fn = FRACTA_SDK_FIELD_OR(host_, fracta_host, log, nullptr))
+      fn(host_->host_ctx, level, from_str(message));
   }
   void log_debug(std::string_view m) const noexcept { log(FRACTA_LOG_DEBUG, m); }
   void log_info(std::string_view m) const noexcept { log(FRACTA_LOG_INFO, m); }
@@ -59,19 +57,13 @@ class host final {
   /// Unix time in milliseconds from the host's (possibly fake) clock; the system clock when
   /// the host has none.
   [[nodiscard]] std::int64_t wall_clock_ms() const noexcept {
-    if (FRACTA_HAS_FIELD(host_, fracta_host, wall_clock_ms) && host_->wall_clock_ms != nullptr)
-      return host_->wall_clock_ms(host_->host_ctx);
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
+    return clock_ms<std::chrono::system_clock>(
+        FRACTA_SDK_FIELD_OR(host_, fracta_host, wall_clock_ms, nullptr));
   }
   /// The host's monotonic clock in milliseconds; steady_clock when the host has none.
   [[nodiscard]] std::int64_t monotonic_ms() const noexcept {
-    if (FRACTA_HAS_FIELD(host_, fracta_host, monotonic_ms) && host_->monotonic_ms != nullptr)
-      return host_->monotonic_ms(host_->host_ctx);
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
+    return clock_ms<std::chrono::steady_clock>(
+        FRACTA_SDK_FIELD_OR(host_, fracta_host, monotonic_ms, nullptr));
   }
   /// wall_clock_ms() as a time point.
   [[nodiscard]] std::chrono::system_clock::time_point now() const noexcept {
@@ -194,6 +186,14 @@ class host final {
   }
 
  private:
+  // Reads the host's clock `fn`, or `Clock` (in milliseconds since its epoch) when it is NULL.
+  template <class Clock>
+  [[nodiscard]] std::int64_t clock_ms(std::int64_t (*fn)(void*)) const noexcept {
+    if (fn != nullptr) return fn(host_->host_ctx);
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch())
+        .count();
+  }
+
   // Calls f(status, outcome) later through post (at once when the host cannot post). A post
   // the host completes with an error (teardown) passes that error on instead.
   template <class F>

@@ -22,13 +22,13 @@ class request final {
   explicit request(fracta_request* r) noexcept : r_(r) {}
 
   [[nodiscard]] std::string_view method() const noexcept {
-    return FRACTA_HAS_FIELD(r_, fracta_request, method) ? to_str(r_->method) : std::string_view{};
+    return to_str(FRACTA_SDK_FIELD_OR(r_, fracta_request, method, fracta_str{}));
   }
   [[nodiscard]] std::string_view url() const noexcept {
-    return FRACTA_HAS_FIELD(r_, fracta_request, url) ? to_str(r_->url) : std::string_view{};
+    return to_str(FRACTA_SDK_FIELD_OR(r_, fracta_request, url, fracta_str{}));
   }
   [[nodiscard]] std::string_view body() const noexcept {
-    return FRACTA_HAS_FIELD(r_, fracta_request, body) ? to_str(r_->body) : std::string_view{};
+    return to_str(FRACTA_SDK_FIELD_OR(r_, fracta_request, body, fracta_str{}));
   }
   /// Sets a header, replacing any of the same name; the host copies both views.
   [[nodiscard]] std::int32_t set_header(std::string_view name, std::string_view value) const noexcept {
@@ -55,18 +55,16 @@ class challenge final {
  public:
   explicit challenge(const fracta_challenge* c) noexcept : c_(c) {}
   [[nodiscard]] std::int32_t http_status() const noexcept {
-    return FRACTA_HAS_FIELD(c_, fracta_challenge, http_status) ? c_->http_status : 0;
+    return FRACTA_SDK_FIELD_OR(c_, fracta_challenge, http_status, 0);
   }
   [[nodiscard]] std::string_view www_authenticate() const noexcept {
-    return FRACTA_HAS_FIELD(c_, fracta_challenge, www_authenticate) ? to_str(c_->www_authenticate)
-                                                                    : std::string_view{};
+    return to_str(FRACTA_SDK_FIELD_OR(c_, fracta_challenge, www_authenticate, fracta_str{}));
   }
   [[nodiscard]] std::string_view resource_url() const noexcept {
-    return FRACTA_HAS_FIELD(c_, fracta_challenge, resource_url) ? to_str(c_->resource_url)
-                                                                : std::string_view{};
+    return to_str(FRACTA_SDK_FIELD_OR(c_, fracta_challenge, resource_url, fracta_str{}));
   }
   [[nodiscard]] std::string_view body() const noexcept {
-    return FRACTA_HAS_FIELD(c_, fracta_challenge, body) ? to_str(c_->body) : std::string_view{};
+    return to_str(FRACTA_SDK_FIELD_OR(c_, fracta_challenge, body, fracta_str{}));
   }
   [[nodiscard]] const fracta_challenge* get() const noexcept { return c_; }
 

@@ -25,6 +25,13 @@ namespace fracta::sdk {
   return s.data == nullptr ? std::string_view{} : std::string_view{s.data, s.size};
 }
 
+/// `ptr->field` when the struct `ptr` points at is large enough to have it (a peer built
+/// against an older ABI minor has a shorter one; NULL has none), else `fallback`. With a
+/// fallback of nullptr, a NULL result covers both "too old" and "left NULL" for an optional
+/// function pointer.
+#define FRACTA_SDK_FIELD_OR(ptr, type, field, fallback) \
+  (FRACTA_HAS_FIELD(ptr, type, field) ? (ptr)->field : (fallback))
+
 /// A C view of `s`, borrowed from it. Thread-safe.
 [[nodiscard]] constexpr fracta_str from_str(std::string_view s) noexcept {
   return fracta_str{s.data(), s.size()};
