@@ -4,28 +4,17 @@
 #include <cctype>
 
 #include "config/detail.hpp"
+#include <fracta/proto/fields.hpp>
 #include <fracta/proto/url.hpp>
 
 namespace fracta::config {
 namespace detail {
-namespace {
-
-bool starts_with_nocase(std::string_view s, std::string_view prefix) {
-  if (s.size() < prefix.size()) return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(s[i])) != prefix[i]) return false;
-  }
-  return true;
-}
-
-}  // namespace
-
 std::optional<url_problem> check_url(std::string_view text, url_use use, bool allow_insecure_http,
                                      std::string_view example) {
   const std::string write = "Write " + std::string(example);
   // Checked here first so that no message quotes what stands before the first ':' (for
   // "user:password@host" that is the user name).
-  if (!starts_with_nocase(text, "https://") && !starts_with_nocase(text, "http://")) {
+  if (!http::istarts_with(text, "https://") && !http::istarts_with(text, "http://")) {
     return url_problem{"must be an absolute http:// or https:// URL", write};
   }
   const auto parsed = http::url::parse(text);

@@ -8,22 +8,11 @@
 
 #include <simdjson.h>
 
+#include <fracta/proto/fields.hpp>
 #include <fracta/proto/json.hpp>
 #include "http/sse.hpp"
 
 namespace fracta::mcp {
-namespace {
-
-bool starts_with_ci(std::string_view s, std::string_view prefix) {
-  if (s.size() < prefix.size()) return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(s[i])) != prefix[i]) return false;
-  }
-  return true;
-}
-
-}  // namespace
-
 error make_err(errc c, std::string msg) { return error{make_error_code(c), std::move(msg)}; }
 
 std::string request_body(std::int64_t id, const std::string& method, const std::string& params_json) {
@@ -104,7 +93,7 @@ result<std::string> read_answer(const http::response& resp, std::int64_t id, std
                                 const std::function<void(const std::string&)>& note) {
   const auto ctype = resp.header("content-type").value_or("");
   std::vector<std::string> messages;
-  if (starts_with_ci(ctype, "text/event-stream")) {
+  if (http::istarts_with(ctype, "text/event-stream")) {
     http::sse_decoder dec;
     auto events = dec.feed(resp.body);
     auto tail = dec.feed("\n\n");  // a stream cut without its final blank line
@@ -112,7 +101,7 @@ result<std::string> read_answer(const http::response& resp, std::int64_t id, std
     for (auto& e : events) {
       if (e.type == "message") messages.push_back(std::move(e.data));
     }
-  } else if (starts_with_ci(ctype, "application/json")) {
+  } else if (http::istarts_with(ctype, "application/json")) {
     messages.push_back(resp.body);
   } else {
     return make_err(errc::protocol, where + " answered " + std::string(method) + " with an unexpected Content-Type '" +

@@ -23,6 +23,9 @@ struct header {
 [[nodiscard]] bool is_field_value(std::string_view s) noexcept;
 /// ASCII case-insensitive equality (field names, auth schemes). Thread-safe.
 [[nodiscard]] bool iequals(std::string_view a, std::string_view b) noexcept;
+
+/// True when `s` begins with `prefix`, ASCII case-insensitively. Thread-safe.
+[[nodiscard]] bool istarts_with(std::string_view s, std::string_view prefix) noexcept;
 /// Every value of the field `name`, in order, joined with ", " (RFC 9110 §5.3). Thread-safe.
 [[nodiscard]] std::string joined_values(const std::vector<header>& headers, std::string_view name);
 
