@@ -223,9 +223,13 @@ TEST_CASE("a redirect that arrives before redirect_await is kept for it") {
   const std::string uri = i.listen();
   const auto port = port_of(uri.substr(0, uri.size() - 9));
   std::string page;
-  std::thread browser([&] { page = get(port, "/callback?code=early"); });
+  std::atomic<bool> answered{false};  // `page` is the browser thread's until then
+  std::thread browser([&] {
+    page = get(port, "/callback?code=early");
+    answered = true;
+  });
   // Serve the request without anyone waiting yet.
-  for (int n = 0; n < 200 && page.empty(); ++n) {
+  for (int n = 0; n < 200 && !answered; ++n) {
     f.io.restart();
     f.io.run_for(std::chrono::milliseconds(10));
   }
