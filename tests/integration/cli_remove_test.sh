@@ -2,13 +2,13 @@
 # SPDX-License-Identifier: Apache-2.0
 # `fracta config mcp remove` erases the server's stored credentials (unless --keep-credentials),
 # says what it erased, and when the store cannot be opened still edits the file, says what to
-# do and exits non-zero. Usage: cli_remove_test.sh FRACTA FAKE_BROWSER
+# do and exits non-zero. Usage: cli_remove_test.sh FRACTA FAKE_PLUGIN_DIR FAKE_BROWSER
 set -u
 fracta=$1
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/fracta-cli-remove-XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
 export XDG_STATE_HOME="$scratch/state" FRACTA_STORE_PASSPHRASE=cli-remove HOME="$scratch/home"
-export BROWSER="$2" FRACTA_TEST_BROWSER_LOG="$scratch/browser.log"
+export BROWSER="$3" FRACTA_TEST_BROWSER_LOG="$scratch/browser.log"
 unset FRACTA_CONFIG
 mkdir -p "$HOME"
 cfg="$scratch/config.toml"

@@ -52,7 +52,8 @@ struct interactive_options {
   bool enabled = false;
   /// Never start a browser: print the URL, and accept the redirect URL pasted on stdin too.
   bool no_browser = false;
-  /// Writes one line for the user (the CLI: stderr). Called on the engine's threads.
+  /// Writes one line for the user (the CLI: stderr). Called on the engine's threads, one call
+  /// at a time (shared with engine_options::log).
   std::function<void(std::string_view)> say;
 };
 
@@ -116,7 +117,8 @@ class mcp_session final {
 };
 
 struct engine_options {
-  /// Receives engine and plugin log lines. Never receives secret values.
+  /// Receives engine and plugin log lines, on the engine's threads (loop and blocking pool), one
+  /// call at a time. Never receives secret values.
   std::function<void(log_level, std::string_view)> log;
   /// The user, for interactive logins (the CLI); disabled by default.
   interactive_options interactive;

@@ -6,7 +6,6 @@
 #include <map>
 #include <mutex>
 
-#include <asio/strand.hpp>
 #include <asio/thread_pool.hpp>
 
 #include "core/actor.hpp"
@@ -39,7 +38,7 @@ error store_error(const config::server& srv, const std::string& what, const erro
   return error{make_error_code(code), prefix + what + ": " + detail};
 }
 
-// On the server's serial executor of the blocking pool (a plain coroutine: GCC 12 rule).
+// On the blocking pool (a plain coroutine: GCC 12 rule).
 asio::awaitable<result<forgotten_credentials>> forget_on_pool(store::selector* stores, const config::server* srv) {
   auto chosen = stores->open(*srv);
   if (!chosen) co_return store_error(*srv, "cannot open its credential store", chosen.err());
@@ -68,13 +67,10 @@ struct engine::impl {
   std::map<std::string, std::shared_ptr<plugin::memory_store>> stores;
   // Persistent token stores (keyring / encrypted file), decided once per server.
   std::unique_ptr<store::selector> selector;
-  // Blocking work (secret files, store calls) off the event loop. Destroyed after `serial`
-  // (whose strands belong to it) and before everything else (it joins its threads).
+  // Blocking work (secret files, store calls) off the event loop. Last member: joined first on
+  // destruction. Only plain executor copies of it are handed out (an asio strand over it could
+  // outlive it in a handler the io_context destroys late).
   asio::thread_pool blocking{blocking_threads};
-  // One serial executor on the pool per server: a server's store calls keep their order,
-  // while different servers' calls run in parallel.
-  std::mutex serial_mutex;
-  std::map<std::string, asio::strand<asio::thread_pool::executor_type>> serial;
 
   std::shared_ptr<plugin::memory_store> store_for(const std::string& server) {
     std::lock_guard lk(stores_mutex);
@@ -94,12 +90,6 @@ struct engine::impl {
     return c;
   }
 
-  asio::any_io_executor blocking_for(const std::string& server) {
-    std::lock_guard lk(serial_mutex);
-    auto it = serial.find(server);
-    if (it == serial.end()) it = serial.emplace(server, asio::make_strand(blocking.get_executor())).first;
-    return it->second;
-  }
 };
 
 engine::engine(asio::any_io_executor ex, config::config cfg, engine_options opts)
@@ -107,6 +97,20 @@ engine::engine(asio::any_io_executor ex, config::config cfg, engine_options opts
   impl_->ex = std::move(ex);
   impl_->cfg = std::move(cfg);
   impl_->opts = std::move(opts);
+  // The sinks hear from the loop threads and the blocking pool: one call at a time.
+  auto sink_mutex = std::make_shared<std::mutex>();
+  if (auto log = std::move(impl_->opts.log)) {
+    impl_->opts.log = [sink_mutex, log = std::move(log)](log_level level, std::string_view m) {
+      const std::lock_guard lk(*sink_mutex);
+      log(level, m);
+    };
+  }
+  if (auto say = std::move(impl_->opts.interactive.say)) {
+    impl_->opts.interactive.say = [sink_mutex, say = std::move(say)](std::string_view line) {
+      const std::lock_guard lk(*sink_mutex);
+      say(line);
+    };
+  }
   impl_->registry = plugin_registry::load(plugin_search_path(&impl_->cfg));
   store::selector::options so;
   if (impl_->opts.log) {
@@ -137,7 +141,7 @@ result<std::unique_ptr<mcp_session>> engine::open(std::string_view server_name) 
   // so whatever create() starts completes on the actor after it returned, even when other
   // threads run the loop already.
   auto strand = core::make_actor_strand(impl_->ex);
-  auto blocking = impl_->blocking_for(srv->name);
+  const asio::any_io_executor blocking = impl_->blocking.get_executor();
   session_resources res{impl_->client_for(srv->ca_bundle), std::make_shared<const config::server>(*srv),
                         impl_->store_for(srv->name)};
   plugin::instance_context ctx{strand, res.http.get(), impl_->clock, res.server.get(), res.memory.get(), {}, blocking,
@@ -166,7 +170,7 @@ asio::awaitable<result<forgotten_credentials>> engine::forget_credentials(std::s
     co_return error{make_error_code(errc::config), "no server named '" + server_name + "' in " + impl_->cfg.path};
   }
   if (!store::persists(*srv)) co_return forgotten_credentials{"memory", impl_->store_for(srv->name)->clear()};
-  auto on_pool = core::run_on(impl_->blocking_for(srv->name), forget_on_pool(impl_->selector.get(), srv));
+  auto on_pool = core::run_on(impl_->blocking.get_executor(), forget_on_pool(impl_->selector.get(), srv));
   auto r = co_await std::move(on_pool);
   co_return r;
 }

@@ -67,7 +67,6 @@ constexpr std::chrono::milliseconds lock_poll_interval{250};
 }  // namespace
 
 asio::awaitable<std::string> mcp_session::impl::do_auth_status() {
-  // The store first: a provider's own pending store reads complete before we ask it.
   std::string where_stored = "memory", store_error;
   if (stores != nullptr && store::persists(server)) {
     auto open = core::run_on(blocking, open_store_on_pool(stores, &server));
@@ -79,12 +78,14 @@ asio::awaitable<std::string> mcp_session::impl::do_auth_status() {
       store_error = chosen.err().message;
     }
   }
-  // A provider still reading its store says {"loading":true}: wait until its host operations
+  // The provider's own store calls (its first read starts in create()) land first, and a
+  // provider still reading its store says {"loading":true}: wait until its host operations
   // move on (each completion wakes us), not on a timer.
   auto& inst = cred.instance();
   std::string doc = inst.status_json().value_or("{}");
   const std::int64_t give_up_at = clock->monotonic_ms() + loading_wait_limit_ms;
-  while (status_flag(doc, "loading") && inst.host_work_pending() && clock->monotonic_ms() < give_up_at) {
+  while ((inst.store_work_pending() || (status_flag(doc, "loading") && inst.host_work_pending())) &&
+         clock->monotonic_ms() < give_up_at) {
     auto progress = inst.host_progress();
     co_await std::move(progress);
     doc = inst.status_json().value_or("{}");

@@ -190,6 +190,7 @@ int32_t provider_instance::h_http_send(void* ctx, const fracta_http_request* req
 asio::awaitable<void> provider_instance::run_http_op(provider_instance* self, fracta_op_id id,
                                                      std::shared_ptr<host_op> op, alive_flag alive,
                                                      http::request r) {
+  if (!alive->load()) co_return;  // torn down before this started
   auto send = self->ctx_.http->send(std::move(r));
   auto res = co_await std::move(send);
   if (!alive->load()) co_return;

@@ -82,14 +82,16 @@ int32_t provider_instance::start_store_op(store_kind kind, fracta_str key_in, fr
   auto op = std::make_shared<host_op>();
   op->done = done;
   ops_[id] = op;
-  // On the blocking pool, in order with this server's other store calls: pick (once) and call
-  // the store. The pool thread touches neither `this` nor its members, only what it was
-  // given; the answer goes back to the actor. Items are filed under the server's name and
-  // canonical URL (COMMON interface 6), so a re-added name with another URL starts empty.
+  // On the blocking pool, after this instance's earlier store calls: pick (once) and call the
+  // store. The pool thread touches neither `this` nor its members, only what it was given (the
+  // selector is the engine's, whose pool is joined before it goes);
+  // the answer goes back to the actor. Items are filed under the server's name and canonical
+  // URL (COMMON interface 6), so a re-added name with another URL starts empty.
   std::string value(view(value_in));
-  asio::post(blocking_executor(), [self = this, id, raw = op.get(), alive = alive_, strand = ctx_.strand,
-                                   stores = ctx_.stores, server = ctx_.server, kind, key = std::move(key),
-                                   value = std::move(value)]() mutable {
+  // The server's settings travel by value: the instance may be gone when the pool runs this.
+  queue_store_job([self = this, id, raw = op.get(), alive = alive_, strand = ctx_.strand, stores = ctx_.stores,
+                   server = std::make_shared<const config::server>(*ctx_.server), kind, key = std::move(key),
+                   value = std::move(value)]() mutable {
     op_result out{FRACTA_OK, {}, 0, {}};
     const store::item_key ik{store::server_key(*server), "", key};
     auto chosen = stores->open(*server);
@@ -110,11 +112,25 @@ int32_t provider_instance::start_store_op(store_kind kind, fracta_str key_in, fr
     asio::post(strand, [self, id, raw, alive, out = std::move(out)]() mutable {
       if (alive->load()) {
         if (auto o = self->take_op(id, raw)) self->deliver(*o, out);
+        self->store_job_done();
       }
       wipe(out.value);
     });
   });
   return FRACTA_PENDING;
+}
+
+void provider_instance::queue_store_job(core::unique_function job) {
+  store_jobs_.push_back(std::move(job));
+  if (!store_job_running_) store_job_done();
+}
+
+void provider_instance::store_job_done() {
+  store_job_running_ = !store_jobs_.empty();
+  if (!store_job_running_) return;
+  auto next = std::move(store_jobs_.front());
+  store_jobs_.pop_front();
+  asio::post(blocking_executor(), std::move(next));
 }
 
 }  // namespace fracta::plugin

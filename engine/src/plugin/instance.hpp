@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -74,9 +75,8 @@ struct instance_context {
   memory_store* store = nullptr;
   /// Receives the provider's log lines (level, text). Never gets secrets from fracta's side.
   std::function<void(std::int32_t, std::string_view)> log;
-  /// Where blocking work (file reads, store calls) runs, off the event loop, in the order it
-  /// was started (the engine gives each server a serial executor on its pool); empty → a
-  /// shared fallback pool.
+  /// Where blocking work (file reads, store calls) runs, off the event loop; empty → a shared
+  /// fallback pool.
   asio::any_io_executor blocking;
   /// Persistent token stores. When set and the server persists its credentials (oauth
   /// authorization_code / device_code), store_get/put/erase go there, on `blocking`;
@@ -120,6 +120,8 @@ class provider_instance final {
 
   /// True while a host operation started by the plugin (HTTP, timer, store, …) is pending.
   bool host_work_pending() const noexcept { return !ops_.empty(); }
+  /// True while a call to the persistent store is running or queued.
+  bool store_work_pending() const noexcept { return store_job_running_ || !store_jobs_.empty(); }
   /// Resumes after the next host operation has been delivered to the plugin (and the plugin's
   /// completion has returned). For callers waiting until the provider has read its store.
   asio::awaitable<void> host_progress();
@@ -167,6 +169,9 @@ class provider_instance final {
 
   enum class store_kind { get, put, erase };
   int32_t start_store_op(store_kind kind, fracta_str key, fracta_str value, fracta_completion done);
+  /// Store calls run on the blocking pool one at a time, in the order the plugin made them.
+  void queue_store_job(core::unique_function job);
+  void store_job_done();
   bool persistent_store() const noexcept;
   void say(std::string_view line) const;
   void open_in_browser(std::string_view url, bool browser_env_only);
@@ -187,6 +192,8 @@ class provider_instance final {
   fracta_op_id last_op_ = 0;
   std::map<fracta_op_id, std::shared_ptr<host_op>> ops_;
   std::shared_ptr<login::redirect_listener> listener_;  // the latest redirect_listen
+  std::deque<core::unique_function> store_jobs_;          // not yet started
+  bool store_job_running_ = false;
   std::shared_ptr<core::async_event> progress_ = std::make_shared<core::async_event>();
   // Shared with callbacks in flight so they can tell the instance is gone. Written and read on
   // the strand; atomic so that a read elsewhere (a test's plain strand) is still well defined.

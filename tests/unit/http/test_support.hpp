@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Test helpers for the http area: run_async, loopback peers (cpp-httplib, scripted raw TCP, black
-// hole).
+// Test helpers for the http area: run_async, an io_context on several threads, loopback peers
+// (cpp-httplib, scripted raw TCP, black hole).
 #pragma once
 
 #include <asio/awaitable.hpp>
@@ -27,6 +27,19 @@
 
 namespace fracta::test {
 
+namespace detail {
+// The coroutine co_spawn runs: a plain function template taking pointers, not a capturing
+// lambda (GCC 12 rule 1).
+template <class Factory, class Value>
+asio::awaitable<void> run_factory(Factory* make, Value* value) {
+  if constexpr (std::is_same_v<Value, bool>) {
+    co_await (*make)();
+  } else {
+    value->emplace(co_await (*make)());
+  }
+}
+}  // namespace detail
+
 /// Runs the coroutine made by `make()` on a fresh io_context driven by `threads` threads,
 /// until the context runs out of work; returns its value and rethrows its exception.
 template <class Factory>
@@ -39,14 +52,7 @@ auto run_async(Factory make, std::size_t threads = 1) {
   // fracta::result<T> has no default constructor, which co_spawn's value handler requires:
   // the value travels through a void wrapper instead.
   std::conditional_t<std::is_void_v<value_type>, bool, std::optional<value_type>> value{};
-  auto wrapper = [&]() -> asio::awaitable<void> {
-    if constexpr (std::is_void_v<value_type>) {
-      co_await make();
-    } else {
-      value.emplace(co_await make());
-    }
-  };
-  asio::co_spawn(io, wrapper(), [&](std::exception_ptr e) {
+  asio::co_spawn(io, detail::run_factory(&make, &value), [&](std::exception_ptr e) {
     failure = e;
     finished = true;
   });

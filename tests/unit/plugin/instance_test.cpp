@@ -434,6 +434,59 @@ TEST_CASE("store items are filed under the server's name and canonical URL: a na
   CHECK(keys[0] == "notion\nhttps://mcp.notion.com/mcp||tokens");
 }
 
+TEST_CASE("one instance's store calls land in the order it made them, even on a four-thread pool") {
+  // The first put takes its time; the second must not overtake it.
+  class slow_first final : public fracta::store::blocking_store {
+   public:
+    std::string_view name() const noexcept override { return "slow"; }
+    fracta::result<std::string> get(const fracta::store::item_key&) override {
+      std::lock_guard lk(m_);
+      return value_;
+    }
+    fracta::result<void> put(const fracta::store::item_key&, std::string_view v) override {
+      if (v == "first") {
+        const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
+        while (std::chrono::steady_clock::now() < until) std::this_thread::yield();
+      }
+      std::lock_guard lk(m_);
+      value_ = std::string(v);
+      return {};
+    }
+    fracta::result<void> erase(const fracta::store::item_key&) override { return {}; }
+    fracta::result<std::size_t> erase_server(std::string_view) override { return std::size_t{0}; }
+
+   private:
+    std::mutex m_;
+    std::string value_;
+  };
+  fracta::store::selector::options o;
+  o.store_override = std::make_shared<slow_first>();
+  fracta::store::selector stores(std::move(o));
+  fixture f;
+  asio::thread_pool four(4);
+  f.server.name = "t";
+  f.server.url = "https://mcp.example.com/mcp";
+  f.server.auth.type = "oauth";
+  auto c = f.ctx();
+  c.stores = &stores;
+  c.blocking = four.get_executor();
+  auto inst = provider_instance::create(capturing, c);
+  REQUIRE(inst.ok());
+  async_result first, second, got;
+  captured_host->store_put(captured_host->host_ctx, str("tokens"), str("first"), fracta_completion{&record, &first});
+  captured_host->store_put(captured_host->host_ctx, str("tokens"), str("second"), fracta_completion{&record, &second});
+  captured_host->store_get(captured_host->host_ctx, str("tokens"), fracta_completion{&record, &got});
+  auto guard = asio::make_work_guard(f.io);
+  while (!(first.called && second.called && got.called)) f.io.run_one();
+  CHECK(got.value == "second");
+  async_result later;  // once everything has landed
+  captured_host->store_get(captured_host->host_ctx, str("tokens"), fracta_completion{&record, &later});
+  while (!later.called) f.io.run_one();
+  CHECK(later.value == "second");
+  inst.value().reset();
+  four.join();
+}
+
 // ---- egress policy ----------------------------------------------------------------------------------
 
 TEST_CASE("plugin requests may reach loopback only for a loopback server, private addresses only when allowed, link-local never") {
