@@ -22,6 +22,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (t && t->access_token.empty()) std::abort();
   static const auto server = fracta::http::url::parse("https://mcp.example.com/mcp");
   (void)oauth::parse_resource_metadata(body, *server);
-  (void)oauth::parse_as_metadata(body, "https://as.example.com", data[1] & 1);
+  (void)oauth::parse_as_metadata(body, "https://as.example.com", data[1] & 1, data[1] & 2);
   return 0;
 }
