@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Streamable HTTP variants: stateful (Mcp-Session-Id) and stateless servers, SSE and JSON
 // responses. After initialize, every request carries the negotiated MCP-Protocol-Version and,
-// in stateful mode, the session id the server assigned.
+// in stateful mode, the session id the server assigned. These 2025 servers refuse the era probe
+// (server/discover) that comes first, without a session.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
@@ -21,10 +22,14 @@ describe('transports', () => {
         assert.equal(r.code, 0, show(r));
         assert.equal(r.stdout.trimEnd(), '42');
 
-        const log = srv.log();
-        const seq = rpcSeq(log);
+        const all = srv.log();
+        const seq = rpcSeq(all);
+        assert.deepEqual(all[0].rpc_methods, ['server/discover'], `the era probe comes first; saw ${seq.join(', ')}`);
+        assert.equal(all[0].status, 400, 'a 2025 server refuses server/discover');
+        assert.equal(all[0].mcp_session_id, null);
+        const log = all.slice(1);
         const initIdx = log.findIndex((e) => e.rpc_methods?.includes('initialize'));
-        assert.equal(initIdx, 0, `initialize must be the first request; saw ${seq.join(', ')}`);
+        assert.equal(initIdx, 0, `initialize must follow the probe; saw ${seq.join(', ')}`);
         const init = log[0];
         assert.equal(init.mcp_session_id, null, 'initialize must not carry a session id');
         assert.equal(init.status, 200);

@@ -74,6 +74,11 @@ class fake_mcp_server final {
     std::lock_guard lk(m_);
     return seen_;
   }
+  /// The JSON-RPC responses clients posted (answers to the server's own requests, e.g. ping).
+  std::vector<std::string> replies() {
+    std::lock_guard lk(m_);
+    return replies_;
+  }
 
  private:
   bool authorized(const httplib::Request& req) const {
@@ -113,6 +118,13 @@ class fake_mcp_server final {
       if (!doc["method"].get(m)) method = std::string(m);
       std::int64_t i;
       if (!doc["id"].get(i)) id = i;
+    }
+    if (method.empty() && id == -1 && req.body.find("\"id\"") != std::string::npos) {
+      // A response to a request of ours (its id is a string): kept apart from the requests.
+      std::lock_guard lk(m_);
+      replies_.push_back(req.body);
+      res.status = 202;
+      return;
     }
     if (!authorized(req)) {
       record(req, method, reject_status);
@@ -208,6 +220,7 @@ class fake_mcp_server final {
   std::thread thread_;
   std::mutex m_;
   std::vector<seen_request> seen_;
+  std::vector<std::string> replies_;
   std::atomic<int> sessions_{0};
   std::set<std::string> live_;  // session ids handed out and not deleted or expired (under m_)
   bool expired_ = false;

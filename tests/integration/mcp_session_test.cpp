@@ -58,26 +58,33 @@ const std::string bad_bearer = "type = \"bearer\"\ntoken = { value = \"bad\" }\n
 
 }  // namespace
 
-TEST_CASE("a tool call initializes, carries the credential, session id and version on every request") {
+TEST_CASE("a tool call probes the era, initializes, carries the credential, session id and version on every request") {
   fake_mcp_server srv;
   client c(config_for(srv.url(), good_bearer));
   auto r = c.call("hi");
   REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.err().message));
   CHECK(r->text == "echo: hi");
   CHECK_FALSE(r->is_error);
+  CHECK(c.session->era() == "legacy");
+  CHECK(c.session->protocol_version() == "2025-11-25");
   fracta::core::run_async(c.io, c.session->close());
   const auto seen = srv.seen();
-  REQUIRE(seen.size() == 4);
-  CHECK(seen[0].rpc_method == "initialize");
-  CHECK(seen[0].session_id.empty());
-  CHECK(seen[1].rpc_method == "notifications/initialized");
-  CHECK(seen[2].rpc_method == "tools/call");
-  CHECK(seen[3].http_method == "DELETE");
+  REQUIRE(seen.size() == 5);
+  // server/discover first: this 2025 server refuses it (404, no session), so initialize follows.
+  CHECK(seen[0].rpc_method == "server/discover");
+  CHECK(seen[0].protocol_version == "2026-07-28");
+  CHECK(seen[0].status == 404);
+  CHECK(seen[1].rpc_method == "initialize");
+  CHECK(seen[1].session_id.empty());
+  CHECK(seen[1].protocol_version.empty());
+  CHECK(seen[2].rpc_method == "notifications/initialized");
+  CHECK(seen[3].rpc_method == "tools/call");
+  CHECK(seen[4].http_method == "DELETE");
   for (const auto& s : seen) {
     CHECK(s.authorization == "Bearer good");
     CHECK(s.target == "/mcp");  // never a credential in the query string
   }
-  for (std::size_t i = 1; i < seen.size(); ++i) {
+  for (std::size_t i = 2; i < seen.size(); ++i) {
     CHECK(seen[i].session_id == "sess-1");
     CHECK(seen[i].protocol_version == "2025-11-25");
   }
@@ -146,11 +153,11 @@ TEST_CASE("a forgotten session (404) starts a new session once and resends") {
   REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.err().message));
   CHECK(r->text == "echo: again");
   const auto seen = srv.seen();
-  REQUIRE(seen.size() == 6);
-  CHECK(seen[2].status == 404);
-  CHECK(seen[3].rpc_method == "initialize");
-  CHECK(seen[3].session_id.empty());
-  CHECK(seen[5].session_id == "sess-2");
+  REQUIRE(seen.size() == 7);  // the era probe, then the session, forgotten and started again
+  CHECK(seen[3].status == 404);
+  CHECK(seen[4].rpc_method == "initialize");
+  CHECK(seen[4].session_id.empty());
+  CHECK(seen[6].session_id == "sess-2");
 }
 
 TEST_CASE("an unsupported protocol version is refused with the versions fracta speaks") {

@@ -2,6 +2,7 @@
 // fracta's configuration: TOML → typed model, every validation rule, SecretValue, safe edits.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -95,8 +96,15 @@ struct server {
   std::uint32_t timeout_seconds = 30;                         // remote.timeout_seconds
   bool allow_insecure_http = false;    // remote.allow_insecure_http: plain http to a non-loopback host
   bool allow_private_network = false;  // remote.allow_private_network: plugin requests to private addresses
+  /// remote.protocol: "auto" (probe the server's era) or the MCP version to speak, pinned.
+  std::string protocol = "auto";
   struct auth auth;
 };
+
+/// The MCP revisions fracta speaks, newest first: the stateless ones (2026-07-28 on, no
+/// initialize) and the 2025 ones, spoken over initialize. remote.protocol may pin any of them.
+inline constexpr std::array<std::string_view, 1> modern_protocol_versions = {"2026-07-28"};
+inline constexpr std::array<std::string_view, 3> legacy_protocol_versions = {"2025-11-25", "2025-06-18", "2025-03-26"};
 
 /// The `[plugins]` table.
 struct plugins_section {

@@ -32,6 +32,7 @@ struct tool_list {
   struct tool {
     std::string name;
     std::string description;
+    std::string input_schema_json = "{}";  // the tool's inputSchema, minified
   };
   std::string result_json;  // the JSON-RPC `result` object, minified
   std::vector<tool> tools;
@@ -55,6 +56,11 @@ struct interactive_options {
   /// Writes one line for the user (the CLI: stderr). Called on the engine's threads, one call
   /// at a time (shared with engine_options::log).
   std::function<void(std::string_view)> say;
+  /// Answers a server's form elicitation (`elicitation/create` params, JSON) with an
+  /// ElicitResult (JSON: {"action":"accept","content":{…}}, or decline, or cancel). Called on
+  /// the blocking pool, one call at a time; it may wait for the user. Set it only when someone
+  /// can answer (a terminal): without it fracta declares no elicitation capability.
+  std::function<std::string(std::string_view params_json)> elicit;
 };
 
 /// One MCP session with one remote server, over Streamable HTTP. Owns the server's actor:
@@ -78,8 +84,11 @@ class mcp_session final {
 
   const std::string& server_name() const noexcept;
 
-  /// initialize + notifications/initialized. Returns the initialize result (JSON).
-  /// Called implicitly by list_tools/call_tool when needed.
+  /// Opens the conversation: asks the server which era it speaks (server/discover, unless
+  /// remote.protocol pins a version or an earlier session learnt it), then for a 2025 server
+  /// initialize + notifications/initialized. Returns the DiscoverResult or the initialize
+  /// result (JSON; "{}" when the era was already known to be stateless). Called implicitly by
+  /// list_tools/call_tool when needed.
   asio::awaitable<result<std::string>> initialize();
   /// tools/list (first page).
   asio::awaitable<result<tool_list>> list_tools();
@@ -106,8 +115,10 @@ class mcp_session final {
   /// True when the server's provider offers an interactive login.
   bool can_login() const noexcept;
 
-  /// The negotiated protocol version ("" before initialize).
+  /// The negotiated protocol version ("" before the conversation is open).
   std::string protocol_version() const;
+  /// "modern" (the stateless 2026-07-28 wire), "legacy" (initialize and a session), or "".
+  std::string era() const;
 
  private:
   struct impl;

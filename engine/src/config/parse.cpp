@@ -38,7 +38,16 @@ constexpr std::array remote_keys{"url",
                                  "timeout_seconds",
                                  "allow_insecure_http",
                                  "allow_private_network",
+                                 "protocol",
                                  "auth"};
+
+bool is_protocol_choice(std::string_view v) {
+  return v == "auto" || contains(modern_protocol_versions, v) || contains(legacy_protocol_versions, v);
+}
+
+std::string protocol_choices() {
+  return join(modern_protocol_versions) + ", " + join(legacy_protocol_versions);
+}
 
 // The shipped types a plugin may be allowed to replace: all but the engine's own `none`.
 std::vector<std::string_view> replaceable_types() {
@@ -297,6 +306,12 @@ void parser::parse_remote(const toml::table& t, const std::string& prefix, serve
       s.allow_insecure_http = need_bool(*n, key, name);
     } else if (name == "allow_private_network") {
       s.allow_private_network = need_bool(*n, key, name);
+    } else if (name == "protocol") {
+      s.protocol = need_string(*n, key, "Write protocol = \"auto\" (or a version, e.g. \"2026-07-28\")");
+      if (!is_protocol_choice(s.protocol)) {
+        fail(n->source(), key, "is '" + s.protocol + "', not a protocol fracta speaks",
+             "Write protocol = \"auto\" (fracta asks the server) or one of " + protocol_choices());
+      }
     } else if (name == "auth") {
       auth_table = &need_table(
           *n, key, "Write [" + key + "] with type = \"bearer\" (or none, header, basic, oauth)");

@@ -67,6 +67,8 @@ struct engine::impl {
   std::map<std::string, std::shared_ptr<plugin::memory_store>> stores;
   // Persistent token stores (keyring / encrypted file), decided once per server.
   std::unique_ptr<store::selector> selector;
+  // The era each endpoint speaks, found by the first session that asked.
+  std::shared_ptr<era_cache> eras = std::make_shared<era_cache>();
   // Blocking work (secret files, store calls) off the event loop. Last member: joined first on
   // destruction. Only plain executor copies of it are handed out (an asio strand over it could
   // outlive it in a handler the io_context destroys late).
@@ -143,7 +145,7 @@ result<std::unique_ptr<mcp_session>> engine::open(std::string_view server_name) 
   auto strand = core::make_actor_strand(impl_->ex);
   const asio::any_io_executor blocking = impl_->blocking.get_executor();
   session_resources res{impl_->client_for(srv->ca_bundle), std::make_shared<const config::server>(*srv),
-                        impl_->store_for(srv->name)};
+                        impl_->store_for(srv->name), impl_->eras};
   plugin::instance_context ctx{strand, res.http.get(), impl_->clock, res.server.get(), res.memory.get(), {}, blocking,
                                impl_->selector.get(), &impl_->opts.interactive};
   if (impl_->opts.log) {

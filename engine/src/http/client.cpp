@@ -344,7 +344,7 @@ struct client::impl final : std::enable_shared_from_this<impl> {
   }
 
   void finish(transfer& t, CURLcode code) {
-    if (code == CURLE_OK) {
+    if (code == CURLE_OK || (code == CURLE_WRITE_ERROR && t.completed_early)) {
       long status = 0;
       curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &status);
       t.resp.status = status;

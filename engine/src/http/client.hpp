@@ -42,6 +42,11 @@ struct request {
   /// Optional: called on the client's internal strand for each
   /// body chunk as it arrives (the body is still accumulated in response::body). Must not block.
   std::function<void(std::string_view)> on_body_chunk;
+  /// Optional: called on the client's internal strand after each body chunk (after
+  /// on_body_chunk), with that chunk. Returning true ends the exchange at once, as a success:
+  /// the response holds the status, headers and the body received so far. For streams (SSE)
+  /// whose answer arrives before the server closes them. Must not block.
+  std::function<bool(std::string_view)> complete_when;
 };
 
 struct response {

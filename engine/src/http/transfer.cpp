@@ -177,6 +177,17 @@ size_t on_body(char* data, size_t size, size_t count, void* userp) {
       return 0;
     }
   }
+  if (t->req.complete_when) {
+    try {
+      if (t->req.complete_when(std::string_view(data, total))) {
+        t->completed_early = true;
+        return 0;  // curl ends the transfer with CURLE_WRITE_ERROR; finish() calls it a success
+      }
+    } catch (...) {
+      t->callback_failed = true;
+      return 0;
+    }
+  }
   return total;
 }
 

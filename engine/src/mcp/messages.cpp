@@ -10,7 +10,7 @@
 
 #include <fracta/proto/fields.hpp>
 #include <fracta/proto/json.hpp>
-#include "http/sse.hpp"
+#include <fracta/proto/text.hpp>
 
 namespace fracta::mcp {
 error make_err(errc c, std::string msg) { return error{make_error_code(c), std::move(msg)}; }
@@ -29,14 +29,31 @@ std::string notification_body(const std::string& method) {
   return w.take();
 }
 
-std::string initialize_params() {
+bool is_modern_version(std::string_view v) {
+  return std::find(modern_versions.begin(), modern_versions.end(), v) != modern_versions.end();
+}
+
+std::string initialize_params(std::string_view version, std::string_view capabilities_json) {
   json::writer p;
   p.begin_object()
-      .key("protocolVersion").value(supported_versions[0])
-      .key("capabilities").begin_object().end_object()
+      .key("protocolVersion").value(version)
+      .key("capabilities").raw(capabilities_json)
       .key("clientInfo").begin_object().key("name").value("fracta").key("version").value(FRACTA_VERSION).end_object()
       .end_object();
   return p.take();
+}
+
+std::string response_body(std::string_view id_json, const std::optional<std::string>& result_json, int code,
+                          std::string_view message) {
+  json::writer w;
+  w.begin_object().key("jsonrpc").value("2.0").key("id").raw(id_json);
+  if (result_json) {
+    w.key("result").raw(*result_json);
+  } else {
+    w.key("error").begin_object().key("code").value(static_cast<std::int64_t>(code)).key("message").value(message).end_object();
+  }
+  w.end_object();
+  return w.take();
 }
 
 result<std::string> call_params(const std::string& name, const std::string& args) {
@@ -54,91 +71,131 @@ result<std::string> call_params(const std::string& name, const std::string& args
   return p.take();
 }
 
+namespace {
+
+// Calls `each` for every element of the array `key` of the object in `result_json`.
+void for_each_item(const std::string& result_json, std::string_view key,
+                   const std::function<void(simdjson::dom::element)>& each) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (!json::parse(parser, result_json, doc).empty()) return;
+  auto items = json::get(doc, key);
+  if (!items || !items->is_array()) return;
+  const simdjson::dom::array arr = items->get_array().value_unsafe();
+  for (auto item : arr) each(item);
+}
+
+}  // namespace
+
 tool_result parse_tool_result(const std::string& result_json) {
   tool_result out;
   out.result_json = result_json;
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
-  if (!json::parse(parser, out.result_json, doc).empty()) return out;
-  out.is_error = json::get_bool(doc, "isError").value_or(false);
-  auto content = json::get(doc, "content");
-  if (!content || !content->is_array()) return out;
-  const simdjson::dom::array arr = content->get_array().value_unsafe();
-  for (auto item : arr) {
-    if (json::get_string(item, "type").value_or("") != "text") continue;
+  if (json::parse(parser, out.result_json, doc).empty()) out.is_error = json::get_bool(doc, "isError").value_or(false);
+  for_each_item(out.result_json, "content", [&](simdjson::dom::element item) {
+    if (json::get_string(item, "type").value_or("") != "text") return;
     if (!out.text.empty()) out.text += "\n";
     out.text += std::string(json::get_string(item, "text").value_or(""));
-  }
+  });
   return out;
 }
 
-tool_list parse_tool_list(const std::string& result_json) {
+tool_list parse_tool_list(const std::string& result_json,
+                          const std::function<std::optional<std::string>(std::string_view schema)>& drop,
+                          const std::function<void(const std::string&)>& note) {
   tool_list out;
   out.result_json = result_json;
+  std::vector<std::string> kept;  // minified tool objects, when some are dropped
+  bool dropped = false;
+  for_each_item(out.result_json, "tools", [&](simdjson::dom::element t) {
+    tool_list::tool tool{std::string(json::get_string(t, "name").value_or("")),
+                         std::string(json::get_string(t, "description").value_or("")), "{}"};
+    if (auto schema = json::get(t, "inputSchema")) tool.input_schema_json = json::to_string(*schema);
+    if (drop) {
+      if (auto why = drop(tool.input_schema_json)) {
+        dropped = true;
+        if (note) note("leaving out tool '" + text::printable(tool.name, 64) + "': " + *why);
+        return;
+      }
+      kept.push_back(json::to_string(t));
+    }
+    out.tools.push_back(std::move(tool));
+  });
+  if (!dropped) return out;
+  // The same result without the dropped tools: every other member kept as it was.
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
-  if (!json::parse(parser, out.result_json, doc).empty()) return out;
-  auto tools = json::get(doc, "tools");
-  if (!tools || !tools->is_array()) return out;
-  const simdjson::dom::array arr = tools->get_array().value_unsafe();
-  for (auto t : arr) {
-    out.tools.push_back({std::string(json::get_string(t, "name").value_or("")),
-                         std::string(json::get_string(t, "description").value_or(""))});
+  if (!json::parse(parser, result_json, doc).empty() || !doc.is_object()) return out;
+  json::writer w;
+  w.begin_object();
+  const simdjson::dom::object obj = doc.get_object().value_unsafe();
+  for (auto field : obj) {
+    w.key(field.key);
+    if (field.key != "tools") {
+      w.raw(json::to_string(field.value));
+      continue;
+    }
+    w.begin_array();
+    for (const auto& k : kept) w.raw(k);
+    w.end_array();
   }
+  w.end_object();
+  out.result_json = w.take();
   return out;
 }
 
-result<std::string> read_answer(const http::response& resp, std::int64_t id, std::string_view method,
-                                const std::string& where, const secret_list& sent,
-                                const std::function<void(const std::string&)>& note) {
+result<std::optional<std::string>> answer_message(const http::response& resp, answer_stream& stream,
+                                                  std::string_view method, const std::string& where,
+                                                  const secret_list& sent) {
+  if (stream.answer()) return stream.answer();
   const auto ctype = resp.header("content-type").value_or("");
-  std::vector<std::string> messages;
   if (http::istarts_with(ctype, "text/event-stream")) {
-    http::sse_decoder dec;
-    auto events = dec.feed(resp.body);
-    auto tail = dec.feed("\n\n");  // a stream cut without its final blank line
-    events.insert(events.end(), std::make_move_iterator(tail.begin()), std::make_move_iterator(tail.end()));
-    for (auto& e : events) {
-      if (e.type == "message") messages.push_back(std::move(e.data));
-    }
-  } else if (http::istarts_with(ctype, "application/json")) {
-    messages.push_back(resp.body);
-  } else {
+    if (stream.fed() == 0) stream.feed(resp.body);  // not read while it arrived
+    stream.feed("\n\n");  // a stream cut without its final blank line
+    return stream.answer();
+  }
+  if (!http::istarts_with(ctype, "application/json")) {
     return make_err(errc::protocol, where + " answered " + std::string(method) + " with an unexpected Content-Type '" +
                                         server_text(ctype, sent, 200) + "'");
   }
   simdjson::dom::parser parser;
-  for (const auto& m : messages) {
-    simdjson::dom::element doc;
-    if (auto e = json::parse(parser, m, doc); !e.empty()) {
-      return make_err(errc::protocol, where + " sent a message that is not JSON (" + e + ")");
-    }
-    std::vector<simdjson::dom::element> items;
-    if (doc.is_array()) {
-      const simdjson::dom::array arr = doc.get_array().value_unsafe();
-      for (auto x : arr) items.push_back(x);
-    } else {
-      items.push_back(doc);
-    }
-    for (auto msg : items) {
-      auto mid = json::get_int(msg, "id");
-      if (!mid || *mid != id) {
-        if (auto mm = json::get_string(msg, "method"); mm && note) note("ignoring server message " + server_text(*mm, sent, 100));
-        continue;
-      }
-      if (auto err = json::get(msg, "error")) {
-        const std::string text = server_text(json::get_string(*err, "message").value_or("no message"), sent);
-        auto code = json::get_int(*err, "code");
-        return make_err(errc::remote, where + ": " + std::string(method) + " failed: " + text +
-                                          (code ? " (JSON-RPC error " + std::to_string(*code) + ")" : ""));
-      }
-      auto res = json::get(msg, "result");
-      if (!res) return make_err(errc::protocol, where + " answered without result or error");
-      return json::to_string(*res);
-    }
+  simdjson::dom::element doc;
+  if (auto e = json::parse(parser, resp.body, doc); !e.empty()) {
+    return make_err(errc::protocol, where + " sent a message that is not JSON (" + e + ")");
   }
-  return make_err(errc::protocol, where + " did not answer " + std::string(method) + " (request id " +
-                                      std::to_string(id) + ")");
+  stream.take_body(resp.body);
+  return stream.answer();
+}
+
+std::optional<std::int64_t> error_code(const std::string& message) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (!json::parse(parser, message, doc).empty()) return std::nullopt;
+  auto err = json::get(doc, "error");
+  if (!err) return std::nullopt;
+  return json::get_int(*err, "code");
+}
+
+result<std::string> answer_result(const std::string& message, std::string_view method, const std::string& where,
+                                  const secret_list& sent) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element msg;
+  if (auto e = json::parse(parser, message, msg); !e.empty()) {
+    return make_err(errc::protocol, where + " sent a message that is not JSON (" + e + ")");
+  }
+  if (auto err = json::get(msg, "error")) {
+    const std::string text = server_text(json::get_string(*err, "message").value_or("no message"), sent);
+    auto code = json::get_int(*err, "code");
+    if (method == "resources/read" && code && (*code == -32602 || *code == -32002)) {
+      return make_err(errc::remote, where + ": resource not found: " + text);
+    }
+    return make_err(errc::remote, where + ": " + std::string(method) + " failed: " + text +
+                                      (code ? " (JSON-RPC error " + std::to_string(*code) + ")" : ""));
+  }
+  auto res = json::get(msg, "result");
+  if (!res) return make_err(errc::protocol, where + " answered without result or error");
+  return json::to_string(*res);
 }
 
 result<std::string> negotiated_version(const std::string& initialize_result_json, const std::string& where,
@@ -149,7 +206,7 @@ result<std::string> negotiated_version(const std::string& initialize_result_json
     return make_err(errc::protocol, where + ": the initialize result is not JSON");
   }
   const auto v = json::get_string(doc, "protocolVersion");
-  if (!v || std::find(supported_versions.begin(), supported_versions.end(), *v) == supported_versions.end()) {
+  if (!v || std::find(legacy_versions.begin(), legacy_versions.end(), *v) == legacy_versions.end()) {
     return make_err(errc::protocol, where + " speaks MCP protocol version '" + server_text(v.value_or("?"), sent, 64) +
                                         "', which fracta does not support (supported: 2025-11-25, 2025-06-18, "
                                         "2025-03-26)");

@@ -47,10 +47,13 @@ void secret_list::add(std::string_view value) {
 }
 
 void secret_list::remember(const http::request& req) {
-  static constexpr std::array<std::string_view, 4> protocol = {"content-type", "accept", "mcp-session-id",
-                                                               "mcp-protocol-version"};
+  // The protocol's own headers carry no credential; Mcp-Param-* mirror tool arguments.
+  static constexpr std::array<std::string_view, 7> protocol = {"content-type", "accept",   "mcp-session-id",
+                                                               "mcp-protocol-version", "mcp-method", "mcp-name",
+                                                               "last-event-id"};
   for (const auto& h : req.headers) {
-    if (std::any_of(protocol.begin(), protocol.end(), [&](std::string_view p) { return http::iequals(h.name, p); })) {
+    if (std::any_of(protocol.begin(), protocol.end(), [&](std::string_view p) { return http::iequals(h.name, p); }) ||
+        http::istarts_with(h.name, "mcp-param-")) {
       continue;
     }
     add(h.value);

@@ -1,16 +1,26 @@
 // SPDX-License-Identifier: Apache-2.0
-// The server actor: JSON-RPC over Streamable HTTP (POST, JSON or SSE answers, Mcp-Session-Id,
-// MCP-Protocol-Version), with credentials on every request and the one-retry 401/403 policy.
+// The server actor's transport: JSON-RPC over Streamable HTTP (POST, JSON or SSE answers read as
+// they arrive), credentials on every request and the one-retry 401/403 policy; the requests the
+// public operations make, on either wire; and mcp_session's face.
 #include "mcp/session_impl.hpp"
 
 #include <utility>
 
 #include "core/actor.hpp"
 #include <fracta/proto/url.hpp>
+#include "mcp/headers.hpp"
 #include "mcp/messages.hpp"
+#include <fracta/proto/text.hpp>
 
 namespace fracta {
 namespace {
+
+// The headers the provider added from `from` on: the auth context of cached results.
+std::string credential_of(const http::request& req, std::size_t from) {
+  std::string out;
+  for (std::size_t i = from; i < req.headers.size(); ++i) out += req.headers[i].name + ":" + req.headers[i].value + "\n";
+  return out;
+}
 
 std::string shown(const std::string& url) {
   auto u = http::url::parse(url);
@@ -43,36 +53,73 @@ error mcp_session::impl::scrubbed(error e) const {
   return e;
 }
 
-http::request mcp_session::impl::make_request(std::string method, std::string body) const {
+std::optional<era_cache::verdict> era_cache::find(const std::string& endpoint) const {
+  std::lock_guard lk(mutex_);
+  auto it = verdicts_.find(endpoint);
+  if (it == verdicts_.end()) return std::nullopt;
+  return it->second;
+}
+
+void era_cache::put(const std::string& endpoint, verdict v) {
+  std::lock_guard lk(mutex_);
+  verdicts_[endpoint] = std::move(v);
+}
+
+void era_cache::forget(const std::string& endpoint) {
+  std::lock_guard lk(mutex_);
+  verdicts_.erase(endpoint);
+}
+
+http::request mcp_session::impl::make_request(std::string method, std::string body,
+                                              const std::vector<http::header>& extra) const {
   http::request r;
   r.method = std::move(method);
   r.url = server.url;
   r.timeout = std::chrono::seconds(server.timeout_seconds);
   for (const auto& [k, v] : server.headers) r.headers.push_back({k, v});
-  if (!r.method.empty() && r.method == "POST") {
+  if (r.method == "POST") {
     r.headers.push_back({"Content-Type", "application/json"});
     r.headers.push_back({"Accept", "application/json, text/event-stream"});
     r.body = std::move(body);
+  } else if (r.method == "GET") {
+    r.headers.push_back({"Accept", "text/event-stream"});
   }
   if (!session_id.empty()) r.headers.push_back({"Mcp-Session-Id", session_id});
-  if (!protocol_version.empty()) r.headers.push_back({"MCP-Protocol-Version", protocol_version});
+  // The stateless wire's headers come in `extra` (with the version they must match).
+  if (!protocol_version.empty() && era == wire::legacy) r.headers.push_back({"MCP-Protocol-Version", protocol_version});
+  for (const auto& h : extra) r.headers.push_back(h);
   return r;
 }
 
-// Sends with credentials; on 401/403 asks the provider for another credential and retries
-// exactly once. Every credential sent is remembered, so that no error repeats it.
-asio::awaitable<result<http::response>> mcp_session::impl::send_authorized(const std::string& method,
-                                                                           const std::string& body) {
+std::shared_ptr<mcp::answer_stream> mcp_session::impl::make_stream(std::int64_t id) {
+  std::weak_ptr<impl> weak = weak_from_this();
+  return std::make_shared<mcp::answer_stream>(id, [weak](std::string message) {
+    if (auto self = weak.lock()) self->on_stream_message(std::move(message));
+  });
+}
+
+asio::awaitable<result<http::response>> mcp_session::impl::send_authorized(http::request proto, std::int64_t id,
+                                                                           std::shared_ptr<mcp::answer_stream>* stream) {
+  const std::string method = proto.method;
   for (int attempt = 0;; ++attempt) {
-    auto req = make_request(method, body);
+    http::request req = proto;
+    if (stream != nullptr) {
+      *stream = make_stream(id);
+      req.complete_when = [s = *stream](std::string_view chunk) { return s->feed(chunk); };
+    }
+    const auto before = req.headers.size();
     auto authorize = cred.authorize(req);
     auto a = co_await std::move(authorize);
     if (!a) co_return error{a.err().code, where() + ": " + a.err().message};
     sent.remember(req);
+    last_credential = credential_of(req, before);
     debug(method + " attempt " + std::to_string(attempt + 1));
     auto send = http.send(std::move(req));
     auto resp = co_await std::move(send);
-    if (!resp) co_return transport_error(resp.err());
+    if (!resp) {
+      last_transport_error = resp.err().code;
+      co_return transport_error(resp.err());
+    }
     if (resp->status != 401 && resp->status != 403) co_return std::move(resp).value();
     if (attempt == 1) co_return rejected_again(*resp);
     debug("HTTP " + std::to_string(resp->status) + ": asking the auth provider for another credential");
@@ -109,115 +156,109 @@ result<void> mcp_session::impl::check_accepted(const http::response& resp, const
                                       ": " + mcp::server_text(resp.body, sent, 200));
 }
 
-result<std::string> mcp_session::impl::answer_for(const http::response& resp, std::int64_t id,
-                                                  const std::string& method, const std::string& sent_session) {
-  if (resp.status == 404 && !sent_session.empty() && method != "initialize") {
-    return make_err(errc::protocol, where() + " no longer knows the session it gave out (HTTP 404)");
-  }
-  if (auto ok = check_accepted(resp, method); !ok) return ok.err();
-  if (method == "initialize") {
-    if (auto sid = resp.header("mcp-session-id")) {
-      session_id = std::string(*sid);
-      sent.add(session_id);  // a capability: never in an error or a log line
-    }
-  }
-  auto note = [this](const std::string& line) { debug(line); };
-  return mcp::read_answer(resp, id, method, where(), sent, note);
+std::string mcp_session::impl::client_capabilities() const {
+  const bool can_elicit = interactive != nullptr && interactive->enabled && interactive->elicit;
+  return can_elicit ? R"({"elicitation":{"form":{}}})" : "{}";
 }
 
-// `expired` is set when the server answered 404 to the session id this request carried.
-asio::awaitable<result<std::string>> mcp_session::impl::rpc(const std::string& method, const std::string& params_json,
-                                                           bool& expired) {
-  const std::int64_t id = next_id++;
-  const std::string verb = "POST", body = mcp::request_body(id, method, params_json);
-  const std::string sent_session = session_id;
-  auto send = send_authorized(verb, body);
-  auto resp = co_await std::move(send);
-  if (!resp) co_return scrubbed(resp.err());
-  expired = resp->status == 404 && !sent_session.empty() && method != "initialize";
-  co_return finish(answer_for(*resp, id, method, sent_session));
+void mcp_session::impl::set_version(wire w, std::string version) {
+  era = w;
+  std::lock_guard lk(version_mutex);
+  protocol_version = std::move(version);
 }
 
-asio::awaitable<result<void>> mcp_session::impl::notify(const std::string& method) {
-  const std::string verb = "POST", body = mcp::notification_body(method);
-  auto send = send_authorized(verb, body);
-  auto resp = co_await std::move(send);
-  if (!resp) co_return scrubbed(resp.err());
-  co_return finish(check_accepted(*resp, method));
-}
-
-// Concurrent callers share one initialize (single-flight).
-asio::awaitable<result<std::string>> mcp_session::impl::do_initialize() {
-  if (initialized) co_return initialize_result;
-  auto make = [this] { return initialize_once(); };
-  auto run = init_flight.run(make);
+asio::awaitable<result<std::string>> mcp_session::impl::do_open() {
+  if (opened) co_return open_result;
+  auto make = [this] { return open_once(); };
+  auto run = open_flight.run(make);
   co_return co_await std::move(run);
 }
 
-asio::awaitable<result<std::string>> mcp_session::impl::initialize_once() {
-  const std::string method = "initialize", params = mcp::initialize_params();
-  bool expired = false;
-  auto call = rpc(method, params, expired);
-  auto r = co_await std::move(call);
-  if (!r) co_return r.err();
-  auto version = mcp::negotiated_version(*r, where(), sent);
-  if (!version) co_return scrubbed(version.err());
-  {
-    std::lock_guard lk(version_mutex);
-    protocol_version = std::move(version).value();
-  }
-  const std::string note = "notifications/initialized";
-  auto notification = notify(note);
-  auto n = co_await std::move(notification);
-  if (!n) co_return n.err();
-  initialized = true;
-  initialize_result = *r;
-  co_return initialize_result;
+void mcp_session::impl::forget_session(bool verdict) {
+  session_id.clear();
+  opened = false;
+  open_result.clear();
+  tools_cache.reset();
+  set_version(wire::unknown, "");
+  if (verdict) resources.eras->forget(server.url);
 }
 
-// A request inside a session: initializes first when needed; when the server has forgotten
-// the session (HTTP 404 to a request carrying its id), starts a new one once and resends.
-asio::awaitable<result<std::string>> mcp_session::impl::rpc_in_session(const std::string& method,
-                                                                      const std::string& params) {
+asio::awaitable<result<std::string>> mcp_session::impl::call(const std::string& method, const std::string& params) {
   for (int attempt = 0;; ++attempt) {
-    auto initialize = do_initialize();
-    auto init = co_await std::move(initialize);
-    if (!init) co_return init.err();
+    auto open = do_open();
+    auto opened_r = co_await std::move(open);
+    if (!opened_r) co_return opened_r.err();
     const std::string sent_session = session_id;
-    bool expired = false;
-    auto call = rpc(method, params, expired);
-    auto r = co_await std::move(call);
-    if (r || !expired || attempt == 1) co_return r;
-    // Another call may have replaced the session meanwhile; forget only the one that expired.
+    bool again = false;
+    result<std::string> r = error{};
+    if (era == wire::modern) {
+      auto c = modern_call(method, params, again);
+      r = co_await std::move(c);
+    } else {
+      auto c = legacy_rpc(method, params, again);
+      r = co_await std::move(c);
+    }
+    if (r || !again || attempt == 1) co_return r;
+    // Another call may have reopened meanwhile; forget only the conversation that failed.
     if (session_id == sent_session) {
-      debug("the session expired; starting a new one");
-      forget_session();
+      debug(era == wire::modern ? "the server no longer speaks " + protocol_version + "; asking it again"
+                                : "the session expired; starting a new one");
+      forget_session(era == wire::modern);
     }
   }
-}
-
-void mcp_session::impl::forget_session() {
-  session_id.clear();
-  initialized = false;
-  initialize_result.clear();
-  std::lock_guard lk(version_mutex);
-  protocol_version.clear();
 }
 
 asio::awaitable<result<tool_list>> mcp_session::impl::do_list_tools() {
   const std::string method = "tools/list", params = "{}";
-  auto call = rpc_in_session(method, params);
-  auto r = co_await std::move(call);
+  if (tools_cache && tools_cache->until_ms > clock->monotonic_ms() && era == wire::modern) {
+    // Only for the credential it was listed with: a list may differ per authorization.
+    auto probe_req = make_request("POST", "");
+    const auto before = probe_req.headers.size();
+    auto authorize = cred.authorize(probe_req);
+    auto a = co_await std::move(authorize);
+    if (a && credential_of(probe_req, before) == tools_cache->auth) {
+      debug("tools/list answered from the cache (the server's ttlMs)");
+      co_return tools_cache->list;
+    }
+    tools_cache.reset();
+  }
+  auto c = call(method, params);
+  auto r = co_await std::move(c);
   if (!r) co_return r.err();
-  co_return mcp::parse_tool_list(*r);
+  if (era != wire::modern) co_return mcp::parse_tool_list(*r);
+  // The stateless wire: tools whose x-mcp-header annotations are invalid cannot be called.
+  auto drop = [](std::string_view schema) { return mcp::invalid_x_mcp_header(schema); };
+  auto note = [this](const std::string& line) {
+    if (log) log(log_level::warn, "server '" + server.name + "': " + line);
+  };
+  tool_list list = mcp::parse_tool_list(*r, drop, note);
+  tool_schemas.clear();
+  for (const auto& t : list.tools) tool_schemas[t.name] = t.input_schema_json;
+  if (auto hint = mcp::read_cache_hint(*r); hint && hint->ttl_ms > 0) {
+    tools_cache = cached_list{list, last_credential, clock->monotonic_ms() + hint->ttl_ms};
+  }
+  co_return list;
 }
 
 asio::awaitable<result<tool_result>> mcp_session::impl::do_call_tool(std::string name, std::string args) {
   const auto params = mcp::call_params(name, args);
   if (!params) co_return params.err();
+  auto open = do_open();
+  auto opened_r = co_await std::move(open);
+  if (!opened_r) co_return opened_r.err();
+  if (era == wire::modern && !tool_schemas.count(name)) {
+    // Its schema names the Mcp-Param-* headers the call must carry: list first.
+    auto list = do_list_tools();
+    auto l = co_await std::move(list);
+    if (!l) co_return l.err();
+    if (!tool_schemas.count(name)) {
+      co_return mcp::make_err(errc::remote, where() + " has no tool '" + text::printable(name, 64) +
+                                                   "' it can be called with (see: fracta tools " + server.name + ")");
+    }
+  }
   const std::string method = "tools/call";
-  auto call = rpc_in_session(method, params.value());
-  auto r = co_await std::move(call);
+  auto c = call(method, params.value());
+  auto r = co_await std::move(c);
   if (!r) co_return r.err();
   co_return mcp::parse_tool_result(*r);
 }
@@ -225,11 +266,12 @@ asio::awaitable<result<tool_result>> mcp_session::impl::do_call_tool(std::string
 asio::awaitable<void> mcp_session::impl::do_close() {
   if (session_id.empty()) co_return;
   const std::string verb = "DELETE", body;
-  auto send = send_authorized(verb, body);
+  auto req = make_request(verb, body);
+  auto send = send_authorized(std::move(req), 0, nullptr);
   auto resp = co_await std::move(send);
   if (!resp) debug("closing the session failed: " + scrubbed(resp.err()).message);
   session_id.clear();
-  initialized = false;
+  opened = false;
 }
 
 // ---- mcp_session: each public operation hops onto the actor's strand and back ----------------
@@ -251,11 +293,17 @@ std::string mcp_session::protocol_version() const {
   return impl_->protocol_version;
 }
 
+std::string mcp_session::era() const {
+  std::lock_guard lk(impl_->version_mutex);
+  if (impl_->protocol_version.empty()) return "";
+  return mcp::is_modern_version(impl_->protocol_version) ? "modern" : "legacy";
+}
+
 // Plain functions, not coroutines: each builds the run_on awaitable at once, with its own
 // reference to the actor, so the mcp_session may be destroyed as soon as the call returned.
 // Nothing is created inside a co_await expression (GCC 12 rule).
 asio::awaitable<result<std::string>> mcp_session::initialize() {
-  return core::run_on(impl_->strand, impl_->do_initialize(), impl_);
+  return core::run_on(impl_->strand, impl_->do_open(), impl_);
 }
 
 asio::awaitable<result<tool_list>> mcp_session::list_tools() {

@@ -1,16 +1,21 @@
 // SPDX-License-Identifier: Apache-2.0
-// The server actor behind mcp_session: its state and operations. session.cpp has the MCP
-// exchanges, session_auth.cpp the login, logout and status; engine.cpp creates it.
+// The server actor behind mcp_session: its state and operations. session.cpp has the transport
+// (credentials, the 401/403 retry) and the public face, session_open.cpp the era probe and the
+// stateless (2026-07-28) wire, session_legacy.cpp initialize, sessions and server requests,
+// session_auth.cpp the login, logout and status; engine.cpp creates it.
 #pragma once
 #include "core/internal.hpp"
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
@@ -22,10 +27,33 @@
 #include "fracta/engine.hpp"
 #include "http/client.hpp"
 #include "mcp/redact.hpp"
+#include "mcp/mrtr.hpp"
+#include "mcp/stream.hpp"
 #include "plugin/instance.hpp"
 #include "store/select.hpp"
 
 namespace fracta {
+
+/// How a session speaks to its server.
+enum class wire { unknown, legacy, modern };
+
+/// The era each endpoint was found to speak, for the engine's life, shared by its sessions (a
+/// verdict is dropped when it stops holding). Keyed by endpoint URL rather than origin: one
+/// origin may host servers of both eras (a gateway). Thread-safe.
+class era_cache final {
+ public:
+  struct verdict {
+    wire era = wire::unknown;
+    std::string version;
+  };
+  std::optional<verdict> find(const std::string& endpoint) const;
+  void put(const std::string& endpoint, verdict v);
+  void forget(const std::string& endpoint);
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::string, verdict> verdicts_;
+};
 
 /// What a session shares with the engine that opened it, so that its teardown (posted to its
 /// strand when ~mcp_session finds it busy) may run after the engine is gone.
@@ -33,6 +61,7 @@ struct session_resources {
   std::shared_ptr<http::client> http;
   std::shared_ptr<const config::server> server;  // a copy; the provider instance borrows it
   std::shared_ptr<plugin::memory_store> memory;  // the instance's memory store
+  std::shared_ptr<era_cache> eras;               // the engine's
 };
 
 /// Actor-bound: every member runs on `strand`, except those marked otherwise.
@@ -49,14 +78,28 @@ struct mcp_session::impl : std::enable_shared_from_this<mcp_session::impl> {
   auth::credential cred;
   std::function<void(log_level, std::string_view)> log;
 
-  std::string session_id;
+  // The conversation (see open()): the era, the version spoken (read by protocol_version() from
+  // other threads: under version_mutex), the initialize or server/discover result.
+  wire era = wire::unknown;
   std::string protocol_version;
-  std::string initialize_result;
-  bool initialized = false;
-  core::single_flight<result<std::string>> init_flight;
+  mutable std::mutex version_mutex;
+  std::string session_id;  // legacy only
+  std::string open_result;
+  bool opened = false;
+  core::single_flight<result<std::string>> open_flight;
   std::int64_t next_id = 1;
-  mutable std::mutex version_mutex;  // protocol_version() may be read from other threads
-  mcp::secret_list sent;             // every credential sent so far, and the session id
+  mcp::secret_list sent;  // every credential sent so far, and the session id
+  // tools/list of the stateless wire: the input schemas (for Mcp-Param-* headers) and the
+  // result, kept as long as the server's ttlMs allows, for the credential it was listed with.
+  std::map<std::string, std::string> tool_schemas;
+  struct cached_list {
+    tool_list list;
+    std::string auth;  // the Authorization (or other credential) header value it was listed with
+    std::int64_t until_ms = 0;  // on the clock's monotonic time
+  };
+  std::optional<cached_list> tools_cache;
+  std::string last_credential;  // what the last request carried (see credential_of)
+  std::error_code last_transport_error;  // of the last exchange that failed below HTTP
 
   // Login and stores (set by engine::open).
   asio::any_io_executor blocking;
@@ -76,26 +119,66 @@ struct mcp_session::impl : std::enable_shared_from_this<mcp_session::impl> {
     return r;
   }
 
-  // ---- MCP exchanges (session.cpp) ----
-  http::request make_request(std::string method, std::string body) const;
-  asio::awaitable<result<http::response>> send_authorized(const std::string& method, const std::string& body);
+  // ---- transport (session.cpp) ----
+  /// A request to the endpoint with the configured headers, the protocol version and session
+  /// id when there are, and `extra`.
+  http::request make_request(std::string method, std::string body, const std::vector<http::header>& extra = {}) const;
+  /// Sends with credentials; on 401/403 asks the provider for another credential and retries
+  /// once. With `stream`, a fresh answer_stream for request `id` reads each attempt's body as
+  /// it arrives, and the exchange ends as soon as the answer is there.
+  asio::awaitable<result<http::response>> send_authorized(http::request proto, std::int64_t id,
+                                                          std::shared_ptr<mcp::answer_stream>* stream);
+  std::shared_ptr<mcp::answer_stream> make_stream(std::int64_t id);
+  /// A message the server sent on a stream besides the answer (on the HTTP client's strand):
+  /// handed to stream_message_on_actor (static: a plain coroutine, GCC 12 rule).
+  void on_stream_message(std::string message);
+  static asio::awaitable<void> stream_message_on_actor(std::shared_ptr<impl> self, std::string message);
   error transport_error(const error& e) const;
   std::string check_hint() const;
   error rejected_again(const http::response& resp) const;
   error rejected(const error& e) const;
   result<void> check_accepted(const http::response& resp, const std::string& method) const;
-  result<std::string> answer_for(const http::response& resp, std::int64_t id, const std::string& method,
-                                 const std::string& sent_session);
-  asio::awaitable<result<std::string>> rpc(const std::string& method, const std::string& params_json,
-                                           bool& expired);
-  asio::awaitable<result<void>> notify(const std::string& method);
-  asio::awaitable<result<std::string>> do_initialize();
-  asio::awaitable<result<std::string>> initialize_once();
-  asio::awaitable<result<std::string>> rpc_in_session(const std::string& method, const std::string& params);
-  void forget_session();
+  /// The client capabilities fracta declares: elicitation (form) only when someone can answer.
+  std::string client_capabilities() const;
+  void set_version(wire w, std::string version);
+  /// Opens the conversation once (concurrent callers share it): the era probe, then initialize
+  /// for a 2025 server. Returns the initialize or server/discover result.
+  asio::awaitable<result<std::string>> do_open();
+  asio::awaitable<result<std::string>> open_once();
+  /// Forgets the conversation (and, with `verdict`, the cached era) so the next call reopens.
+  void forget_session(bool verdict);
+  /// A request in the conversation, on whichever wire it speaks: reopens once when the server
+  /// forgot the session or stopped speaking the version.
+  asio::awaitable<result<std::string>> call(const std::string& method, const std::string& params);
   asio::awaitable<result<tool_list>> do_list_tools();
   asio::awaitable<result<tool_result>> do_call_tool(std::string name, std::string args);
   asio::awaitable<void> do_close();
+  /// Answers a server-to-client request (legacy streams): ping, elicitation when declared,
+  /// a JSON-RPC error for anything else.
+  asio::awaitable<void> answer_server_request(std::string message);
+  asio::awaitable<result<std::string>> elicit(const std::string& params_json);
+
+  // ---- the era probe and the stateless wire (session_open.cpp) ----
+  /// server/discover at `version`: the verdict, and the result when modern.
+  asio::awaitable<result<std::string>> probe(bool pinned);
+  /// One stateless exchange: the answer message. `stale` is set when the server no longer
+  /// speaks the version (a -32022, or a 2025-style refusal): the caller reopens.
+  asio::awaitable<result<std::string>> modern_exchange(const std::string& method, const std::string& params,
+                                                       bool& stale);
+  /// A stateless request with its multi-round-trip retries: the complete result.
+  asio::awaitable<result<std::string>> modern_call(const std::string& method, const std::string& params,
+                                                   bool& stale);
+  asio::awaitable<result<std::vector<std::pair<std::string, std::string>>>> fulfil(
+      const std::vector<mcp::input_request>& requests);
+
+  // ---- the 2025 wire (session_legacy.cpp) ----
+  asio::awaitable<result<std::string>> initialize(std::string version);
+  /// One request in the session; `expired` is set when the server answered 404 to its id.
+  asio::awaitable<result<std::string>> legacy_rpc(const std::string& method, const std::string& params,
+                                                  bool& expired);
+  asio::awaitable<result<void>> notify(const std::string& method);
+  /// Reconnects a stream cut before its answer (GET with Last-Event-ID), as the server allows.
+  asio::awaitable<result<void>> resume(std::shared_ptr<mcp::answer_stream> stream, const std::string& method);
 
   // ---- login, logout, status (session_auth.cpp) ----
   asio::awaitable<std::string> do_auth_status();

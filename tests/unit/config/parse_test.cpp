@@ -164,7 +164,7 @@ TEST_CASE("rule: unknown keys in remote are errors with a did-you-mean") {
                     "mcp.servers.gh.remote.timout_seconds: unknown key. "));
   CHECK(contains(msg, "Did you mean 'timeout_seconds'?"));
   CHECK(contains(msg, "url, headers, ca_bundle, timeout_seconds, allow_insecure_http, "
-                      "allow_private_network, auth"));
+                      "allow_private_network, protocol, auth"));
 }
 
 TEST_CASE("rule: the did-you-mean knows the keys added for transport and plugin rules") {
