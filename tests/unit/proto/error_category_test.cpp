@@ -28,9 +28,13 @@ TEST_CASE("a table category names each code's message, and its fallback for code
   CHECK(c.message(0) == "unknown sample error");
 }
 
-TEST_CASE("the fracta category keeps its name and messages") {
+TEST_CASE("the fracta category keeps its name and has a message for every code") {
   CHECK(std::string(fracta::category().name()) == "fracta");
   CHECK(fracta::make_error_code(fracta::errc::needs_login).message() == "login needed");
   CHECK(fracta::make_error_code(fracta::errc::unsupported).message() == "unsupported");
   CHECK(fracta::category().message(0) == "unknown fracta error");
+  for (int e = static_cast<int>(fracta::errc::config); e <= static_cast<int>(fracta::errc::unsupported); ++e) {
+    CAPTURE(e);
+    CHECK(fracta::category().message(e) != "unknown fracta error");
+  }
 }
