@@ -26,12 +26,26 @@ bool needs_login(const error& e) { return e.code == make_error_code(errc::needs_
 // A login is tried when --login was given, or when a person is at the terminal.
 bool may_login(const retry_login& rl) { return rl.login || (::isatty(STDIN_FILENO) && ::isatty(STDERR_FILENO)); }
 
-// Every awaited call is built in a named local first: its std::string argument copies live and
-// die outside the co_await expression (GCC 12 rule).
-asio::awaitable<result<tool_result>> call_and_close(mcp_session& s, std::string tool, std::string arguments,
-                                                    bool login_allowed, std::string login_json) {
-  auto call = s.call_tool(tool, arguments);
-  auto res = co_await std::move(call);
+// The two requests these commands make. start() builds the awaitable, so that the request can
+// be made again after a login.
+struct call_request {
+  std::string tool;
+  std::string arguments;
+  asio::awaitable<result<tool_result>> start(mcp_session& s) const { return s.call_tool(tool, arguments); }
+};
+
+struct list_request {
+  asio::awaitable<result<tool_list>> start(mcp_session& s) const { return s.list_tools(); }
+};
+
+// Makes `req` on `s`, once more after a login when the server needs one and a login is allowed,
+// then closes the session. Every awaited call is built in a named local first: its std::string
+// argument copies live and die outside the co_await expression (GCC 12 rule).
+template <class Request>
+auto request_and_close(mcp_session& s, Request req, bool login_allowed, std::string login_json)
+    -> decltype(req.start(s)) {
+  auto first = req.start(s);
+  auto res = co_await std::move(first);
   if (!res && login_allowed && needs_login(res.err())) {
     print_error(res.err().message);
     auto login = login_and_report(s, login_json);
@@ -40,92 +54,72 @@ asio::awaitable<result<tool_result>> call_and_close(mcp_session& s, std::string 
       co_await s.close();
       co_return l.err();
     }
-    auto again = s.call_tool(tool, arguments);
+    auto again = req.start(s);
     res = co_await std::move(again);
   }
   co_await s.close();
   co_return res;
 }
 
-asio::awaitable<result<tool_list>> list_and_close(mcp_session& s, bool login_allowed, std::string login_json) {
-  auto res = co_await s.list_tools();
-  if (!res && login_allowed && needs_login(res.err())) {
-    print_error(res.err().message);
-    auto login = login_and_report(s, login_json);
-    auto l = co_await std::move(login);
-    if (!l) {
-      co_await s.close();
-      co_return l.err();
-    }
-    res = co_await s.list_tools();
+// Opens `server` on a one-thread loop, makes `req` there (request_and_close) and hands the answer
+// to `print`, which returns the exit code. Errors are printed and mapped to their exit code.
+template <class Request, class Print>
+int run_request(const global_options& g, const std::string& server, const retry_login& rl, Request req,
+                Print print) {
+  auto cfg = load_config(g);
+  if (!cfg) return exit_usage;
+  asio::io_context io(1);
+  engine eng(io.get_executor(), std::move(*cfg), make_engine_options(g, true, rl.options.no_browser, rl.login ? log_level::info : log_level::warn));
+  auto session = eng.open(server);
+  if (!session) {
+    print_error(session.err().message);
+    return exit_code_for(session.err());
   }
-  co_await s.close();
-  co_return res;
+  auto r = run_on_loop(io, request_and_close(**session, std::move(req), may_login(rl), login_options_json(rl.options)));
+  if (!r) {
+    print_error(r.err().message);
+    return exit_code_for(r.err());
+  }
+  return print(*r);
 }
 
 }  // namespace
 
 int cmd_call(const global_options& g, const std::string& server, const std::string& tool,
              const std::string& args, bool json, const retry_login& rl) {
-  auto cfg = load_config(g);
-  if (!cfg) return exit_usage;
-  asio::io_context io(1);
-  engine eng(io.get_executor(), std::move(*cfg), make_engine_options(g, true, rl.options.no_browser, rl.login ? log_level::info : log_level::warn));
-  auto session = eng.open(server);
-  if (!session) {
-    print_error(session.err().message);
-    return exit_code_for(session.err());
-  }
-  auto& s = **session;
-  const std::string arguments = args.empty() ? std::string("{}") : args;
-  auto r = run_on_loop(io, call_and_close(s, tool, arguments, may_login(rl), login_options_json(rl.options)));
-  if (!r) {
-    print_error(r.err().message);
-    return exit_code_for(r.err());
-  }
-  if (json) {
-    print_output(r->result_json);
-  } else if (!r->text.empty()) {
-    print_output(r->text);
-  }
-  if (r->is_error) {
-    print_error("tool '" + tool + "' on server '" + server + "' reported an error");
-    return exit_remote;
-  }
-  return exit_ok;
+  call_request req{tool, args.empty() ? std::string("{}") : args};
+  return run_request(g, server, rl, std::move(req), [&](const tool_result& r) {
+    if (json) {
+      print_output(r.result_json);
+    } else if (!r.text.empty()) {
+      print_output(r.text);
+    }
+    if (r.is_error) {
+      print_error("tool '" + tool + "' on server '" + server + "' reported an error");
+      return exit_remote;
+    }
+    return exit_ok;
+  });
 }
 
 int cmd_tools(const global_options& g, const std::string& server, bool json, const retry_login& rl) {
-  auto cfg = load_config(g);
-  if (!cfg) return exit_usage;
-  asio::io_context io(1);
-  engine eng(io.get_executor(), std::move(*cfg), make_engine_options(g, true, rl.options.no_browser, rl.login ? log_level::info : log_level::warn));
-  auto session = eng.open(server);
-  if (!session) {
-    print_error(session.err().message);
-    return exit_code_for(session.err());
-  }
-  auto& s = **session;
-  auto r = run_on_loop(io, list_and_close(s, may_login(rl), login_options_json(rl.options)));
-  if (!r) {
-    print_error(r.err().message);
-    return exit_code_for(r.err());
-  }
-  if (json) {
-    print_output(r->result_json);
+  return run_request(g, server, rl, list_request{}, [json](const tool_list& r) {
+    if (json) {
+      print_output(r.result_json);
+      return exit_ok;
+    }
+    // Names and descriptions are the server's text: one printable line each.
+    std::vector<std::pair<std::string, std::string>> rows;
+    std::size_t width = 4;
+    for (const auto& t : r.tools) {
+      rows.emplace_back(text::printable(t.name, 128), text::printable(t.description));
+      width = std::max(width, rows.back().first.size());
+    }
+    for (const auto& [name, description] : rows) {
+      std::cout << name << std::string(width - name.size() + 2, ' ') << description << "\n";
+    }
     return exit_ok;
-  }
-  // Names and descriptions are the server's text: one printable line each.
-  std::vector<std::pair<std::string, std::string>> rows;
-  std::size_t width = 4;
-  for (const auto& t : r->tools) {
-    rows.emplace_back(text::printable(t.name, 128), text::printable(t.description));
-    width = std::max(width, rows.back().first.size());
-  }
-  for (const auto& [name, description] : rows) {
-    std::cout << name << std::string(width - name.size() + 2, ' ') << description << "\n";
-  }
-  return exit_ok;
+  });
 }
 
 }  // namespace fracta::cli

@@ -37,6 +37,34 @@ std::optional<std::pair<std::string, std::string>> split_kv(const std::string& s
   return std::make_pair(s.substr(0, eq), s.substr(eq + 1));
 }
 
+// f() → an exit code; a config or file-system error it throws is printed and gives exit_usage.
+template <class F>
+int with_errors_reported(F&& f) {
+  try {
+    return f();
+  } catch (const config::config_error& e) {
+    print_error(e.what());
+  } catch (const std::system_error& e) {
+    print_error(e.what());
+  }
+  return exit_usage;
+}
+
+// Each NAME=VALUE of `items` (the values of `option`) appended to `out`. At the first without a
+// name and '=', prints that `form` was expected and returns false.
+bool append_pairs(const std::vector<std::string>& items, std::string_view option, std::string_view form,
+                  std::vector<std::pair<std::string, std::string>>& out) {
+  for (const auto& item : items) {
+    auto kv = split_kv(item);
+    if (!kv) {
+      print_error(std::string(option) + " '" + item.substr(0, item.find('=')) + "': expected " + std::string(form));
+      return false;
+    }
+    out.push_back(std::move(*kv));
+  }
+  return true;
+}
+
 bool sensitive_header(std::string_view name) {
   std::string n(name);
   for (auto& c : n) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -146,26 +174,12 @@ int cmd_config_add(const global_options& g, const add_options& o) {
     }
     if (!o.scopes.empty()) s.auth_lists.emplace_back("scopes", o.scopes);
   }
-  for (const auto& h : o.headers) {
-    auto kv = split_kv(h);
-    if (!kv) {
-      print_error("--header '" + h.substr(0, h.find('=')) + "': expected NAME=VALUE");
-      return exit_usage;
-    }
-    s.headers.push_back(*kv);
-  }
+  if (!append_pairs(o.headers, "--header", "NAME=VALUE", s.headers)) return exit_usage;
   if (s.auth_type.empty() && (!o.sets.empty() || !o.secrets.empty())) {
     print_error("--set and --secret configure an auth block: give its type with --auth TYPE");
     return exit_usage;
   }
-  for (const auto& kvs : o.sets) {
-    auto kv = split_kv(kvs);
-    if (!kv) {
-      print_error("--set '" + kvs.substr(0, kvs.find('=')) + "': expected KEY=VALUE");
-      return exit_usage;
-    }
-    s.auth_strings.push_back(*kv);
-  }
+  if (!append_pairs(o.sets, "--set", "KEY=VALUE", s.auth_strings)) return exit_usage;
   for (const auto& kvs : o.secrets) {
     auto kv = split_kv(kvs);
     const auto colon = kv ? kv->second.find(':') : std::string::npos;
@@ -195,7 +209,7 @@ int cmd_config_add(const global_options& g, const add_options& o) {
   }
   const fs::path path = config_path(g);
   std::string warning;
-  try {
+  const int rc = with_errors_reported([&] {
     const std::string text = config::read_text(path).value_or(std::string());
     const std::string updated = config::with_server_added(text, path.string(), s);
     // Refuse an auth type nothing provides (a typo, or a plugin not installed yet) before
@@ -210,13 +224,9 @@ int cmd_config_add(const global_options& g, const add_options& o) {
     }
     warning = config::literal_secret_warning(path, s);
     config::write_file_atomically(path, updated);
-  } catch (const config::config_error& e) {
-    print_error(e.what());
-    return exit_usage;
-  } catch (const std::system_error& e) {
-    print_error(e.what());
-    return exit_usage;
-  }
+    return exit_ok;
+  });
+  if (rc != exit_ok) return rc;
   if (!warning.empty()) print_error("warning: " + warning);
   std::cout << "added server '" << o.name << "' to " << path.string() << "\n";
   return exit_ok;
@@ -365,15 +375,11 @@ int cmd_config_remove(const global_options& g, const std::string& name, bool kee
   if (!keep_credentials) {
     if (auto cfg = load_or_report(g)) forgotten = forget_stored(g, *cfg, name);
   }
-  try {
+  const int rc = with_errors_reported([&] {
     config::write_file_atomically(path, updated);
-  } catch (const config::config_error& e) {
-    print_error(e.what());
-    return exit_usage;
-  } catch (const std::system_error& e) {
-    print_error(e.what());
-    return exit_usage;
-  }
+    return exit_ok;
+  });
+  if (rc != exit_ok) return rc;
   std::cout << "removed server '" << name << "' from " << path.string() << "\n";
   if (keep_credentials) {
     std::cout << "kept the stored credentials of '" << name << "' (--keep-credentials)\n";

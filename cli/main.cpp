@@ -117,18 +117,31 @@ int main(int argc, char** argv) {
   };
   auto* auth = mcp->add_subcommand("auth", "Log in to OAuth servers, inspect and remove stored credentials");
   auth->require_subcommand(1);
-  auto* login_cmd = auth->add_subcommand("login", "Log in to an OAuth server in the browser and store its tokens");
-  login_cmd->add_option("server", server, "Server name")->required();
-  add_login_options(login_cmd);
-  login_cmd->add_option("--scope", login.scopes, "A scope to request instead of the configured ones (repeatable)");
-  login_cmd->add_flag("--device", login.device, "Use the device flow (a code to enter on another device)");
-  login_cmd->add_flag("--json", json, "Machine-readable output");
+  // `auth login` and `auth status`, also under their deprecated names.
+  auto add_login = [&](CLI::App* parent, const char* name, const char* help, const char* scope_help,
+                       const char* device_help) {
+    auto* cmd = parent->add_subcommand(name, help);
+    cmd->add_option("server", server, "Server name")->required();
+    add_login_options(cmd);
+    cmd->add_option("--scope", login.scopes, scope_help);
+    cmd->add_flag("--device", login.device, device_help);
+    cmd->add_flag("--json", json, "Machine-readable output");
+    return cmd;
+  };
+  auto add_status = [&](CLI::App* parent, const char* name, const char* help, const char* json_help) {
+    auto* cmd = parent->add_subcommand(name, help);
+    cmd->add_option("server", server, "Server name (default: every server)");
+    cmd->add_flag("--json", json, json_help);
+    return cmd;
+  };
+  auto* login_cmd = add_login(auth, "login", "Log in to an OAuth server in the browser and store its tokens",
+                              "A scope to request instead of the configured ones (repeatable)",
+                              "Use the device flow (a code to enter on another device)");
   login_cmd->footer(exit_codes_help);
   login_cmd->callback([&] { rc = cmd_auth_login(g, server, login, json); });
 
-  auto* status_cmd = auth->add_subcommand("status", "Show login state, expiry, scopes, issuer and token store (never a secret)");
-  status_cmd->add_option("server", server, "Server name (default: every server)");
-  status_cmd->add_flag("--json", json, "Machine-readable output (an array of objects)");
+  auto* status_cmd = add_status(auth, "status", "Show login state, expiry, scopes, issuer and token store (never a secret)",
+                                "Machine-readable output (an array of objects)");
   status_cmd->callback([&] { rc = cmd_auth_status(g, server, json); });
 
   auto* logout_cmd = auth->add_subcommand("logout", "Forget a server's stored tokens");
@@ -138,19 +151,14 @@ int main(int argc, char** argv) {
   // Deprecated aliases (one release): fracta mcp login, fracta mcp auth-status.
   auto* old_mcp = app.add_subcommand("mcp", "Deprecated: use `fracta config mcp auth …`");
   old_mcp->require_subcommand(1);
-  auto* old_login = old_mcp->add_subcommand("login", "Deprecated alias of `fracta config mcp auth login`");
-  old_login->add_option("server", server, "Server name")->required();
-  add_login_options(old_login);
-  old_login->add_option("--scope", login.scopes, "A scope to request (repeatable)");
-  old_login->add_flag("--device", login.device, "Use the device flow");
-  old_login->add_flag("--json", json, "Machine-readable output");
+  auto* old_login = add_login(old_mcp, "login", "Deprecated alias of `fracta config mcp auth login`",
+                              "A scope to request (repeatable)", "Use the device flow");
   old_login->callback([&] {
     print_error("`fracta mcp login` is deprecated and will be removed; use `fracta config mcp auth login`");
     rc = cmd_auth_login(g, server, login, json);
   });
-  auto* old_status = old_mcp->add_subcommand("auth-status", "Deprecated alias of `fracta config mcp auth status`");
-  old_status->add_option("server", server, "Server name (default: every server)");
-  old_status->add_flag("--json", json, "Machine-readable output");
+  auto* old_status = add_status(old_mcp, "auth-status", "Deprecated alias of `fracta config mcp auth status`",
+                                "Machine-readable output");
   old_status->callback([&] {
     print_error("`fracta mcp auth-status` is deprecated and will be removed; use `fracta config mcp auth status`");
     rc = cmd_auth_status(g, server, json);

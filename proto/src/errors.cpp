@@ -5,33 +5,27 @@
 #include <string>
 
 #include "fracta/auth_plugin.h"
+#include <fracta/proto/error_category.hpp>
 
 namespace fracta {
 namespace {
 
-class category_impl final : public std::error_category {
- public:
-  const char* name() const noexcept override { return "fracta"; }
-  std::string message(int c) const override {
-    switch (static_cast<errc>(c)) {
-      case errc::config: return "configuration error";
-      case errc::auth_failed: return "authentication failed";
-      case errc::needs_login: return "login needed";
-      case errc::transport: return "transport error";
-      case errc::protocol: return "protocol error";
-      case errc::remote: return "remote error";
-      case errc::plugin: return "plugin error";
-      case errc::cancelled: return "cancelled";
-      case errc::unsupported: return "unsupported";
-    }
-    return "unknown fracta error";
-  }
+constexpr table_category<errc>::entry messages[] = {
+    {errc::config, "configuration error"},
+    {errc::auth_failed, "authentication failed"},
+    {errc::needs_login, "login needed"},
+    {errc::transport, "transport error"},
+    {errc::protocol, "protocol error"},
+    {errc::remote, "remote error"},
+    {errc::plugin, "plugin error"},
+    {errc::cancelled, "cancelled"},
+    {errc::unsupported, "unsupported"},
 };
 
 }  // namespace
 
 const std::error_category& category() noexcept {
-  static const category_impl c;
+  static const table_category<errc> c("fracta", messages, "unknown fracta error");
   return c;
 }
 

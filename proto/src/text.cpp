@@ -1,12 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
-// UTF-8 decoding steps, trimming, and printable(): the one sanitiser for outside text.
+// UTF-8 decoding steps, trimming, the escapes JSON and TOML strings share, and printable(): the
+// one sanitiser for outside text.
 #include <fracta/proto/text.hpp>
+
+#include <array>
+#include <utility>
 
 namespace fracta::text {
 namespace {
 
 constexpr std::string_view replacement = "\xEF\xBF\xBD";  // U+FFFD
 constexpr std::string_view ellipsis = "\xE2\x80\xA6";     // U+2026
+
+// The two-character escapes of JSON and TOML basic strings: the byte, then the letter after `\`.
+constexpr std::array<std::pair<char, char>, 7> short_escapes{
+    {{'"', '"'}, {'\\', '\\'}, {'\b', 'b'}, {'\t', 't'}, {'\n', 'n'}, {'\f', 'f'}, {'\r', 'r'}}};
 
 constexpr unsigned char esc = 0x1B;
 
@@ -180,6 +188,36 @@ std::string printable(std::string_view s, std::size_t max_bytes) {
   while (!out.empty() && out.back() == ' ') out.pop_back();
   if (marked) out.append(ellipsis);
   return out;
+}
+
+char short_escape(char c) noexcept {
+  for (const auto& [raw, letter] : short_escapes) {
+    if (raw == c) return letter;
+  }
+  return '\0';
+}
+
+std::optional<char> unescaped(char letter) noexcept {
+  for (const auto& [raw, l] : short_escapes) {
+    if (l == letter) return raw;
+  }
+  return std::nullopt;
+}
+
+void append_escaped_ascii(std::string& out, unsigned char c, bool upper_hex) {
+  static constexpr std::string_view lower_digits = "0123456789abcdef";
+  static constexpr std::string_view upper_digits = "0123456789ABCDEF";
+  if (const char letter = short_escape(static_cast<char>(c)); letter != '\0') {
+    out.push_back('\\');
+    out.push_back(letter);
+  } else if (c < 0x20 || c == 0x7F) {
+    const std::string_view hex = upper_hex ? upper_digits : lower_digits;
+    out += "\\u00";
+    out.push_back(hex[c >> 4]);
+    out.push_back(hex[c & 0xF]);
+  } else {
+    out.push_back(static_cast<char>(c));
+  }
 }
 
 }  // namespace fracta::text

@@ -9,6 +9,9 @@
 #include <array>
 #include <cstring>
 
+#include <fracta/proto/error_category.hpp>
+#include <fracta/proto/text.hpp>
+
 namespace fracta::http {
 namespace {
 
@@ -16,14 +19,8 @@ constexpr std::string_view hex_digits = "0123456789ABCDEF";
 
 bool is_alpha(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
-bool is_hex(char c) noexcept {
-  return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-int hex_value(char c) noexcept {
-  if (is_digit(c)) return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return c - 'A' + 10;
-}
+using text::hex_value;
+bool is_hex(char c) noexcept { return hex_value(c) >= 0; }
 char to_lower(char c) noexcept {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
 }
@@ -64,12 +61,6 @@ bool valid_encoded(std::string_view s, Pred allowed) {
   }
   return true;
 }
-
-class url_category_impl final : public std::error_category {
- public:
-  const char* name() const noexcept override { return "fracta.url"; }
-  std::string message(int) const override { return "not a valid absolute http(s) URL"; }
-};
 
 error bad(std::string message) { return error{make_error_code(url_errc::malformed), std::move(message)}; }
 
@@ -125,7 +116,8 @@ std::uint16_t default_port(std::string_view scheme) noexcept {
 }  // namespace
 
 const std::error_category& url_category() noexcept {
-  static const url_category_impl c;
+  // One message for every code.
+  static const table_category<url_errc> c("fracta.url", {}, "not a valid absolute http(s) URL");
   return c;
 }
 

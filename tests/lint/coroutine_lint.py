@@ -7,7 +7,6 @@
 # capturing lambda as the completion handler (third argument). Comments and string literals
 # are ignored. Deliberately simple: a named lambda called in the argument (`co_spawn(io, f(), …)`)
 # is not followed; review catches those.
-# Known breaches awaiting their owners are listed, per file with a count, in coroutine_lint.allow.
 # Usage: coroutine_lint.py SOURCE_ROOT   (exit 1 and one line per finding when it finds any)
 import pathlib
 import re
@@ -52,30 +51,15 @@ def findings(path):
             yield line, capture.group(0)
 
 
-def allowed():
-    counts = {}
-    allow = pathlib.Path(__file__).with_name("coroutine_lint.allow")
-    for raw in allow.read_text(encoding="utf-8").splitlines():
-        line = raw.split("#", 1)[0].split()
-        if len(line) == 2:
-            counts[line[0]] = int(line[1])
-    return counts
-
-
 def main():
     root = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else ".")
-    tolerated = allowed()
     bad = 0
     for area in AREAS:
         for path in sorted((root / area).rglob("*")):
             if path.suffix not in SUFFIXES or not path.is_file():
                 continue
             name = path.relative_to(root).as_posix()
-            found = list(findings(path))
-            if found and len(found) <= tolerated.get(name, 0):
-                print(f"{name}: {len(found)} known finding(s), tolerated by coroutine_lint.allow")
-                continue
-            for line, capture in found:
+            for line, capture in findings(path):
                 print(f"{name}:{line}: co_spawn of a capturing lambda {capture}: "
                       "use a plain coroutine function (GCC 12 rule 1, docs/architecture.md)")
                 bad += 1

@@ -3,6 +3,8 @@
 #include "config/parser.hpp"
 #include <fracta/proto/json.hpp>
 
+#include <type_traits>
+
 namespace fracta::config::detail {
 namespace {
 
@@ -21,13 +23,13 @@ std::string two(unsigned v) {
   return s.size() < 2 ? "0" + s : s;
 }
 
-std::string format_date(const toml::date& d) {
+std::string text_of(const toml::date& d) {
   std::string y = std::to_string(d.year);
   while (y.size() < 4) y.insert(0, "0");
   return y + "-" + two(d.month) + "-" + two(d.day);
 }
 
-std::string format_time(const toml::time& t) {
+std::string text_of(const toml::time& t) {
   std::string out = two(t.hour) + ":" + two(t.minute) + ":" + two(t.second);
   if (t.nanosecond != 0) {
     std::string frac = std::to_string(t.nanosecond);
@@ -39,8 +41,8 @@ std::string format_time(const toml::time& t) {
 }
 
 // RFC 3339 for offset date-times; the TOML local forms otherwise.
-std::string format_date_time(const toml::date_time& dt) {
-  std::string out = format_date(dt.date) + "T" + format_time(dt.time);
+std::string text_of(const toml::date_time& dt) {
+  std::string out = text_of(dt.date) + "T" + text_of(dt.time);
   if (dt.offset) {
     const int minutes = dt.offset->minutes;
     if (minutes == 0) {
@@ -83,40 +85,20 @@ class auth_writer final {
 
  private:
   void node(const toml::node& n) {
-    switch (n.type()) {
-      case toml::node_type::table:
-        table(*n.as_table(), false);
-        break;
-      case toml::node_type::array:
+    n.visit([this](const auto& v) {
+      using T = std::remove_cvref_t<decltype(v)>;
+      if constexpr (toml::is_table<T>) {
+        table(v, false);
+      } else if constexpr (toml::is_array<T>) {
         w_.begin_array();
-        for (const auto& e : *n.as_array()) node(e);
+        for (const auto& e : v) node(e);
         w_.end_array();
-        break;
-      case toml::node_type::string:
-        w_.value(n.as_string()->get());
-        break;
-      case toml::node_type::integer:
-        w_.value(n.as_integer()->get());
-        break;
-      case toml::node_type::floating_point:
-        w_.value(n.as_floating_point()->get());
-        break;
-      case toml::node_type::boolean:
-        w_.value(n.as_boolean()->get());
-        break;
-      case toml::node_type::date:
-        w_.value(format_date(n.as_date()->get()));
-        break;
-      case toml::node_type::time:
-        w_.value(format_time(n.as_time()->get()));
-        break;
-      case toml::node_type::date_time:
-        w_.value(format_date_time(n.as_date_time()->get()));
-        break;
-      default:
-        w_.null();
-        break;
-    }
+      } else if constexpr (toml::is_date<T> || toml::is_time<T> || toml::is_date_time<T>) {
+        w_.value(text_of(v.get()));
+      } else {
+        w_.value(v.get());
+      }
+    });
   }
 
   const std::function<std::string(const std::string&)>& absolute_;

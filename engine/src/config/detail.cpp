@@ -5,6 +5,8 @@
 #include <cctype>
 #include <vector>
 
+#include <fracta/proto/text.hpp>
+
 namespace fracta::config::detail {
 
 std::string format_location(const location& where) {
@@ -44,40 +46,13 @@ bool is_bare_key(std::string_view s) noexcept {
 }
 
 std::string toml_quote(std::string_view s) {
-  static constexpr char hex[] = "0123456789ABCDEF";
   std::string out = "\"";
   for (char ch : s) {
     const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (c < 0x20 || c == 0x7F) {
-          out += "\\u00";
-          out.push_back(hex[c >> 4]);
-          out.push_back(hex[c & 0xF]);
-        } else {
-          out.push_back(ch);
-        }
+    if (c < 0x80) {
+      text::append_escaped_ascii(out, c, true);
+    } else {
+      out.push_back(ch);
     }
   }
   out.push_back('"');

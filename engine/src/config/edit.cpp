@@ -4,6 +4,8 @@
 
 #include <optional>
 
+#include <fracta/proto/text.hpp>
+
 #include "config/detail.hpp"
 
 namespace fracta::config {
@@ -63,52 +65,22 @@ std::optional<std::string> parse_quoted(std::string_view s, std::size_t& i) {
     if (q == '"' && s[i] == '\\') {
       if (++i >= s.size()) return std::nullopt;
       const char e = s[i++];
-      switch (e) {
-        case 'b':
-          out.push_back('\b');
-          break;
-        case 't':
-          out.push_back('\t');
-          break;
-        case 'n':
-          out.push_back('\n');
-          break;
-        case 'f':
-          out.push_back('\f');
-          break;
-        case 'r':
-          out.push_back('\r');
-          break;
-        case '"':
-          out.push_back('"');
-          break;
-        case '\\':
-          out.push_back('\\');
-          break;
-        case 'u':
-        case 'U': {
-          const std::size_t n = e == 'u' ? 4 : 8;
-          if (i + n > s.size()) return std::nullopt;
-          std::uint32_t cp = 0;
-          for (std::size_t k = 0; k < n; ++k) {
-            const char h = s[i + k];
-            cp <<= 4;
-            if (h >= '0' && h <= '9')
-              cp |= static_cast<std::uint32_t>(h - '0');
-            else if (h >= 'a' && h <= 'f')
-              cp |= static_cast<std::uint32_t>(h - 'a' + 10);
-            else if (h >= 'A' && h <= 'F')
-              cp |= static_cast<std::uint32_t>(h - 'A' + 10);
-            else
-              return std::nullopt;
-          }
-          i += n;
-          append_utf8(out, cp);
-          break;
-        }
-        default:
-          return std::nullopt;
+      if (e != 'u' && e != 'U') {
+        const std::optional<char> byte = text::unescaped(e);
+        if (!byte) return std::nullopt;
+        out.push_back(*byte);
+        continue;
       }
+      const std::size_t n = e == 'u' ? 4 : 8;
+      if (i + n > s.size()) return std::nullopt;
+      std::uint32_t cp = 0;
+      for (std::size_t k = 0; k < n; ++k) {
+        const int digit = text::hex_value(s[i + k]);
+        if (digit < 0) return std::nullopt;
+        cp = (cp << 4) | static_cast<std::uint32_t>(digit);
+      }
+      i += n;
+      append_utf8(out, cp);
     } else {
       out.push_back(s[i++]);
     }
@@ -151,54 +123,52 @@ std::optional<std::vector<std::string>> parse_header(std::string_view s, std::si
   return key;
 }
 
+// The two kinds of TOML string the scanner follows: basic ("…", with backslash escapes) and
+// literal ('…'), each with a multi-line form opened and closed by three quotes.
+struct string_syntax {
+  char quote;
+  std::string_view triple;
+  bool escapes;
+  scan_state::string_kind multi;
+};
+constexpr string_syntax basic_string{'"', "\"\"\"", true, scan_state::string_kind::multi_basic};
+constexpr string_syntax literal_string{'\'', "'''", false, scan_state::string_kind::multi_literal};
+
+// One step inside an open multi-line string at s[i]: past an escape, past the closing quotes
+// (up to two more quotes belong to the content), or past one byte. Returns the next index.
+std::size_t multi_line_step(std::string_view s, std::size_t i, const string_syntax& q, scan_state& st) {
+  if (q.escapes && s[i] == '\\') return i + 2;
+  if (s.substr(i, 3) != q.triple) return i + 1;
+  i += 3;
+  while (i < s.size() && s[i] == q.quote) ++i;
+  st.open = scan_state::string_kind::none;
+  return i;
+}
+
+// A string starting at s[i]: a multi-line one is opened (in `st`), a one-line one skipped whole.
+// Returns the next index.
+std::size_t string_start(std::string_view s, std::size_t i, const string_syntax& q, scan_state& st) {
+  if (s.substr(i, 3) == q.triple) {
+    st.open = q.multi;
+    return i + 3;
+  }
+  ++i;
+  while (i < s.size() && s[i] != q.quote) i += q.escapes && s[i] == '\\' ? 2 : 1;
+  return i + 1;
+}
+
 // Follows strings, comments and brackets through the rest of a line.
 void scan_text(std::string_view s, std::size_t i, scan_state& st) {
-  using sk = scan_state::string_kind;
   while (i < s.size()) {
-    if (st.open == sk::multi_basic) {
-      if (s[i] == '\\') {
-        i += 2;
-      } else if (s.substr(i, 3) == "\"\"\"") {
-        i += 3;
-        while (i < s.size() && s[i] == '"') ++i;
-        st.open = sk::none;
-      } else {
-        ++i;
-      }
-      continue;
-    }
-    if (st.open == sk::multi_literal) {
-      if (s.substr(i, 3) == "'''") {
-        i += 3;
-        while (i < s.size() && s[i] == '\'') ++i;
-        st.open = sk::none;
-      } else {
-        ++i;
-      }
+    if (st.open != scan_state::string_kind::none) {
+      const bool basic = st.open == scan_state::string_kind::multi_basic;
+      i = multi_line_step(s, i, basic ? basic_string : literal_string, st);
       continue;
     }
     const char c = s[i];
     if (c == '#') return;
-    if (c == '"') {
-      if (s.substr(i, 3) == "\"\"\"") {
-        st.open = sk::multi_basic;
-        i += 3;
-        continue;
-      }
-      ++i;
-      while (i < s.size() && s[i] != '"') i += s[i] == '\\' ? 2 : 1;
-      ++i;
-      continue;
-    }
-    if (c == '\'') {
-      if (s.substr(i, 3) == "'''") {
-        st.open = sk::multi_literal;
-        i += 3;
-        continue;
-      }
-      ++i;
-      while (i < s.size() && s[i] != '\'') ++i;
-      ++i;
+    if (c == basic_string.quote || c == literal_string.quote) {
+      i = string_start(s, i, c == basic_string.quote ? basic_string : literal_string, st);
       continue;
     }
     if (c == '[' || c == '{') {

@@ -72,28 +72,16 @@ std::vector<entry> ordered(const toml::table& t) {
 }
 
 std::string type_name(const toml::node& n) {
-  switch (n.type()) {
-    case toml::node_type::table:
-      return "a table";
-    case toml::node_type::array:
-      return "an array";
-    case toml::node_type::string:
-      return "a string";
-    case toml::node_type::integer:
-      return "an integer";
-    case toml::node_type::floating_point:
-      return "a float";
-    case toml::node_type::boolean:
-      return "a boolean";
-    case toml::node_type::date:
-      return "a date";
-    case toml::node_type::time:
-      return "a time";
-    case toml::node_type::date_time:
-      return "a date-time";
-    default:
-      return "nothing";
+  static constexpr std::pair<toml::node_type, std::string_view> names[] = {
+      {toml::node_type::table, "a table"},     {toml::node_type::array, "an array"},
+      {toml::node_type::string, "a string"},   {toml::node_type::integer, "an integer"},
+      {toml::node_type::floating_point, "a float"}, {toml::node_type::boolean, "a boolean"},
+      {toml::node_type::date, "a date"},       {toml::node_type::time, "a time"},
+      {toml::node_type::date_time, "a date-time"}};
+  for (const auto& [type, name] : names) {
+    if (type == n.type()) return std::string(name);
   }
+  return "nothing";
 }
 
 std::string dotted(std::string_view prefix, std::string_view key) {

@@ -5,43 +5,28 @@
 
 #include <string>
 
+#include <fracta/proto/error_category.hpp>
+
 namespace fracta::http {
 namespace {
 
-class http_category final : public std::error_category {
- public:
-  const char* name() const noexcept override { return "fracta.http"; }
-  std::string message(int value) const override {
-    switch (static_cast<errc>(value)) {
-      case errc::timeout:
-        return "the HTTP exchange timed out";
-      case errc::cancelled:
-        return "the HTTP exchange was cancelled";
-      case errc::response_too_large:
-        return "the HTTP response is larger than allowed";
-      case errc::connect_failed:
-        return "could not connect (DNS, refused, unreachable or proxy)";
-      case errc::tls_failed:
-        return "TLS handshake or certificate verification failed";
-      case errc::bad_url:
-        return "the URL is not a valid absolute http(s) URL";
-      case errc::send_failed:
-        return "sending the HTTP request failed";
-      case errc::receive_failed:
-        return "receiving the HTTP response failed";
-      case errc::internal:
-        return "internal HTTP client error";
-      case errc::egress_refused:
-        return "the destination address is not allowed for this request";
-    }
-    return "unknown HTTP client error";
-  }
+constexpr table_category<errc>::entry messages[] = {
+    {errc::timeout, "the HTTP exchange timed out"},
+    {errc::cancelled, "the HTTP exchange was cancelled"},
+    {errc::response_too_large, "the HTTP response is larger than allowed"},
+    {errc::connect_failed, "could not connect (DNS, refused, unreachable or proxy)"},
+    {errc::tls_failed, "TLS handshake or certificate verification failed"},
+    {errc::bad_url, "the URL is not a valid absolute http(s) URL"},
+    {errc::send_failed, "sending the HTTP request failed"},
+    {errc::receive_failed, "receiving the HTTP response failed"},
+    {errc::internal, "internal HTTP client error"},
+    {errc::egress_refused, "the destination address is not allowed for this request"},
 };
 
 }  // namespace
 
 const std::error_category& category() noexcept {
-  static const http_category instance;
+  static const table_category<errc> instance("fracta.http", messages, "unknown HTTP client error");
   return instance;
 }
 

@@ -87,35 +87,35 @@ std::size_t memory_store::clear() {
 
 provider_instance::provider_instance(const fracta_provider& provider, instance_context ctx)
     : provider_(provider), ctx_(std::move(ctx)) {
-  host_.struct_size = sizeof(fracta_host);
-  host_.abi_major = FRACTA_ABI_MAJOR;
-  host_.abi_minor = FRACTA_ABI_MINOR;
-  host_.host_ctx = this;
-  host_.server_name = str(ctx_.server->name);
-  host_.server_url = str(ctx_.server->url);
-  host_.log = &h_log;
-  host_.wall_clock_ms = &h_wall;
-  host_.monotonic_ms = &h_mono;
-  host_.resolve_secret = &h_resolve_secret;
-  host_.http_send = &h_http_send;
-  host_.timer_start = &h_timer_start;
-  host_.cancel = &h_cancel;
-  host_.post = &h_post;
-  if (ctx_.store != nullptr || persistent_store()) {
-    host_.store_get = &h_store_get;
-    host_.store_put = &h_store_put;
-    host_.store_erase = &h_store_erase;
-  }
-  host_.resolve_secret_async = &h_resolve_secret_async;
-  host_.json_get_raw = &h_json_get_raw;
-  host_.json_get_string = &h_json_get_string;
+  const bool with_store = ctx_.store != nullptr || persistent_store();
   // Interactive services only when a user is attached (the CLI); NULL otherwise.
-  if (ctx_.interactive != nullptr && ctx_.interactive->enabled) {
-    host_.open_url = &h_open_url;
-    host_.show_device_code = &h_show_device_code;
-    host_.redirect_listen = &h_redirect_listen;
-    host_.redirect_await = &h_redirect_await;
-  }
+  const bool with_user = ctx_.interactive != nullptr && ctx_.interactive->enabled;
+  host_ = fracta_host{
+      .struct_size = sizeof(fracta_host),
+      .abi_major = FRACTA_ABI_MAJOR,
+      .abi_minor = FRACTA_ABI_MINOR,
+      .host_ctx = this,
+      .server_name = str(ctx_.server->name),
+      .server_url = str(ctx_.server->url),
+      .log = &h_log,
+      .wall_clock_ms = &h_wall,
+      .monotonic_ms = &h_mono,
+      .resolve_secret = &h_resolve_secret,
+      .http_send = &h_http_send,
+      .timer_start = &h_timer_start,
+      .cancel = &h_cancel,
+      .post = &h_post,
+      .store_get = with_store ? &h_store_get : nullptr,
+      .store_put = with_store ? &h_store_put : nullptr,
+      .store_erase = with_store ? &h_store_erase : nullptr,
+      .json_get_raw = &h_json_get_raw,
+      .json_get_string = &h_json_get_string,
+      .open_url = with_user ? &h_open_url : nullptr,
+      .show_device_code = with_user ? &h_show_device_code : nullptr,
+      .redirect_listen = with_user ? &h_redirect_listen : nullptr,
+      .redirect_await = with_user ? &h_redirect_await : nullptr,
+      .resolve_secret_async = &h_resolve_secret_async,
+  };
 }
 
 result<std::unique_ptr<provider_instance>> provider_instance::create(const fracta_provider& provider,

@@ -2,31 +2,26 @@
 // The store::errc category and helpers shared by the token stores.
 #include "store/store.hpp"
 
+#include <fracta/proto/error_category.hpp>
+
 namespace fracta::store {
 namespace {
 
-class category_impl final : public std::error_category {
- public:
-  const char* name() const noexcept override { return "fracta.store"; }
-  std::string message(int c) const override {
-    switch (static_cast<errc>(c)) {
-      case errc::not_found: return "no such stored item";
-      case errc::unavailable: return "the credential store is unavailable";
-      case errc::corrupt: return "the credential store is corrupt";
-      case errc::locked: return "the credential store is locked by another writer";
-      case errc::io: return "credential store I/O error";
-      case errc::bad_key: return "unusable credential store key";
-      case errc::too_large: return "value too large for the credential store";
-      case errc::refused: return "the credential store refused the value";
-    }
-    return "unknown credential store error";
-  }
+constexpr table_category<errc>::entry messages[] = {
+    {errc::not_found, "no such stored item"},
+    {errc::unavailable, "the credential store is unavailable"},
+    {errc::corrupt, "the credential store is corrupt"},
+    {errc::locked, "the credential store is locked by another writer"},
+    {errc::io, "credential store I/O error"},
+    {errc::bad_key, "unusable credential store key"},
+    {errc::too_large, "value too large for the credential store"},
+    {errc::refused, "the credential store refused the value"},
 };
 
 }  // namespace
 
 const std::error_category& category() noexcept {
-  static const category_impl c;
+  static const table_category<errc> c("fracta.store", messages, "unknown credential store error");
   return c;
 }
 

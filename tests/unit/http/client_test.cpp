@@ -297,6 +297,19 @@ TEST_CASE(
   });
 }
 
+namespace {
+
+// GETs `url` with `c` into `seen`, open to every kind of cancellation.
+awaitable<void> send_cancellable(http::client& c, std::string url,
+                                 std::optional<result<http::response>>& seen) {
+  // co_spawn lets only terminal cancellation through unless the coroutine widens it.
+  co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
+  auto send = c.send(get(std::move(url)));
+  seen.emplace(co_await std::move(send));
+}
+
+}  // namespace
+
 TEST_CASE("cancellation through a cancellation_signal yields errc::cancelled") {
   fracta::test::black_hole hole;
   for (auto type : {asio::cancellation_type::terminal, asio::cancellation_type::partial,
@@ -307,12 +320,7 @@ TEST_CASE("cancellation through a cancellation_signal yields errc::cancelled") {
       asio::cancellation_signal signal;
       std::optional<result<http::response>> seen;
       auto url = "http://127.0.0.1:" + std::to_string(hole.port()) + "/";
-      auto cancellable = [&]() -> awaitable<void> {
-        // co_spawn lets only terminal cancellation through unless the coroutine widens it.
-        co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
-        seen.emplace(co_await c.send(get(url)));
-      };
-      asio::co_spawn(ex, cancellable(),
+      asio::co_spawn(ex, send_cancellable(c, url, seen),
                      asio::bind_cancellation_slot(signal.slot(),
                                                   [](std::exception_ptr e) { CHECK_FALSE(e); }));
       asio::steady_timer timer(ex, 50ms);
@@ -479,6 +487,19 @@ TEST_CASE("invalid URLs and requests fail before anything is sent, without echoi
   });
 }
 
+namespace {
+
+// GETs `url` with `c` and records whether the answer resumed this coroutine on `caller`.
+awaitable<void> send_on(asio::strand<asio::any_io_executor> caller, http::client& c, std::string url,
+                        bool& on_caller_strand) {
+  auto send = c.send(get(std::move(url)));
+  auto r = co_await std::move(send);
+  CHECK(r.ok());
+  on_caller_strand = caller.running_in_this_thread();
+}
+
+}  // namespace
+
 TEST_CASE("the completion resumes the caller on the caller's own executor") {
   test_server server;
   run_async([&]() -> awaitable<void> {
@@ -486,17 +507,34 @@ TEST_CASE("the completion resumes the caller on the caller's own executor") {
     auto caller = asio::make_strand(ex);
     http::client c(ex, no_proxy_options());
     bool on_caller_strand = false;
-    co_await asio::co_spawn(
-        caller,
-        [&]() -> awaitable<void> {
-          auto r = co_await c.send(get(server.url("/echo")));
-          CHECK(r.ok());
-          on_caller_strand = caller.running_in_this_thread();
-        },
-        use_awaitable);
+    auto spawned = asio::co_spawn(caller, send_on(caller, c, server.url("/echo"), on_caller_strand),
+                                  use_awaitable);
+    co_await std::move(spawned);
     CHECK(on_caller_strand);
   });
 }
+
+namespace {
+
+struct flight_counts {
+  std::atomic<int> ok{0};
+  std::atomic<int> in_flight{0};
+  std::atomic<int> max_in_flight{0};
+};
+
+// GETs <base>/n/<i> with `c`, counted in `counts` while outstanding and once more (`ok`) when the
+// answer carries that path back.
+awaitable<void> send_numbered(std::shared_ptr<http::client> c, std::string base, int i,
+                              flight_counts& counts) {
+  auto path = "/n/" + std::to_string(i);
+  counts.max_in_flight = std::max(counts.max_in_flight.load(), ++counts.in_flight);
+  auto send = c->send(get(base + path));
+  auto r = co_await std::move(send);
+  --counts.in_flight;
+  if (r.ok() && r->status == 200 && r->body == path) ++counts.ok;
+}
+
+}  // namespace
 
 TEST_CASE("50 concurrent requests on one client all complete") {
   // Each request gets its own path back: answers cannot be mixed up between transfers.
@@ -506,31 +544,34 @@ TEST_CASE("50 concurrent requests on one client all complete") {
            "\r\nConnection: close\r\n\r\n" + path;
   });
   constexpr int count = 50;
-  std::atomic<int> ok{0};
-  std::atomic<int> in_flight{0};
-  std::atomic<int> max_in_flight{0};
+  flight_counts counts;
   run_async([&]() -> awaitable<void> {
     auto ex = co_await asio::this_coro::executor;
     auto c = std::make_shared<http::client>(ex, no_proxy_options());
-    for (int i = 0; i < count; ++i) {
-      asio::co_spawn(
-          ex,
-          [c, &peer, &ok, &in_flight, &max_in_flight, i]() -> awaitable<void> {
-            auto path = "/n/" + std::to_string(i);
-            max_in_flight = std::max(max_in_flight.load(), ++in_flight);
-            auto r =
-                co_await c->send(get("http://127.0.0.1:" + std::to_string(peer.port()) + path));
-            --in_flight;
-            if (r.ok() && r->status == 200 && r->body == path) ++ok;
-          },
-          asio::detached);
-    }
+    const std::string base = "http://127.0.0.1:" + std::to_string(peer.port());
+    for (int i = 0; i < count; ++i) asio::co_spawn(ex, send_numbered(c, base, i, counts), asio::detached);
     co_return;
   });
-  CHECK(ok.load() == count);
-  CHECK(max_in_flight.load() == count);  // all were outstanding at once
+  CHECK(counts.ok.load() == count);
+  CHECK(counts.max_in_flight.load() == count);  // all were outstanding at once
   CHECK(peer.request_lines().size() == count);
 }
+
+namespace {
+
+// Three GETs of `url` with `c`: each good answer counted in `ok`, each resuming thread noted.
+awaitable<void> send_three(std::shared_ptr<http::client> c, std::string url, std::atomic<int>& ok,
+                           std::mutex& mutex, std::set<std::thread::id>& threads) {
+  for (int j = 0; j < 3; ++j) {
+    auto send = c->send(get(url));
+    auto r = co_await std::move(send);
+    if (r.ok() && r->status == 200 && r->body == "ok") ++ok;
+    std::lock_guard lock(mutex);
+    threads.insert(std::this_thread::get_id());
+  }
+}
+
+}  // namespace
 
 TEST_CASE("an io_context run by two threads drives many requests safely") {
   fracta::test::scripted_server peer(
@@ -546,17 +587,7 @@ TEST_CASE("an io_context run by two threads drives many requests safely") {
         auto url = "http://127.0.0.1:" + std::to_string(peer.port()) + "/";
         for (int i = 0; i < count; ++i) {
           // Each caller on its own strand: completions land on both threads at once.
-          asio::co_spawn(
-              asio::make_strand(ex),
-              [c, url, &ok, &mutex, &threads]() -> awaitable<void> {
-                for (int j = 0; j < 3; ++j) {
-                  auto r = co_await c->send(get(url));
-                  if (r.ok() && r->status == 200 && r->body == "ok") ++ok;
-                  std::lock_guard lock(mutex);
-                  threads.insert(std::this_thread::get_id());
-                }
-              },
-              asio::detached);
+          asio::co_spawn(asio::make_strand(ex), send_three(c, url, ok, mutex, threads), asio::detached);
         }
         co_return;
       },
@@ -565,21 +596,25 @@ TEST_CASE("an io_context run by two threads drives many requests safely") {
   CHECK(threads.size() >= 1);
 }
 
+namespace {
+
+// GETs `url` with `c`; counts the transfer in `cancelled` when it ends with errc::cancelled.
+awaitable<void> send_counting_cancelled(http::client& c, std::string url, std::atomic<int>& cancelled) {
+  auto send = c.send(get(std::move(url)));
+  auto r = co_await std::move(send);
+  if (!r.ok() && r.err().code == http::errc::cancelled) ++cancelled;
+}
+
+}  // namespace
+
 TEST_CASE("destroying the client completes in-flight transfers with errc::cancelled") {
   fracta::test::black_hole hole;
   std::atomic<int> cancelled{0};
   run_async([&]() -> awaitable<void> {
     auto ex = co_await asio::this_coro::executor;
     auto c = std::make_unique<http::client>(ex, no_proxy_options());
-    for (int i = 0; i < 5; ++i) {
-      asio::co_spawn(
-          ex,
-          [&c, &hole, &cancelled]() -> awaitable<void> {
-            auto r = co_await c->send(get("http://127.0.0.1:" + std::to_string(hole.port()) + "/"));
-            if (!r.ok() && r.err().code == http::errc::cancelled) ++cancelled;
-          },
-          asio::detached);
-    }
+    const std::string url = "http://127.0.0.1:" + std::to_string(hole.port()) + "/";
+    for (int i = 0; i < 5; ++i) asio::co_spawn(ex, send_counting_cancelled(*c, url, cancelled), asio::detached);
     asio::steady_timer timer(ex, 100ms);
     co_await timer.async_wait(use_awaitable);
     c.reset();

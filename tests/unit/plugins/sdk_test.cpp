@@ -584,6 +584,12 @@ TEST_CASE("sdk::request reads fields and headers within struct_size") {
   CHECK(t.body() == "body!");
   CHECK(t.set_header("X-Other", "v") == FRACTA_E_UNSUPPORTED);
   CHECK_FALSE(t.get_header("Content-Type").has_value());
+
+  truncated.struct_size = offsetof(fracta_request, body) + sizeof(fracta_str) - 1;  // body cut short
+  const sdk::request short_body(&truncated);
+  CHECK(short_body.url() == "https://x.example/a?b");
+  CHECK(short_body.body().empty());
+  CHECK(sdk::request(nullptr).method().empty());
 }
 
 TEST_CASE("sdk::challenge reads its fields") {
@@ -594,6 +600,15 @@ TEST_CASE("sdk::challenge reads its fields") {
   CHECK(c.www_authenticate() == R"(Bearer error="insufficient_scope")");
   CHECK(c.resource_url() == "https://r.example/mcp");
   CHECK(c.body() == "{}");
+
+  fracta_challenge older = ch;
+  older.struct_size = offsetof(fracta_challenge, resource_url);  // a host that stops before it
+  const sdk::challenge o(&older);
+  CHECK(o.http_status() == 403);
+  CHECK(o.www_authenticate() == R"(Bearer error="insufficient_scope")");
+  CHECK(o.resource_url().empty());
+  CHECK(o.body().empty());
+  CHECK(sdk::challenge(nullptr).www_authenticate().empty());
 }
 
 TEST_CASE("string helpers") {

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-// Text helpers: UTF-8 steps and repair, trim, and printable() on hostile server text.
+// Text helpers: UTF-8 steps and repair, trim, the JSON / TOML string escapes, and printable() on
+// hostile server text.
 #include <fracta/proto/text.hpp>
 
 #include <doctest/doctest.h>
 
 #include <string>
+#include <utility>
 
 using fracta::text::is_utf8;
 using fracta::text::printable;
@@ -135,4 +137,57 @@ TEST_CASE("terminal_text keeps lines and tabs but drops escapes, controls and C1
   CHECK(terminal_text("bad\xFF") == "bad" + std::string(fffd));
   const std::string long_text(100000, 'z');
   CHECK(terminal_text(long_text) == long_text);  // never cut
+}
+
+TEST_CASE("every ASCII byte is written as JSON and TOML basic strings write it") {
+  using fracta::text::append_escaped_ascii;
+  const std::pair<char, std::string_view> short_forms[] = {
+      {'"', "\\\""}, {'\\', "\\\\"}, {'\b', "\\b"}, {'\t', "\\t"}, {'\n', "\\n"}, {'\f', "\\f"}, {'\r', "\\r"}};
+  for (unsigned c = 0; c < 0x80; ++c) {
+    std::string lower, upper;
+    append_escaped_ascii(lower, static_cast<unsigned char>(c), false);
+    append_escaped_ascii(upper, static_cast<unsigned char>(c), true);
+    CAPTURE(c);
+    std::string expected(1, static_cast<char>(c));
+    for (const auto& [byte, form] : short_forms) {
+      if (static_cast<unsigned char>(byte) == c) expected = form;
+    }
+    if (expected.size() == 1 && (c < 0x20 || c == 0x7F)) {
+      static constexpr char lower_digits[] = "0123456789abcdef";
+      static constexpr char upper_digits[] = "0123456789ABCDEF";
+      CHECK(lower == std::string("\\u00") + lower_digits[c >> 4] + lower_digits[c & 0xF]);
+      CHECK(upper == std::string("\\u00") + upper_digits[c >> 4] + upper_digits[c & 0xF]);
+    } else {
+      CHECK(lower == expected);
+      CHECK(upper == expected);
+    }
+  }
+}
+
+TEST_CASE("a short escape's letter reads back as the byte it stands for; other letters do not") {
+  using fracta::text::short_escape;
+  using fracta::text::unescaped;
+  for (const char c : {'"', '\\', '\b', '\t', '\n', '\f', '\r'}) {
+    const char letter = short_escape(c);
+    REQUIRE(letter != '\0');
+    CHECK(unescaped(letter) == c);
+  }
+  CHECK(short_escape('a') == '\0');
+  CHECK(short_escape('\x01') == '\0');
+  CHECK_FALSE(unescaped('u').has_value());
+  CHECK_FALSE(unescaped('e').has_value());
+  CHECK_FALSE(unescaped('x').has_value());
+}
+
+TEST_CASE("hex_value reads digits of either case and refuses everything else") {
+  using fracta::text::hex_value;
+  CHECK(hex_value('0') == 0);
+  CHECK(hex_value('9') == 9);
+  CHECK(hex_value('a') == 10);
+  CHECK(hex_value('F') == 15);
+  CHECK(hex_value('g') == -1);
+  CHECK(hex_value('G') == -1);
+  CHECK(hex_value('/') == -1);
+  CHECK(hex_value(':') == -1);
+  CHECK(hex_value('\0') == -1);
 }

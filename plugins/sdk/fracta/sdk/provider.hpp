@@ -16,20 +16,30 @@ namespace fracta::sdk {
 
 // ---- what the host lends to provider operations -------------------------------------------
 
+namespace detail {
+
+/// `s->*field` when the struct `s` points at is large enough to have the field (as
+/// FRACTA_SDK_FIELD_OR checks), else empty. Thread-safe.
+template <class S>
+[[nodiscard]] std::string_view str_field(const S* s, fracta_str S::*field) noexcept {
+  static constexpr S layout{};  // a whole S, to measure where `field` ends
+  const auto* base = reinterpret_cast<const char*>(&layout);
+  const auto end = static_cast<std::size_t>(reinterpret_cast<const char*>(&(layout.*field)) - base) +
+                   sizeof(fracta_str);
+  if (s == nullptr || s->struct_size < end) return {};
+  return to_str(s->*field);
+}
+
+}  // namespace detail
+
 /// A borrowed fracta_request, valid for the duration of apply(). Actor-bound.
 class request final {
  public:
   explicit request(fracta_request* r) noexcept : r_(r) {}
 
-  [[nodiscard]] std::string_view method() const noexcept {
-    return to_str(FRACTA_SDK_FIELD_OR(r_, fracta_request, method, fracta_str{}));
-  }
-  [[nodiscard]] std::string_view url() const noexcept {
-    return to_str(FRACTA_SDK_FIELD_OR(r_, fracta_request, url, fracta_str{}));
-  }
-  [[nodiscard]] std::string_view body() const noexcept {
-    return to_str(FRACTA_SDK_FIELD_OR(r_, fracta_request, body, fracta_str{}));
-  }
+  [[nodiscard]] std::string_view method() const noexcept { return text(&fracta_request::method); }
+  [[nodiscard]] std::string_view url() const noexcept { return text(&fracta_request::url); }
+  [[nodiscard]] std::string_view body() const noexcept { return text(&fracta_request::body); }
   /// Sets a header, replacing any of the same name; the host copies both views.
   [[nodiscard]] std::int32_t set_header(std::string_view name, std::string_view value) const noexcept {
     if (!FRACTA_HAS_FIELD(r_, fracta_request, set_header) || r_->set_header == nullptr)
@@ -47,6 +57,10 @@ class request final {
   [[nodiscard]] fracta_request* get() const noexcept { return r_; }
 
  private:
+  std::string_view text(fracta_str fracta_request::*field) const noexcept {
+    return detail::str_field(r_, field);
+  }
+
   fracta_request* r_;
 };
 
@@ -58,17 +72,19 @@ class challenge final {
     return FRACTA_SDK_FIELD_OR(c_, fracta_challenge, http_status, 0);
   }
   [[nodiscard]] std::string_view www_authenticate() const noexcept {
-    return to_str(FRACTA_SDK_FIELD_OR(c_, fracta_challenge, www_authenticate, fracta_str{}));
+    return text(&fracta_challenge::www_authenticate);
   }
   [[nodiscard]] std::string_view resource_url() const noexcept {
-    return to_str(FRACTA_SDK_FIELD_OR(c_, fracta_challenge, resource_url, fracta_str{}));
+    return text(&fracta_challenge::resource_url);
   }
-  [[nodiscard]] std::string_view body() const noexcept {
-    return to_str(FRACTA_SDK_FIELD_OR(c_, fracta_challenge, body, fracta_str{}));
-  }
+  [[nodiscard]] std::string_view body() const noexcept { return text(&fracta_challenge::body); }
   [[nodiscard]] const fracta_challenge* get() const noexcept { return c_; }
 
  private:
+  std::string_view text(fracta_str fracta_challenge::*field) const noexcept {
+    return detail::str_field(c_, field);
+  }
+
   const fracta_challenge* c_;
 };
 
@@ -77,7 +93,8 @@ class challenge final {
 namespace detail {
 
 // Detection of the optional operations. A member that exists under the right name but with
-// another signature is a mistake worth a compile error, not a silently NULL entry.
+// another signature is a mistake worth a compile error (make_table checks the name), not a
+// silently NULL entry.
 template <class I>
 concept has_refresh = requires(I& i, completion& c) {
   { i.refresh(c) } -> std::same_as<std::int32_t>;
@@ -100,19 +117,6 @@ concept has_status = requires(I& i) {
 };
 template <class I>
 concept has_cancel = requires(I& i) { i.cancel(); };
-
-template <class I>
-concept named_refresh = requires { &I::refresh; };
-template <class I>
-concept named_on_challenge = requires { &I::on_challenge; };
-template <class I>
-concept named_login = requires { &I::login; };
-template <class I>
-concept named_logout = requires { &I::logout; };
-template <class I>
-concept named_status = requires { &I::status; };
-template <class I>
-concept named_cancel = requires { &I::cancel; };
 
 // What an instance pointer points at: the provider plus the host it was created with, so
 // that operations without an error sink can still report an exception through the log.
@@ -262,16 +266,16 @@ constexpr fracta_provider make_table() noexcept {
   static_assert(requires(Impl& i, request& r, const sink& e) {
     { i.apply(r, e) } -> std::same_as<std::int32_t>;
   }, "a provider has `std::int32_t apply(sdk::request&, const sdk::sink& error)`");
-  static_assert(has_refresh<Impl> || !named_refresh<Impl>,
+  static_assert(has_refresh<Impl> || !requires { &Impl::refresh; },
                 "refresh must be `std::int32_t refresh(sdk::completion&)`");
-  static_assert(has_on_challenge<Impl> || !named_on_challenge<Impl>,
+  static_assert(has_on_challenge<Impl> || !requires { &Impl::on_challenge; },
                 "on_challenge must be `std::int32_t on_challenge(const sdk::challenge&, sdk::completion&)`");
-  static_assert(has_login<Impl> || !named_login<Impl>,
+  static_assert(has_login<Impl> || !requires { &Impl::login; },
                 "login must be `std::int32_t login(std::string_view, sdk::completion&)`");
-  static_assert(has_logout<Impl> || !named_logout<Impl>,
+  static_assert(has_logout<Impl> || !requires { &Impl::logout; },
                 "logout must be `std::int32_t logout(sdk::completion&)`");
-  static_assert(has_status<Impl> || !named_status<Impl>, "status must be `std::string status()`");
-  static_assert(has_cancel<Impl> || !named_cancel<Impl>, "cancel must be `void cancel()`");
+  static_assert(has_status<Impl> || !requires { &Impl::status; }, "status must be `std::string status()`");
+  static_assert(has_cancel<Impl> || !requires { &Impl::cancel; }, "cancel must be `void cancel()`");
 
   using t = trampolines<Impl>;
   std::uint32_t flags = 0;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -27,6 +28,27 @@ struct utf8_step {
 /// `s` with every ill-formed subpart replaced by U+FFFD (as the WHATWG decoder does), so the
 /// result is always well-formed UTF-8. Thread-safe.
 [[nodiscard]] std::string replace_invalid_utf8(std::string_view s);
+
+/// The value of the hexadecimal digit `c` (either case), or -1 when `c` is not one. Thread-safe.
+[[nodiscard]] constexpr int hex_value(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+/// The letter of the two-character escape that JSON and TOML basic strings share for `c`
+/// (`"` `\\` BS HT LF FF CR: LF → 'n'), or '\0' when `c` has none. Thread-safe.
+[[nodiscard]] char short_escape(char c) noexcept;
+
+/// The byte a two-character escape letter stands for ('n' → LF), the inverse of short_escape;
+/// nullopt for any other letter. Thread-safe.
+[[nodiscard]] std::optional<char> unescaped(char letter) noexcept;
+
+/// Appends the ASCII byte `c` (below 0x80) as JSON and TOML basic strings write it: its short
+/// escape when it has one, the other controls and DEL as `\u00XX` (hex digits in upper case
+/// when `upper_hex`), anything else as itself. Thread-safe.
+void append_escaped_ascii(std::string& out, unsigned char c, bool upper_hex);
 
 /// True for the ASCII whitespace bytes: space, HT, LF, VT, FF, CR. Thread-safe.
 [[nodiscard]] constexpr bool is_space(char c) noexcept {
