@@ -34,6 +34,10 @@ dialogue run(std::string_view params, std::string typed) {
   return d;
 }
 
+/// True when the terminal showed `s`.
+bool shows(const dialogue& d, std::string_view s) { return d.shown.find(s) != std::string::npos; }
+bool shows(const dialogue& d, char c) { return d.shown.find(c) != std::string::npos; }
+
 constexpr std::string_view confirm_form = R"({
   "message": "Confirm the \u001b[31mdeployment\u001b[0m",
   "requestedSchema": {"type": "object", "properties": {
@@ -47,7 +51,7 @@ TEST_CASE("the message is shown without escape sequences and each field is asked
   const dialogue d = run(confirm_form, "Bob\ny\n");
   CHECK(d.result == R"({"action":"accept","content":{"name":"Bob","ok":true}})");
   CHECK(d.shown.find("Confirm the deployment\n") == 0);
-  CHECK(d.shown.find('\x1b') == std::string::npos);
+  CHECK_FALSE(shows(d, '\x1b'));
   const auto desc = d.shown.find("  Who confirms\n");
   const auto name = d.shown.find("Your name (required) [Ada]: ");
   const auto ok = d.shown.find("Proceed (required, y/n) [n]: ");
@@ -67,8 +71,8 @@ TEST_CASE("an optional field without default left empty is omitted; a required o
     "properties": {"nick": {"type": "string"}, "who": {"type": "string"}}, "required": ["who"]}})";
   const dialogue d = run(form, "\n\nZoe\n");
   CHECK(d.result == R"({"action":"accept","content":{"who":"Zoe"}})");
-  CHECK(d.shown.find("nick: ") != std::string::npos);
-  CHECK(d.shown.find("expected an answer (this field is required)") != std::string::npos);
+  CHECK(shows(d, "nick: "));
+  CHECK(shows(d, "expected an answer (this field is required)"));
 }
 
 TEST_CASE("numbers and integers are checked for type and range and written as JSON numbers") {
@@ -77,11 +81,11 @@ TEST_CASE("numbers and integers are checked for type and range and written as JS
                    "x": {"type": "number", "title": "Ratio", "minimum": 0, "maximum": 1}}}})";
   const dialogue d = run(form, "abc\n500\n7\n2.5\n0.25\n");
   CHECK(d.result == R"({"action":"accept","content":{"n":7,"x":0.25}})");
-  CHECK(d.shown.find("n (integer, 1..100) [42]: ") != std::string::npos);
-  CHECK(d.shown.find("Ratio (number, 0..1): ") != std::string::npos);
-  CHECK(d.shown.find("expected a whole number") != std::string::npos);
-  CHECK(d.shown.find("expected a value in 1..100") != std::string::npos);
-  CHECK(d.shown.find("expected a value in 0..1") != std::string::npos);
+  CHECK(shows(d, "n (integer, 1..100) [42]: "));
+  CHECK(shows(d, "Ratio (number, 0..1): "));
+  CHECK(shows(d, "expected a whole number"));
+  CHECK(shows(d, "expected a value in 1..100"));
+  CHECK(shows(d, "expected a value in 0..1"));
   CHECK(run(form, "\n\n").result == R"({"action":"accept","content":{"n":42}})");
 }
 
@@ -90,7 +94,7 @@ TEST_CASE("booleans accept y/n, yes/no, true/false") {
     "properties": {"a": {"type": "boolean"}, "b": {"type": "boolean"}, "c": {"type": "boolean"}}}})";
   const dialogue d = run(form, "YES\nmaybe\nfalse\nn\n");
   CHECK(d.result == R"({"action":"accept","content":{"a":true,"b":false,"c":false}})");
-  CHECK(d.shown.find("expected y or n") != std::string::npos);
+  CHECK(shows(d, "expected y or n"));
 }
 
 TEST_CASE("single choices are numbered; titles come from oneOf or enumNames; the value is sent") {
@@ -102,10 +106,10 @@ TEST_CASE("single choices are numbered; titles come from oneOf or enumNames; the
       "friend": {"type": "string", "enum": ["Monica", "Joey"], "default": "Joey"}}}})";
   const dialogue d = run(form, "2\n3\nDogs\n\n");
   CHECK(d.result == R"({"action":"accept","content":{"hero":"hero-2","pet":"pet-2","friend":"Joey"}})");
-  CHECK(d.shown.find("  1) Superman\n  2) Wonder Woman\nHero (1-2) [1]: ") != std::string::npos);
-  CHECK(d.shown.find("  1) Cats\n  2) Dogs\n") != std::string::npos);
-  CHECK(d.shown.find("friend (1-2) [2]: ") != std::string::npos);
-  CHECK(d.shown.find("expected a number from 1 to 2") != std::string::npos);
+  CHECK(shows(d, "  1) Superman\n  2) Wonder Woman\nHero (1-2) [1]: "));
+  CHECK(shows(d, "  1) Cats\n  2) Dogs\n"));
+  CHECK(shows(d, "friend (1-2) [2]: "));
+  CHECK(shows(d, "expected a number from 1 to 2"));
 }
 
 TEST_CASE("multiple choices take comma-separated numbers within minItems and maxItems") {
@@ -117,8 +121,8 @@ TEST_CASE("multiple choices take comma-separated numbers within minItems and max
   CHECK(run(form, "\n").result == R"({"action":"accept","content":{"fish":["f1"]}})");
   const dialogue d = run(form, "1,2,3\n2\n");
   CHECK(d.result == R"({"action":"accept","content":{"fish":["f2"]}})");
-  CHECK(d.shown.find("fish (1-3, comma-separated) [1]: ") != std::string::npos);
-  CHECK(d.shown.find("expected between 1 and 2 choices") != std::string::npos);
+  CHECK(shows(d, "fish (1-3, comma-separated) [1]: "));
+  CHECK(shows(d, "expected between 1 and 2 choices"));
 }
 
 TEST_CASE("string formats and lengths are checked") {
@@ -130,11 +134,11 @@ TEST_CASE("string formats and lengths are checked") {
   const dialogue d = run(form, "nope\na@b.example\nnot a uri\nhttps://x.example/\n2026-13-01\n2026-12-01\nä\näöü\n");
   CHECK(d.result ==
         R"({"action":"accept","content":{"mail":"a@b.example","home":"https://x.example/","born":"2026-12-01","pin":"äöü"}})");
-  CHECK(d.shown.find("mail (email): ") != std::string::npos);
-  CHECK(d.shown.find("expected an email address") != std::string::npos);
-  CHECK(d.shown.find("expected a URI") != std::string::npos);
-  CHECK(d.shown.find("expected a date, YYYY-MM-DD") != std::string::npos);
-  CHECK(d.shown.find("expected at least 2 characters") != std::string::npos);
+  CHECK(shows(d, "mail (email): "));
+  CHECK(shows(d, "expected an email address"));
+  CHECK(shows(d, "expected a URI"));
+  CHECK(shows(d, "expected a date, YYYY-MM-DD"));
+  CHECK(shows(d, "expected at least 2 characters"));
 }
 
 TEST_CASE("three invalid answers to one field cancel the form") {
@@ -142,7 +146,7 @@ TEST_CASE("three invalid answers to one field cancel the form") {
     "properties": {"n": {"type": "integer"}}}})";
   const dialogue d = run(form, "a\nb\nc\n4\n");
   CHECK(d.result == R"({"action":"cancel"})");
-  CHECK(d.shown.find("Too many invalid answers; cancelled.") != std::string::npos);
+  CHECK(shows(d, "Too many invalid answers; cancelled."));
 }
 
 TEST_CASE("!decline declines and !cancel cancels, at any field") {
@@ -165,10 +169,10 @@ TEST_CASE("server text in labels, descriptions and choices is made printable") {
   const dialogue d = run(form, "1\n");
   CHECK(d.result == "{\"action\":\"accept\",\"content\":{\"k\":\"v\\u001b[2J\"}}");
   CHECK(d.shown.find("line one\nline two\n") == 0);
-  CHECK(d.shown.find('\x1b') == std::string::npos);
-  CHECK(d.shown.find('\a') == std::string::npos);
-  CHECK(d.shown.find("Title (1-1): ") != std::string::npos);
-  CHECK(d.shown.find("  d x\n") != std::string::npos);
+  CHECK_FALSE(shows(d, '\x1b'));
+  CHECK_FALSE(shows(d, '\a'));
+  CHECK(shows(d, "Title (1-1): "));
+  CHECK(shows(d, "  d x\n"));
 }
 
 TEST_CASE("a request that cannot be shown is declined with a note") {
@@ -178,7 +182,7 @@ TEST_CASE("a request that cannot be shown is declined with a note") {
     "properties": {"o": {"type": "object"}}, "required": ["o"]}})";
   const dialogue d = run(form, "x\n");
   CHECK(d.result == R"({"action":"decline"})");
-  CHECK(d.shown.find("cannot ask for \"o\"") != std::string::npos);
+  CHECK(shows(d, "cannot ask for \"o\""));
   constexpr std::string_view optional_unsupported = R"({"message": "m", "requestedSchema": {"type": "object",
     "properties": {"o": {"type": "object"}, "s": {"type": "string"}}}})";
   CHECK(run(optional_unsupported, "hi\n").result == R"({"action":"accept","content":{"s":"hi"}})");
