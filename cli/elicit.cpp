@@ -5,13 +5,12 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <fracta/proto/json.hpp>
+#include <fracta/proto/text.hpp>
 #include <optional>
 #include <string>
 #include <variant>
 #include <vector>
-
-#include <fracta/proto/json.hpp>
-#include <fracta/proto/text.hpp>
 
 namespace fracta::cli {
 namespace {
@@ -132,7 +131,8 @@ void read_default(simdjson::dom::element s, field& f) {
       }
       break;
     }
-    case field_kind::unsupported: return;
+    case field_kind::unsupported:
+      return;
   }
   f.default_value = raw_json{json::to_string(*d)};
 }
@@ -184,14 +184,23 @@ std::string prompt_for(const field& f) {
     return what;
   };
   switch (f.kind) {
-    case field_kind::integer: hints.push_back(range("integer")); break;
-    case field_kind::number: hints.push_back(range("number")); break;
-    case field_kind::boolean: hints.emplace_back("y/n"); break;
-    case field_kind::choice: hints.push_back("1-" + std::to_string(f.choices.size())); break;
+    case field_kind::integer:
+      hints.push_back(range("integer"));
+      break;
+    case field_kind::number:
+      hints.push_back(range("number"));
+      break;
+    case field_kind::boolean:
+      hints.emplace_back("y/n");
+      break;
+    case field_kind::choice:
+      hints.push_back("1-" + std::to_string(f.choices.size()));
+      break;
     case field_kind::multi_choice:
       hints.push_back("1-" + std::to_string(f.choices.size()) + ", comma-separated");
       break;
-    default: break;
+    default:
+      break;
   }
   std::string p = f.label;
   for (std::size_t i = 0; i < hints.size(); ++i) p += (i == 0 ? " (" : ", ") + hints[i];
@@ -243,10 +252,10 @@ std::string check_string(const field& f, std::string_view s) {
       return "an email address, like name@example.org";
   } else if (f.format == "uri") {
     const std::size_t colon = s.find(':');
-    const bool scheme_ok = colon != std::string_view::npos && colon > 0 &&
-                           colon + 1 < s.size() &&
-                           s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                               "0123456789+.-") >= colon;
+    const bool scheme_ok = colon != std::string_view::npos && colon > 0 && colon + 1 < s.size() &&
+                           s.find_first_not_of(
+                               "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                               "0123456789+.-") >= colon;
     if (!scheme_ok || s.find(' ') != s.npos) return "a URI, like https://example.org/";
   } else if (f.format == "date") {
     if (!is_date(s)) return "a date, YYYY-MM-DD";
@@ -341,7 +350,8 @@ std::optional<field_value> parse_answer(const field& f, std::string_view s, std:
       }
       return picked;
     }
-    case field_kind::unsupported: break;
+    case field_kind::unsupported:
+      break;
   }
   error = "an answer";
   return std::nullopt;
@@ -400,7 +410,8 @@ std::string answer_elicitation(std::string_view params_json, std::FILE* in, std:
   if (!message.empty()) say(out, message + "\n");
   for (const auto& f : fields) {
     if (f.kind == field_kind::unsupported && f.required) {
-      say(out, "fracta cannot ask for \"" + f.label + "\" (an unsupported kind of field); declined.\n");
+      say(out,
+          "fracta cannot ask for \"" + f.label + "\" (an unsupported kind of field); declined.\n");
       return action_only("decline");
     }
   }

@@ -63,10 +63,12 @@ TEST_CASE("the message is shown without escape sequences and each field is asked
 }
 
 TEST_CASE("empty answers take the schema defaults") {
-  CHECK(run(confirm_form, "\n\n").result == R"({"action":"accept","content":{"name":"Ada","ok":false}})");
+  CHECK(run(confirm_form, "\n\n").result ==
+        R"({"action":"accept","content":{"name":"Ada","ok":false}})");
 }
 
-TEST_CASE("an optional field without default left empty is omitted; a required one is asked again") {
+TEST_CASE(
+    "an optional field without default left empty is omitted; a required one is asked again") {
   constexpr std::string_view form = R"({"message": "m", "requestedSchema": {"type": "object",
     "properties": {"nick": {"type": "string"}, "who": {"type": "string"}}, "required": ["who"]}})";
   const dialogue d = run(form, "\n\nZoe\n");
@@ -105,7 +107,8 @@ TEST_CASE("single choices are numbered; titles come from oneOf or enumNames; the
       "pet": {"type": "string", "enum": ["pet-1", "pet-2"], "enumNames": ["Cats", "Dogs"]},
       "friend": {"type": "string", "enum": ["Monica", "Joey"], "default": "Joey"}}}})";
   const dialogue d = run(form, "2\n3\nDogs\n\n");
-  CHECK(d.result == R"({"action":"accept","content":{"hero":"hero-2","pet":"pet-2","friend":"Joey"}})");
+  CHECK(d.result ==
+        R"({"action":"accept","content":{"hero":"hero-2","pet":"pet-2","friend":"Joey"}})");
   CHECK(shows(d, "  1) Superman\n  2) Wonder Woman\nHero (1-2) [1]: "));
   CHECK(shows(d, "  1) Cats\n  2) Dogs\n"));
   CHECK(shows(d, "friend (1-2) [2]: "));
@@ -131,9 +134,11 @@ TEST_CASE("string formats and lengths are checked") {
                    "home": {"type": "string", "format": "uri"},
                    "born": {"type": "string", "format": "date"},
                    "pin": {"type": "string", "minLength": 2, "maxLength": 3}}}})";
-  const dialogue d = run(form, "nope\na@b.example\nnot a uri\nhttps://x.example/\n2026-13-01\n2026-12-01\nä\näöü\n");
-  CHECK(d.result ==
-        R"({"action":"accept","content":{"mail":"a@b.example","home":"https://x.example/","born":"2026-12-01","pin":"äöü"}})");
+  const dialogue d = run(
+      form, "nope\na@b.example\nnot a uri\nhttps://x.example/\n2026-13-01\n2026-12-01\nä\näöü\n");
+  CHECK(
+      d.result ==
+      R"({"action":"accept","content":{"mail":"a@b.example","home":"https://x.example/","born":"2026-12-01","pin":"äöü"}})");
   CHECK(shows(d, "mail (email): "));
   CHECK(shows(d, "expected an email address"));
   CHECK(shows(d, "expected a URI"));
@@ -159,11 +164,13 @@ TEST_CASE("end of input at the first prompt cancels, after an answer it declines
   CHECK(run(confirm_form, "").result == R"({"action":"cancel"})");
   CHECK(run(confirm_form, "Bob\n").result == R"({"action":"decline"})");
   // A last line without its newline is still an answer.
-  CHECK(run(confirm_form, "Bob\ny").result == R"({"action":"accept","content":{"name":"Bob","ok":true}})");
+  CHECK(run(confirm_form, "Bob\ny").result ==
+        R"({"action":"accept","content":{"name":"Bob","ok":true}})");
 }
 
 TEST_CASE("server text in labels, descriptions and choices is made printable") {
-  constexpr std::string_view form = R"({"message": "line one\nline two", "requestedSchema": {"type": "object",
+  constexpr std::string_view form =
+      R"({"message": "line one\nline two", "requestedSchema": {"type": "object",
     "properties": {"k": {"type": "string", "title": "T\u001b]0;owned\u0007itle", "description": "d\rx",
       "enum": ["v\u001b[2J"]}}}})";
   const dialogue d = run(form, "1\n");
@@ -183,7 +190,8 @@ TEST_CASE("a request that cannot be shown is declined with a note") {
   const dialogue d = run(form, "x\n");
   CHECK(d.result == R"({"action":"decline"})");
   CHECK(shows(d, "cannot ask for \"o\""));
-  constexpr std::string_view optional_unsupported = R"({"message": "m", "requestedSchema": {"type": "object",
+  constexpr std::string_view optional_unsupported =
+      R"({"message": "m", "requestedSchema": {"type": "object",
     "properties": {"o": {"type": "object"}, "s": {"type": "string"}}}})";
   CHECK(run(optional_unsupported, "hi\n").result == R"({"action":"accept","content":{"s":"hi"}})");
 }
