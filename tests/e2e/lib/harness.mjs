@@ -89,20 +89,7 @@ export function fractaBin() {
 export async function fracta(args, { env = {}, input, home, timeoutMs = FRACTA_TIMEOUT_MS } = {}) {
   const bin = fractaBin();
   home ??= tmpdir('fracta-e2e-home-');
-  const childEnv = {};
-  for (const k of PASS_THROUGH_ENV) if (process.env[k] !== undefined) childEnv[k] = process.env[k];
-  Object.assign(childEnv, {
-    HOME: home,
-    XDG_CONFIG_HOME: path.join(home, '.config'),
-    XDG_DATA_HOME: path.join(home, '.local', 'share'),
-    XDG_STATE_HOME: path.join(home, '.local', 'state'),
-    XDG_CACHE_HOME: path.join(home, '.cache'),
-  });
-  if (process.env.FRACTA_PLUGIN_PATH !== undefined) childEnv.FRACTA_PLUGIN_PATH = process.env.FRACTA_PLUGIN_PATH;
-  for (const [k, v] of Object.entries(env)) {
-    if (v === undefined) delete childEnv[k];
-    else childEnv[k] = String(v);
-  }
+  const childEnv = cleanEnv(home, env);
   return new Promise((resolve, reject) => {
     const child = spawn(bin, args, { env: childEnv, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
@@ -124,6 +111,26 @@ export async function fracta(args, { env = {}, input, home, timeoutMs = FRACTA_T
     if (input !== undefined) child.stdin.end(input);
     else child.stdin.end();
   });
+}
+
+/** The environment fracta runs in (see fracta()): pass-through variables, HOME and the XDG dirs
+ *  under `home`, FRACTA_PLUGIN_PATH; `env` adds or (with undefined) removes variables. */
+function cleanEnv(home, env) {
+  const childEnv = {};
+  for (const k of PASS_THROUGH_ENV) if (process.env[k] !== undefined) childEnv[k] = process.env[k];
+  Object.assign(childEnv, {
+    HOME: home,
+    XDG_CONFIG_HOME: path.join(home, '.config'),
+    XDG_DATA_HOME: path.join(home, '.local', 'share'),
+    XDG_STATE_HOME: path.join(home, '.local', 'state'),
+    XDG_CACHE_HOME: path.join(home, '.cache'),
+  });
+  if (process.env.FRACTA_PLUGIN_PATH !== undefined) childEnv.FRACTA_PLUGIN_PATH = process.env.FRACTA_PLUGIN_PATH;
+  for (const [k, v] of Object.entries(env)) {
+    if (v === undefined) delete childEnv[k];
+    else childEnv[k] = String(v);
+  }
+  return childEnv;
 }
 
 /** A readable summary of a fracta run, for assertion messages. */
@@ -185,17 +192,26 @@ export const BROWSER_HOOK = path.join(PEERS_DIR, 'browser.sh');
  * Starts `node <script> ...args` (a peer that prints `LISTENING <port>` and exits when its stdin
  * closes). Resolves to { port, origin, logPath, log(), stderr(), kill(), stop() }; a request log
  * is passed as --log unless args has one. Stopped after the test file (or after test `t`).
+ * For peers that are not ours: `nodeArgs` go before the script (e.g. an --import preload),
+ * `env` is added to this process's environment, `listening` is the readiness line (its group 1
+ * is the port), and `logEnv` names the variable that gets the log path instead of --log.
  */
-export async function startPeer(script, args = [], { t, name = path.basename(script) } = {}) {
+export async function startPeer(script, args = [], {
+  t, name = path.basename(script), nodeArgs = [], env, listening = /^LISTENING (\d+)\n/m, logEnv,
+} = {}) {
   args = [...args];
   let logPath;
   const li = args.indexOf('--log');
   if (li >= 0) logPath = args[li + 1];
   else {
     logPath = path.join(tmpdir('fracta-e2e-log-'), `${name}.jsonl`);
-    args.push('--log', logPath);
+    if (logEnv) env = { ...env, [logEnv]: logPath };
+    else args.push('--log', logPath);
   }
-  const child = spawn(process.execPath, [script, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs, script, ...args], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    ...(env ? { env: { ...process.env, ...env } } : {}),
+  });
   let stderr = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (d) => { stderr += d; });
@@ -204,12 +220,12 @@ export async function startPeer(script, args = [], { t, name = path.basename(scr
     let out = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`${name} did not print LISTENING within ${START_TIMEOUT_MS} ms; stderr:\n${stderr}`));
+      reject(new Error(`${name} did not print ${listening} within ${START_TIMEOUT_MS} ms; stderr:\n${stderr}`));
     }, START_TIMEOUT_MS);
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (d) => {
       out += d;
-      const m = /^LISTENING (\d+)\n/m.exec(out);
+      const m = listening.exec(out);
       if (m) {
         clearTimeout(timer);
         resolve(Number(m[1]));
@@ -280,4 +296,112 @@ export function oauthConfig(name, url, auth = {}) {
 /** Environment for OAuth fracta runs: the file-store passphrase and the $BROWSER hook. */
 export function oauthEnv(extra = {}) {
   return { FRACTA_TEST_PASSPHRASE: 'e2e passphrase, not a secret', BROWSER: BROWSER_HOOK, ...extra };
+}
+
+// ---------------------------------------------------------------------------------------------
+// MCP 2026-07-28 peers: the TS SDK v2 server (peers/v2server.mjs) and the reference
+// server-everything (legacy era only), kept on loopback by peers/loopback-preload.mjs.
+
+export const V2_SERVER_SCRIPT = path.join(PEERS_DIR, 'v2server.mjs');
+export const LOOPBACK_PRELOAD = path.join(PEERS_DIR, 'loopback-preload.mjs');
+export const EVERYTHING_SCRIPT = path.resolve(here, '..', 'node_modules', '@modelcontextprotocol',
+  'server-everything', 'dist', 'index.js');
+
+/**
+ * Starts peers/v2server.mjs: `legacy` 'reject' (modern only) or 'stateless' (dual era, the
+ * default); `auth` 'bearer:TOKEN'; `log` a path (default: a temp file). Resolves to the
+ * startPeer handle with .url (http://127.0.0.1:<port>/mcp) and .log() (parsed JSON lines).
+ */
+export async function startV2Server({ legacy = 'stateless', auth, log, t } = {}) {
+  const args = ['--legacy', legacy];
+  if (auth) args.push('--auth', auth);
+  if (log) args.push('--log', log);
+  const peer = await startPeer(V2_SERVER_SCRIPT, args, { t, name: `v2server-${legacy}` });
+  peer.url = `${peer.origin}/mcp`;
+  return peer;
+}
+
+/**
+ * Starts @modelcontextprotocol/server-everything in streamableHttp mode on 127.0.0.1 with an
+ * ephemeral port (PORT=0 + the loopback preload). Resolves to the startPeer handle with .url,
+ * .log() (the preload's per-request JSON lines: headers and status, no bodies) and
+ * .logLines() (the same).
+ */
+export async function startEverything({ t } = {}) {
+  const peer = await startPeer(EVERYTHING_SCRIPT, ['streamableHttp'], {
+    t,
+    name: 'server-everything',
+    nodeArgs: ['--import', LOOPBACK_PRELOAD],
+    env: { PORT: '0' },
+    listening: /^LOOPBACK_LISTENING 127\.0\.0\.1:(\d+)\n/m,
+    logEnv: 'LOOPBACK_LOG',
+  });
+  peer.url = `${peer.origin}/mcp`;
+  peer.logLines = peer.log;
+  return peer;
+}
+
+/** POSIX shell quoting of one word. */
+export function shellQuote(s) {
+  return `'${String(s).replaceAll("'", "'\\''")}'`;
+}
+
+/**
+ * Runs `fracta ...args` on a pseudo-terminal (util-linux `script -qefc CMD /dev/null`), in the
+ * same clean environment as fracta(). `dialogue` is a list of { expect: RegExp, send: string }:
+ * each step waits until the terminal output after the previous match matches `expect` (within
+ * `stepTimeoutMs`), then types `send`. Resolves to { code, signal, output, transcript, home }
+ * (output: all terminal bytes, CRLF → LF; transcript: the steps matched). A step that does not
+ * match in time kills the run and rejects with the output so far.
+ */
+export async function fractaPty(args, dialogue = [], { env = {}, home, timeoutMs = FRACTA_TIMEOUT_MS, stepTimeoutMs = 10_000 } = {}) {
+  const bin = fractaBin();
+  home ??= tmpdir('fracta-e2e-home-');
+  const childEnv = cleanEnv(home, env);
+  const cmd = [bin, ...args].map(shellQuote).join(' ');
+  const child = spawn('script', ['-qefc', cmd, '/dev/null'], { env: childEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+  let output = '';
+  let seen = 0; // output before this offset was matched by an earlier step
+  const transcript = [];
+  let step = 0;
+  let stepTimer = null;
+  let failed = null;
+  const exited = new Promise((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
+  const killTimer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const armStep = () => {
+    clearTimeout(stepTimer);
+    if (step >= dialogue.length) return;
+    stepTimer = setTimeout(() => {
+      failed = new Error(`pty: no ${dialogue[step].expect} within ${stepTimeoutMs} ms; output:\n${output}`);
+      child.kill('SIGKILL');
+    }, stepTimeoutMs);
+  };
+  const advance = () => {
+    while (step < dialogue.length) {
+      const m = dialogue[step].expect.exec(output.slice(seen));
+      if (!m) return;
+      seen += m.index + m[0].length;
+      transcript.push({ expect: String(dialogue[step].expect), matched: m[0], sent: dialogue[step].send });
+      child.stdin.write(dialogue[step].send);
+      step += 1;
+      armStep();
+    }
+  };
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (d) => {
+    output += d.replaceAll('\r\n', '\n');
+    advance();
+  });
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (d) => { output += d; });
+  child.stdin.on('error', () => {});
+  armStep();
+  const { code, signal } = await exited;
+  clearTimeout(killTimer);
+  clearTimeout(stepTimer);
+  if (failed) throw failed;
+  if (step < dialogue.length) {
+    throw new Error(`pty: fracta exited (code ${code}, signal ${signal}) before ${dialogue[step].expect}; output:\n${output}`);
+  }
+  return { code, signal, output, transcript, home };
 }

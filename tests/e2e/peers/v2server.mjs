@@ -1,0 +1,242 @@
+#!/usr/bin/env node
+// SPDX-License-Identifier: Apache-2.0
+// An MCP 2026-07-28 ("modern") server for fracta's end-to-end tests, built on the TS SDK v2
+// (@modelcontextprotocol/server 2.4.0, createMcpHandler) behind a small node:http adapter on
+// 127.0.0.1 (port 0), with loopback Host/Origin checks, optional bearer auth and a request log.
+//
+// Prints exactly one line `LISTENING <port>` on stdout when ready; everything else goes to stderr.
+// Exits on SIGTERM/SIGINT and when stdin closes (so it never outlives the test that spawned it).
+//
+// Usage: node v2server.mjs [--legacy reject|stateless] [--auth bearer:TOKEN] [--log PATH]
+//          [--path /mcp] [--ignore-stdin]
+//
+//   --legacy stateless  (default) dual era: 2026-07-28 requests, and 2025 clients served
+//                       statelessly per request (no Mcp-Session-Id, GET/DELETE → 405).
+//   --legacy reject     modern only: an `initialize` gets 400 -32022 (supported: 2026-07-28).
+//   --auth bearer:TOKEN every POST needs `Authorization: Bearer TOKEN`, else 401
+//                       `WWW-Authenticate: Bearer error="invalid_token"`.
+//   --log PATH          one JSON line per HTTP request, written when the response is ready:
+//                       http_method, path, status, rpc_method, rpc_id, protocol_version (the
+//                       MCP-Protocol-Version header), mcp_method, mcp_name (headers),
+//                       mcp_param_region, meta_present, meta_protocol_version (the body's
+//                       _meta io.modelcontextprotocol/protocolVersion), input_responses (keys),
+//                       auth_present. Never an Authorization value.
+// Tools: echo {text} → "echo: <text>"; add {a,b: integer} → "<a+b>"; headers {region, with
+// x-mcp-header Region} → "region header: <Mcp-Param-Region received>"; confirm → MRTR: first
+// input_required with an elicitation/create form (name: string, default "Ada"; ok: boolean),
+// then, on the retry with inputResponses.confirm, "confirmed: name=<name> ok=<ok>" (or
+// "confirm: <action>" when declined or cancelled).
+import http from 'node:http';
+import fs from 'node:fs';
+import { parseArgs } from 'node:util';
+
+import {
+  McpServer, acceptedContent, createMcpHandler, fromJsonSchema, hostHeaderValidationResponse,
+  inputRequired, inputResponse, localhostAllowedHostnames, localhostAllowedOrigins,
+  originValidationResponse,
+} from '@modelcontextprotocol/server';
+import { z } from 'zod';
+
+const USAGE = 'usage: v2server.mjs [--legacy reject|stateless] [--auth bearer:TOKEN] [--log PATH] [--path /mcp] [--ignore-stdin]';
+const META_VERSION_KEY = 'io.modelcontextprotocol/protocolVersion';
+
+function die(msg) {
+  process.stderr.write(`v2server: ${msg}\n${USAGE}\n`);
+  process.exit(2);
+}
+
+let opts;
+try {
+  opts = parseArgs({
+    options: {
+      legacy: { type: 'string', default: 'stateless' },
+      auth: { type: 'string' },
+      log: { type: 'string' },
+      path: { type: 'string', default: '/mcp' },
+      'ignore-stdin': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  }).values;
+} catch (e) {
+  die(e.message);
+}
+if (opts.help) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
+if (!['reject', 'stateless'].includes(opts.legacy)) die(`--legacy must be reject or stateless, not ${opts.legacy}`);
+let bearer = null;
+if (opts.auth !== undefined) {
+  const m = /^bearer:(.+)$/.exec(opts.auth);
+  if (!m) die('--auth must be bearer:TOKEN');
+  bearer = m[1];
+}
+
+// ---------------------------------------------------------------------------------------------
+// The MCP server: one fresh McpServer per HTTP request (the factory sees that request).
+
+const CONFIRM_SCHEMA = {
+  type: 'object',
+  properties: {
+    name: { type: 'string', title: 'Your name', description: 'Who confirms', default: 'Ada' },
+    ok: { type: 'boolean', title: 'Proceed', default: false },
+  },
+  required: ['name', 'ok'],
+};
+
+const HEADERS_INPUT = fromJsonSchema({
+  type: 'object',
+  properties: {
+    region: { type: 'string', description: 'Region, mirrored into Mcp-Param-Region', 'x-mcp-header': 'Region' },
+  },
+  required: ['region'],
+});
+
+function text(s) {
+  return { content: [{ type: 'text', text: s }] };
+}
+
+function makeServer(ctx) {
+  const req = ctx.requestInfo;
+  const server = new McpServer({ name: 'fracta-e2e-v2server', version: '1.0.0' });
+  server.registerTool('echo', {
+    description: 'Returns its text argument',
+    inputSchema: { text: z.string() },
+  }, async ({ text: t }) => text(`echo: ${t}`));
+  server.registerTool('add', {
+    description: 'Adds two integers',
+    inputSchema: { a: z.number().int(), b: z.number().int() },
+  }, async ({ a, b }) => text(String(a + b)));
+  server.registerTool('headers', {
+    description: 'Returns the Mcp-Param-Region header it received',
+    inputSchema: HEADERS_INPUT,
+  }, async () => text(`region header: ${req?.headers.get('mcp-param-region') ?? '<none>'}`));
+  server.registerTool('confirm', {
+    description: 'Asks the user (elicitation, multi round-trip) and reports the answers',
+    inputSchema: {},
+  }, async (_args, c) => {
+    const responses = c.mcpReq.inputResponses;
+    const view = inputResponse(responses, 'confirm');
+    if (view.kind === 'elicit' && view.action !== 'accept') return text(`confirm: ${view.action}`);
+    const got = acceptedContent(responses, 'confirm');
+    if (got) return text(`confirmed: name=${got.name} ok=${got.ok}`);
+    return inputRequired({
+      inputRequests: {
+        confirm: inputRequired.elicit({ message: 'Confirm the \u001b[31mdeployment\u001b[0m', requestedSchema: CONFIRM_SCHEMA }),
+      },
+    });
+  });
+  return server;
+}
+
+const handler = createMcpHandler(makeServer, {
+  legacy: opts.legacy,
+  onerror: (e) => process.stderr.write(`v2server: ${e.message}\n`),
+});
+
+// ---------------------------------------------------------------------------------------------
+// node:http ↔ web Request/Response, with the checks and the log in front.
+
+const allowedHosts = localhostAllowedHostnames();
+const allowedOrigins = localhostAllowedOrigins();
+
+function summarise(bodyText) {
+  let msg = null;
+  try {
+    msg = JSON.parse(bodyText);
+  } catch {
+    return { rpc_method: null, rpc_id: null, meta_present: false, meta_protocol_version: null, input_responses: null };
+  }
+  const first = Array.isArray(msg) ? msg[0] : msg;
+  const meta = first?.params?._meta;
+  const ir = first?.params?.inputResponses;
+  return {
+    rpc_method: first?.method ?? null,
+    rpc_id: first?.id ?? null,
+    meta_present: meta !== undefined,
+    meta_protocol_version: meta?.[META_VERSION_KEY] ?? null,
+    input_responses: ir && typeof ir === 'object' ? Object.keys(ir) : null,
+  };
+}
+
+async function readBody(req) {
+  const chunks = [];
+  for await (const c of req) chunks.push(c);
+  return Buffer.concat(chunks);
+}
+
+function plain(status, body, headers = {}) {
+  return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json', ...headers } });
+}
+
+async function serve(req, body, url) {
+  const headers = new Headers();
+  for (const [k, v] of Object.entries(req.headers)) {
+    if (Array.isArray(v)) for (const x of v) headers.append(k, x);
+    else if (v !== undefined) headers.set(k, v);
+  }
+  const request = new Request(url, {
+    method: req.method,
+    headers,
+    body: req.method === 'GET' || req.method === 'HEAD' ? undefined : body,
+  });
+  const refused = hostHeaderValidationResponse(request, allowedHosts) ?? originValidationResponse(request, allowedOrigins);
+  if (refused) return refused;
+  if (url.pathname !== opts.path) return plain(404, { error: 'not found' });
+  if (bearer !== null && req.headers.authorization !== `Bearer ${bearer}`) {
+    return plain(401, { error: 'invalid_token', error_description: 'missing or wrong bearer token' },
+      { 'WWW-Authenticate': 'Bearer error="invalid_token", error_description="missing or wrong bearer token"' });
+  }
+  return handler.fetch(request);
+}
+
+const httpServer = http.createServer(async (req, res) => {
+  try {
+    const body = await readBody(req);
+    const url = new URL(req.url, `http://${req.headers.host ?? '127.0.0.1'}`);
+    const response = await serve(req, body, url);
+    if (opts.log) {
+      // Synchronous, before the response goes out: a client that has its answer finds the line.
+      fs.appendFileSync(opts.log, `${JSON.stringify({
+        http_method: req.method,
+        path: url.pathname,
+        status: response.status,
+        protocol_version: req.headers['mcp-protocol-version'] ?? null,
+        mcp_method: req.headers['mcp-method'] ?? null,
+        mcp_name: req.headers['mcp-name'] ?? null,
+        mcp_param_region: req.headers['mcp-param-region'] ?? null,
+        mcp_session_id: req.headers['mcp-session-id'] ?? null,
+        auth_present: req.headers.authorization !== undefined,
+        ...summarise(body.toString('utf8')),
+        time: new Date().toISOString(),
+      })}\n`);
+    }
+    res.writeHead(response.status, Object.fromEntries(response.headers));
+    if (response.body) {
+      for await (const chunk of response.body) res.write(chunk);
+    }
+    res.end();
+  } catch (e) {
+    process.stderr.write(`v2server: request failed: ${e.stack ?? e}\n`);
+    if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'application/json' });
+    res.end('{"error":"internal"}');
+  }
+});
+
+function shutdown() {
+  httpServer.close();
+  httpServer.closeAllConnections();
+  handler.close?.();
+  process.exit(0);
+}
+process.on('SIGTERM', shutdown);
+process.on('SIGINT', shutdown);
+if (!opts['ignore-stdin']) {
+  process.stdin.on('end', shutdown);
+  process.stdin.on('error', shutdown);
+  process.stdin.resume();
+}
+
+httpServer.listen(0, '127.0.0.1', () => {
+  process.stdout.write(`LISTENING ${httpServer.address().port}\n`);
+});
