@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // `fracta config mcp auth login|status|logout` (and their deprecated `fracta mcp …` aliases).
+#include <unistd.h>
+
+#include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <iostream>
@@ -8,6 +11,7 @@
 #include <simdjson.h>
 
 #include "commands.hpp"
+#include "elicit.hpp"
 #include "fracta/engine.hpp"
 #include "fracta/json_writer.hpp"
 #include "output.hpp"
@@ -158,6 +162,13 @@ engine_options make_engine_options(const global_options& g, bool interactive, bo
     o.interactive.enabled = true;
     o.interactive.no_browser = no_browser;
     o.interactive.say = [](std::string_view line) { std::cerr << line << std::endl; };
+    // A server's questions are put to a person at a terminal (stdout may hold --json output).
+    if (::isatty(STDIN_FILENO) && ::isatty(STDERR_FILENO)) {
+      o.interactive.elicit = [](std::string_view params) {
+        std::clearerr(stdin);
+        return answer_elicitation(params, stdin, stderr);
+      };
+    }
   }
   return o;
 }

@@ -13,6 +13,7 @@
 
 #include "commands.hpp"
 #include "fracta/engine.hpp"
+#include "fracta/json_writer.hpp"
 #include "output.hpp"
 
 #include <fracta/proto/text.hpp>
@@ -80,7 +81,16 @@ int run_request(const global_options& g, const std::string& server, const retry_
     print_error(r.err().message);
     return exit_code_for(r.err());
   }
-  return print(*r);
+  return print(*r, **session);
+}
+
+// `{"protocol":{"version":…,"era":…}, <the result's members>}`: the MCP version and era spoken.
+std::string with_protocol(const std::string& result_json, const mcp_session& s) {
+  json::writer w;
+  w.begin_object().key("version").value(s.protocol_version()).key("era").value(s.era()).end_object();
+  const std::string member = "{\"protocol\":" + w.take();
+  const bool empty = result_json.size() <= 2 || result_json.front() != '{';
+  return member + (empty ? std::string("}") : "," + result_json.substr(1));
 }
 
 }  // namespace
@@ -88,7 +98,7 @@ int run_request(const global_options& g, const std::string& server, const retry_
 int cmd_call(const global_options& g, const std::string& server, const std::string& tool,
              const std::string& args, bool json, const retry_login& rl) {
   call_request req{tool, args.empty() ? std::string("{}") : args};
-  return run_request(g, server, rl, std::move(req), [&](const tool_result& r) {
+  return run_request(g, server, rl, std::move(req), [&](const tool_result& r, const mcp_session&) {
     if (json) {
       print_output(r.result_json);
     } else if (!r.text.empty()) {
@@ -103,9 +113,9 @@ int cmd_call(const global_options& g, const std::string& server, const std::stri
 }
 
 int cmd_tools(const global_options& g, const std::string& server, bool json, const retry_login& rl) {
-  return run_request(g, server, rl, list_request{}, [json](const tool_list& r) {
+  return run_request(g, server, rl, list_request{}, [json](const tool_list& r, const mcp_session& s) {
     if (json) {
-      print_output(r.result_json);
+      print_output(with_protocol(r.result_json, s));
       return exit_ok;
     }
     // Names and descriptions are the server's text: one printable line each.
