@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 
-import { closedPort, fracta, serverConfig, show, startServer, tmpdir, writeConfig } from './lib/harness.mjs';
+import { closedPort, fracta, fractaPty, serverConfig, show, startServer, tmpdir, writeConfig } from './lib/harness.mjs';
 
 describe('fracta call against an unauthenticated server', () => {
   let srv;
@@ -157,5 +157,48 @@ describe('transport failures', () => {
     const r = await fracta(['--config', c, 'call', 'wrongpath', 'whoami']);
     assert.equal(r.code, 4, show(r));
     await srv.stop();
+  });
+});
+
+describe('a server that sends terminal escapes in tool descriptions and results', () => {
+  let cfg;
+  before(async () => {
+    const srv = await startServer(['--auth', 'none', '--hostile-tool']);
+    cfg = writeConfig(tmpdir(), serverConfig('demo', srv.url));
+  });
+  // ESC, BEL, BS and CR must not reach the terminal; line feeds in a result may.
+  const controls = /[\u0000-\u0009\u000b-\u001f\u007f\u0080-\u009f]/;
+
+  test('tools prints descriptions without escapes or control characters', async () => {
+    const r = await fracta(['--config', cfg, 'tools', 'demo']);
+    assert.equal(r.code, 0, show(r));
+    const line = r.stdout.split('\n').find((l) => l.startsWith('hostile'));
+    assert.ok(line, show(r));
+    assert.ok(!controls.test(line), JSON.stringify(line));
+    assert.match(line, /Clears .*the screen/);
+  });
+
+  // On a terminal (a pseudo-terminal here, which turns each \n into \r\n).
+  const shown = (r) => r.output.replace(/\r\n/g, '\n');
+
+  test('call prints the result text to a terminal without escapes, keeping its lines', async () => {
+    const r = await fractaPty(['--config', cfg, 'call', 'demo', 'hostile']);
+    assert.equal(r.code, 0, r.output);
+    assert.ok(!controls.test(shown(r).replace(/\n/g, '')), JSON.stringify(r.output));
+    assert.match(shown(r), /line one.*red/);
+    assert.match(shown(r), /\nline two/);
+  });
+
+  test('echoed arguments come back to a terminal stripped too', async () => {
+    const r = await fractaPty(['--config', cfg, 'call', 'demo', 'echo', JSON.stringify({ text: '\u001b[2J\u0007hi' })]);
+    assert.equal(r.code, 0, r.output);
+    assert.ok(!controls.test(shown(r).replace(/\n/g, '')), JSON.stringify(r.output));
+    assert.match(shown(r), /echo: .*hi/);
+  });
+
+  test('piped to a program, the result text is left as the server sent it', async () => {
+    const r = await fracta(['--config', cfg, 'call', 'demo', 'hostile']);
+    assert.equal(r.code, 0, show(r));
+    assert.equal(r.stdout, 'line one\u001b[31m red\u001b[0m\r\nline two\b\b\n');
   });
 });
