@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 
-import { fracta, rpcSeq, serverConfig, show, startServer, tmpdir, writeConfig } from './lib/harness.mjs';
+import { fracta, isEraProbe, rpcSeq, serverConfig, show, startServer, tmpdir, writeConfig } from './lib/harness.mjs';
 
 const OLD = 'tok-e2e-old-2c7d';
 const NEW = 'tok-e2e-new-91fa';
@@ -38,7 +38,7 @@ test('rotation: one 401, re-read the rotated file, retry once with the new token
   for (const e of log.slice(1)) {
     assert.equal(e.authorization, `Bearer ${NEW}`, JSON.stringify(e));
     // The era probe is refused by this 2025 server (400), which is how fracta learns its era.
-    if (!(e.rpc_methods ?? []).includes('server/discover')) assert.ok(e.status < 400, JSON.stringify(e));
+    if (!isEraProbe(e)) assert.ok(e.status < 400, JSON.stringify(e));
   }
   // The retried request is the one that was rejected (initialize), then the session continues.
   assert.deepEqual(log[1].rpc_methods, log[0].rpc_methods);

@@ -109,6 +109,11 @@ probe_verdict classify_probe(long http_status, const std::optional<std::string>&
               "the server does not speak " + asked_text + "; it supports " + joined(*supported),
               *supported, v);
       }
+      // The refused version listed as supported (a server that always refuses the first
+      // request, as the conformance suite's does): one more try at it; the caller bounds it.
+      if (contains(*supported, asked_text) && contains(ours, asked_text))
+        return verdict(kind::renegotiate, "the server refused " + asked_text + " but lists it", *supported,
+                       asked_text);
       return verdict(kind::failure, no_common_version(*supported, ours), *supported);
     }
   }
@@ -125,6 +130,11 @@ probe_verdict classify_probe(long http_status, const std::optional<std::string>&
                          "the server supports " + joined(*supported) + ", not " + asked_text,
                          *supported, v);
       }
+      // The refused version listed as supported (a server that always refuses the first
+      // request, as the conformance suite's does): one more try at it; the caller bounds it.
+      if (contains(*supported, asked_text) && contains(ours, asked_text))
+        return verdict(kind::renegotiate, "the server refused " + asked_text + " but lists it", *supported,
+                       asked_text);
       return verdict(kind::failure, no_common_version(*supported, ours), *supported);
     }
   }

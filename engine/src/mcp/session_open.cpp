@@ -89,7 +89,7 @@ asio::awaitable<result<std::string>> mcp_session::impl::probe(bool pinned) {
       open_result = res ? std::move(res).value() : "{}";
       co_return open_result;
     }
-    if (v.what == kind::renegotiate && round == 0 && !pinned) {
+    if (v.what == kind::renegotiate && round == 0 && (!pinned || v.version == asked)) {
       debug("the server does not speak " + asked + "; asking again with " + v.version);
       asked = v.version;
       continue;

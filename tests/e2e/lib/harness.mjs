@@ -405,3 +405,6 @@ export async function fractaPty(args, dialogue = [], { env = {}, home, timeoutMs
   }
   return { code, signal, output, transcript, home };
 }
+
+/** The era probe (server/discover) a 2025 server refuses with a 4xx: how fracta learns its era. */
+export const isEraProbe = (e) => (e.rpc_methods ?? []).includes('server/discover');

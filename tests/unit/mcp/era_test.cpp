@@ -107,8 +107,13 @@ TEST_CASE("probe: -32022 with none of our versions is a failure, never legacy") 
   CHECK(v.what == kind::failure);
   CHECK(v.reason.find("2025-11-25") != std::string::npos);
   CHECK(v.reason.find("2026-07-28") != std::string::npos);
-  CHECK(classify_probe(400, unsupported(R"(["2026-07-28"])"), modern, ours).what == kind::failure);
   CHECK(classify_probe(400, unsupported("[]"), modern, ours).what == kind::failure);
+}
+
+TEST_CASE("probe: -32022 listing only the refused version asks once more at that version") {
+  const auto v = classify_probe(400, unsupported(R"(["2026-07-28"])"), modern, ours);
+  CHECK(v.what == kind::renegotiate);
+  CHECK(v.version == "2026-07-28");
 }
 
 TEST_CASE("probe: -32022 without a list of strings in data.supported is legacy") {
