@@ -38,6 +38,11 @@ asio::awaitable<void> mcp_session::impl::stream_message_on_actor(std::shared_ptr
   if (!json::parse(parser, message, doc).empty()) co_return;
   const std::string method(json::get_string(doc, "method").value_or(""));
   if (json::get(doc, "id") && !method.empty()) {
+    if (self->era == wire::modern) {
+      // The stateless wire has no server-to-client requests (it asks through input_required).
+      self->debug("ignoring a server request on a stateless stream: " + mcp::server_text(method, self->sent, 64));
+      co_return;
+    }
     auto answer = self->answer_server_request(std::move(message));
     co_await std::move(answer);
     co_return;
