@@ -184,7 +184,10 @@ std::int32_t oauth_provider::on_challenge(const sdk::challenge& ch, sdk::complet
   if (ch.http_status() == 403 && b.error == "insufficient_scope") {
     const std::string held = tokens_ ? (tokens_->scope.empty() ? tokens_->requested_scope : tokens_->scope)
                                      : join_scopes(cfg_.scopes);
-    const std::string wanted = union_scopes(held, b.scope);
+    // MCP 2026-07-28 §Step-Up: ask for the union of what was asked for before and what the
+    // challenge names, so the new grant does not lose what the old one had.
+    const std::string asked_before = tokens_ ? union_scopes(tokens_->requested_scope, held) : held;
+    const std::string wanted = union_scopes(asked_before, b.scope);
     const auto wanted_tokens = split_scopes(wanted);
     // Server text becomes a command people paste into a shell: only valid scope tokens, quoted.
     if (!std::all_of(wanted_tokens.begin(), wanted_tokens.end(), [](const std::string& t) { return is_scope_token(t); })) {
@@ -195,7 +198,7 @@ std::int32_t oauth_provider::on_challenge(const sdk::challenge& ch, sdk::complet
     }
     // The token already carries every scope asked for: no login can fix this, so stop
     // rather than loop through the browser.
-    const bool already_held = tokens_ && !b.scope.empty() && wanted == union_scopes(held, "");
+    const bool already_held = tokens_ && !b.scope.empty() && union_scopes(held, b.scope) == union_scopes(held, "");
     if (already_held && !(cfg_.kind == grant::client_credentials && !step_up_attempted_)) {
       deferred_.complete(std::move(done), FRACTA_E_DENIED,
                          "the server answers 403 insufficient_scope although the token already holds scope \"" +

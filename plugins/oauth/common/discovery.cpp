@@ -23,14 +23,19 @@ std::string_view trim_trailing_slashes(std::string_view path) {
   return path;
 }
 
-// Parses metadata that must be a JSON object (kept alive by `parser`); errors name it as `where`.
-result<simdjson::dom::element> parse_metadata(simdjson::dom::parser& parser, std::string_view text,
-                                              const std::string& where) {
-  simdjson::dom::element doc;
-  if (auto msg = json::parse(parser, text, doc); !msg.empty())
-    return protocol_error(where + " is not valid JSON: " + msg);
-  if (!doc.is_object()) return protocol_error(where + " is not a JSON object");
-  return doc;
+// A metadata document that must be a JSON object (`parser` keeps `doc` alive); errors name it
+// as `where`.
+struct metadata_doc {
+  std::string where;
+  simdjson::dom::parser parser{};
+  simdjson::dom::element doc{};
+};
+
+result<void> parse_metadata(metadata_doc& m, std::string_view text) {
+  if (auto msg = json::parse(m.parser, text, m.doc); !msg.empty())
+    return protocol_error(m.where + " is not valid JSON: " + msg);
+  if (!m.doc.is_object()) return protocol_error(m.where + " is not a JSON object");
+  return {};
 }
 
 // Strings of a JSON array field; a missing field gives an empty list, a field of the wrong
@@ -100,11 +105,10 @@ probe_outcome classify_metadata_response(int status) noexcept {
 
 result<resource_metadata> parse_resource_metadata(std::string_view text,
                                                   const http::url& server) {
-  const std::string where = "protected-resource metadata for " + server.redacted();
-  simdjson::dom::parser parser;
-  auto parsed = parse_metadata(parser, text, where);
-  if (!parsed) return parsed.err();
-  const simdjson::dom::element doc = *parsed;
+  metadata_doc m{"protected-resource metadata for " + server.redacted()};
+  if (auto parsed = parse_metadata(m, text); !parsed) return parsed.err();
+  const std::string& where = m.where;
+  const simdjson::dom::element doc = m.doc;
 
   resource_metadata md;
   auto resource = json::get_string(doc, "resource");
@@ -138,14 +142,10 @@ result<resource_metadata> parse_resource_metadata(std::string_view text,
 
 result<as_metadata> parse_as_metadata(std::string_view text, std::string_view expected_issuer,
                                       bool legacy_2025_03_26, bool allow_loopback_http) {
-  const std::string where = "authorization-server metadata for " +
-                            (http::url::parse(expected_issuer)
-                                 ? http::url::parse(expected_issuer)->redacted()
-                                 : std::string("the issuer"));
-  simdjson::dom::parser parser;
-  auto parsed = parse_metadata(parser, text, where);
-  if (!parsed) return parsed.err();
-  const simdjson::dom::element doc = *parsed;
+  metadata_doc m{"authorization-server metadata for " + redacted_url(expected_issuer)};
+  if (auto parsed = parse_metadata(m, text); !parsed) return parsed.err();
+  const std::string& where = m.where;
+  const simdjson::dom::element doc = m.doc;
 
   as_metadata md;
   auto issuer = json::get_string(doc, "issuer");

@@ -2,9 +2,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // The fracta client for @modelcontextprotocol/conformance client scenarios (run through
 // client.sh by the suite: `client.sh <serverUrl>`, env MCP_CONFORMANCE_SCENARIO and, for some
-// scenarios, MCP_CONFORMANCE_CONTEXT JSON with client credentials).
+// scenarios, MCP_CONFORMANCE_CONTEXT JSON with client credentials, and
+// MCP_CONFORMANCE_PROTOCOL_VERSION, the wire the scenario runs at).
 //
 // 1. A private temp dir (HOME, XDG_*), a fracta config for one server `conf` at <serverUrl> with
+//    `protocol = "<wire>"` (WRITE_PROTOCOL_KEY, when fracta's parser knows that key), and
 //    `type = "oauth"`, token_store "file" + passphrase from env, and keys from the scenario:
 //      auth/pre-registration           client_id + client_secret (from the context)
 //      auth/basic-cimd                 client_metadata_url = https://conformance-test.local/client-metadata.json
@@ -14,7 +16,9 @@
 // 2. BROWSER=curl-browser.sh (GETs the authorize URL, follows the mock's 302 to the loopback
 //    redirect by hand).
 // 3. `fracta -v tools conf --json --login`, then `fracta -v call conf <first tool> <args> --json
-//    --login` (arguments: placeholders for the required properties of its inputSchema).
+//    --login` (arguments: placeholders for the required properties of its inputSchema; in
+//    json-schema-2020-12-preservation, json_schema_echo with {schema: <the focal tool's
+//    inputSchema>}). `initialize` lists no tools and calls none.
 // Exit 0 only when both succeed. Env: FRACTA_BIN (required), FRACTA_PLUGIN_PATH (passed on),
 // FRACTA_CONFORMANCE_STATUS_DIR (optional: writes <scenario with / as __>.rc = the exit code,
 // so the runner can check exit codes that the suite mode does not look at),
@@ -35,6 +39,9 @@ try {
   context = {};
 }
 const CIMD_URL = 'https://conformance-test.local/client-metadata.json';
+const wire = process.env.MCP_CONFORMANCE_PROTOCOL_VERSION ?? '';
+// Write `protocol = "<MCP_CONFORMANCE_PROTOCOL_VERSION>"` into [mcp.servers.conf].
+const WRITE_PROTOCOL_KEY = true;
 
 const log = (s) => process.stderr.write(`conformance-client[${scenario}]: ${s}\n`);
 
@@ -104,9 +111,12 @@ switch (scenario) {
   default:
     break;
 }
-const config = `[mcp.servers.conf.remote]\nurl = ${toml(serverUrl)}\n\n[mcp.servers.conf.remote.auth]\n${auth.join('\n')}\n`;
 const configPath = path.join(tmp, 'config.toml');
-fs.writeFileSync(configPath, config, { mode: 0o600 });
+const writeConfig = (withProtocol) => {
+  const server = withProtocol ? `[mcp.servers.conf]\nprotocol = ${toml(wire)}\n\n` : '';
+  fs.writeFileSync(configPath, `${server}[mcp.servers.conf.remote]\nurl = ${toml(serverUrl)}\n\n`
+    + `[mcp.servers.conf.remote.auth]\n${auth.join('\n')}\n`, { mode: 0o600 });
+};
 
 const env = {};
 for (const k of ['PATH', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'FRACTA_PLUGIN_PATH', 'LD_LIBRARY_PATH', 'ASAN_OPTIONS', 'UBSAN_OPTIONS']) {
@@ -123,6 +133,19 @@ Object.assign(env, {
   BROWSER: path.join(here, 'curl-browser.sh'),
   NO_PROXY: '*',
 });
+
+// The wire the scenario runs at goes into the server's `protocol` key, where fracta's config
+// parser knows that key (`config mcp validate` says so); otherwise it is left out, with a note.
+if (wire && WRITE_PROTOCOL_KEY) {
+  writeConfig(true);
+  const v = spawnSync(bin, ['config', 'mcp', 'validate', '--json'], { env, encoding: 'utf8', timeout: 30_000 });
+  if (v.status !== 0) {
+    log(`this fracta does not take protocol = "${wire}" (config mcp validate: ${(v.stderr ?? '').trim().split('\n')[0]}); running without it`);
+    writeConfig(false);
+  }
+} else {
+  writeConfig(false);
+}
 
 function fracta(args) {
   log(`$ fracta ${args.join(' ')}`);
@@ -164,10 +187,23 @@ try {
   log(`tools --json did not print the MCP result object: ${e.message}`);
   finish(1);
 }
-if (!Array.isArray(tools) || tools.length === 0) {
+if (!Array.isArray(tools)) {
+  log('tools --json printed no tools array');
+  finish(1);
+}
+if (tools.length === 0) {
+  // `initialize` offers nothing to call; everywhere else a tool call is part of the check.
+  if (scenario === 'initialize') finish(0);
   log('the server listed no tools');
   finish(1);
 }
-const tool = tools[0];
-const called = fracta(['call', 'conf', tool.name, JSON.stringify(argsFor(tool.inputSchema)), '--json', '--login']);
+let tool = tools[0];
+let args = argsFor(tool.inputSchema);
+if (scenario === 'json-schema-2020-12-preservation') {
+  // Round-trip the focal tool's inputSchema, as `tools --json` printed it, through the echo tool.
+  const focal = tools.find((t) => t.name === 'json_schema_2020_12_tool');
+  tool = tools.find((t) => t.name === 'json_schema_echo') ?? tool;
+  args = { schema: focal?.inputSchema ?? {} };
+}
+const called = fracta(['call', 'conf', tool.name, JSON.stringify(args), '--json', '--login']);
 finish(called.status === 0 ? 0 : (called.status || 1));

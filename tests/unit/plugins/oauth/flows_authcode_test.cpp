@@ -131,6 +131,36 @@ TEST_CASE_FIXTURE(login_fixture, "login: a missing iss is DENIED when the server
   check_no_secrets(host, inst, {done.message});
 }
 
+TEST_CASE("login: iss is compared as an exact string: a trailing slash, case or default port is DENIED") {
+  for (const std::string& wrong : {issuer + "/", std::string("https://AS.example.com"), std::string("https://as.example.com:443")}) {
+    CAPTURE(wrong);
+    oauth_fake_host h;
+    script_login(h, as_metadata(R"(,"authorization_response_iss_parameter_supported":true)"));
+    h.redirect_for = [wrong](const std::string& url) {
+      return oauth_fake_host::callback_url({{"code", "the-code"}, {"state", oauth_fake_host::state_of(url)}, {"iss", wrong}});
+    };
+    oauth_instance inst(h, "oauth-authcode", R"({"type":"oauth"})");
+    h.run();
+    completion_probe done;
+    finish(h, inst.login("{}", done), done);
+    CHECK(done.status == FRACTA_E_DENIED);
+    CHECK(h.sent("POST", token_url).empty());
+    CHECK(h.store.count("tokens") == 0);
+  }
+}
+
+TEST_CASE_FIXTURE(login_fixture, "login: the exact iss, percent-encoded on the redirect, is accepted when promised") {
+  script_login(host, as_metadata(R"(,"authorization_response_iss_parameter_supported":true)"));
+  host.redirect_for = [](const std::string& url) {
+    return oauth_fake_host::callback_url({{"code", "the-code"}, {"state", oauth_fake_host::state_of(url)}, {"iss", issuer}});
+  };
+  oauth_instance inst(host, "oauth-authcode", R"({"type":"oauth"})");
+  completion_probe done;
+  login(inst, done);
+  CHECK(done.status == FRACTA_OK);
+  CHECK(host.sent("POST", token_url).size() == 1);
+}
+
 TEST_CASE_FIXTURE(login_fixture, "login: a missing iss is accepted when the server never promised one") {
   script_login(host);
   host.redirect_for = [](const std::string& url) {

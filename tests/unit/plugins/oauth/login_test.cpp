@@ -208,3 +208,79 @@ TEST_CASE("discovery: URLs the server names must be https; nothing else is fetch
   CHECK(host.opened_urls.empty());
   check_no_secrets(host, inst, {done.message});
 }
+
+// ---- MCP 2026-07-28: metadata issuer, resource binding, authorization-server migration -----------
+
+TEST_CASE_FIXTURE(login_fixture, "login: AS metadata declaring another issuer is not used: nothing goes to its endpoints") {
+  const std::string attacker = "https://attacker.example.com";
+  script_discovery(host, R"({"issuer":")" + attacker + R"(","authorization_endpoint":")" + attacker +
+                             R"(/authorize","token_endpoint":")" + attacker + R"(/token","registration_endpoint":")" +
+                             attacker + R"(/register","code_challenge_methods_supported":["S256"]})");
+  oauth_instance inst(host, "oauth-authcode", R"({"type":"oauth"})");
+  completion_probe done;
+  login(inst, done);
+  CHECK(done.status != FRACTA_OK);
+  CHECK(contains(done.message, "issuer"));
+  for (const auto& r : host.requests) CHECK_FALSE(contains(r.url, "attacker.example.com"));
+  CHECK(host.opened_urls.empty());
+  CHECK(host.store.count("tokens") == 0);
+}
+
+TEST_CASE_FIXTURE(login_fixture, "login: resource metadata for another resource is refused before any authorization request") {
+  host.on("GET", prm_url,
+          http_reply::json(200, R"({"resource":"https://evil.example.com/mcp","authorization_servers":[")" + issuer +
+                                    R"("]})"));
+  host.on("GET", as_md_url, http_reply::json(200, as_metadata()));
+  oauth_instance inst(host, "oauth-authcode", R"({"type":"oauth"})");
+  completion_probe done;
+  login(inst, done);
+  CHECK(done.status != FRACTA_OK);
+  CHECK(host.opened_urls.empty());
+  CHECK(host.sent("POST", register_url).empty());
+  CHECK(host.sent("POST", token_url).empty());
+}
+
+TEST_CASE_FIXTURE(login_fixture, "migration: when the resource metadata names a new authorization server, fracta re-registers there and never presents the old client") {
+  script_discovery(host);
+  host.on("POST", register_url, http_reply::json(201, registration_response("dyn-client-1")));
+  host.on("POST", token_url, http_reply::json(200, token_response(login_access)));  // no refresh token
+  oauth_instance inst(host, "oauth-authcode", R"({"type":"oauth"})");
+  completion_probe first;
+  login(inst, first);
+  REQUIRE_MESSAGE(first.status == FRACTA_OK, first.message);
+  REQUIRE(json_field(host.store.at("registration"), "client_id") == "dyn-client-1");
+
+  // The resource moves to AS₂; the old token is refused.
+  const std::string as2 = "https://as2.example.com";
+  host.routes.erase("GET " + prm_url);
+  host.on("GET", prm_url,
+          http_reply::json(200, R"({"resource":")" + mcp_url + R"(","authorization_servers":[")" + as2 + R"("]})"));
+  host.on("GET", as2 + "/.well-known/oauth-authorization-server",
+          http_reply::json(200, R"({"issuer":")" + as2 + R"(","authorization_endpoint":")" + as2 +
+                                    R"(/authorize","token_endpoint":")" + as2 + R"(/token","registration_endpoint":")" +
+                                    as2 + R"(/register","code_challenge_methods_supported":["S256"]})"));
+  host.on("POST", as2 + "/register", http_reply::json(201, registration_response("as2-client")));
+  host.on("POST", as2 + "/token", http_reply::json(200, token_response(new_access)));
+  host.issuer = as2;
+  const std::size_t before = host.requests.size();
+  completion_probe refused;
+  finish(host, inst.on_challenge(401, R"(Bearer error="invalid_token", resource_metadata=")" + prm_url + R"(")", refused),
+         refused);
+  CHECK(refused.status == FRACTA_E_NEEDS_LOGIN);
+
+  completion_probe second;
+  finish(host, inst.login("{}", second), second);
+  REQUIRE_MESSAGE(second.status == FRACTA_OK, second.message);
+  CHECK(host.sent("GET", prm_url).size() == 2);  // the resource metadata was fetched again
+  CHECK(host.sent("POST", as2 + "/register").size() == 1);
+  for (std::size_t i = before; i < host.requests.size(); ++i) {
+    CHECK_FALSE(contains(host.requests[i].everything(), "dyn-client-1"));
+    CHECK_FALSE(contains(host.requests[i].everything(), std::string(login_access)));
+  }
+  REQUIRE(host.opened_urls.size() == 2);
+  CHECK(host.opened_urls[1].starts_with(as2 + "/authorize?"));
+  CHECK_FALSE(contains(host.opened_urls[1], "dyn-client-1"));
+  CHECK(json_field(host.store.at("registration"), "issuer") == as2);
+  CHECK(json_field(host.store.at("tokens"), "issuer") == as2);
+  check_no_secrets(host, inst, {first.message, second.message});
+}

@@ -181,6 +181,24 @@ TEST_CASE("step-up: authcode asks for a login with the union of scopes, and neve
   check_no_secrets(host, inst, {first.message, second.message});
 }
 
+TEST_CASE("step-up: the new login asks for what was asked for before as well as what the challenge names") {
+  oauth_fake_host host;
+  // Asked for "a c", granted only "a"; the server now wants "b".
+  std::string stored = tokens_json(old_access, old_refresh, now_s + 3600, "a");
+  const std::string requested = R"("requested_scope":"a")";
+  stored.replace(stored.find(requested), requested.size(), R"("requested_scope":"a c")");
+  host.store["tokens"] = stored;
+  oauth_instance inst(host, "oauth-authcode", R"({"type":"oauth"})");
+  host.run();
+  REQUIRE(inst.authorization() == "Bearer " + std::string(old_access));
+
+  completion_probe challenged;
+  finish(host, inst.on_challenge(403, R"(Bearer error="insufficient_scope", scope="b")", challenged), challenged);
+  CHECK(challenged.status == FRACTA_E_NEEDS_LOGIN);
+  CHECK(contains(challenged.message, login_cmd + " --scope a --scope c --scope b"));
+  CHECK(host.requests.empty());
+}
+
 TEST_CASE("step-up: server scopes reach the login command only as valid scope tokens, quoted for the shell") {
   oauth_fake_host host;
   host.store["tokens"] = tokens_json(old_access, old_refresh, now_s + 3600, "a");
