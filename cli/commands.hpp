@@ -46,7 +46,7 @@ int cmd_config_validate(const global_options& g, bool json);
 int cmd_plugins_list(const global_options& g, bool json);
 int cmd_version(bool json);
 int cmd_call(const global_options& g, const std::string& server, const std::string& tool,
-             const std::string& args, bool json, const retry_login& rl);
+             const std::string& args, bool json, const retry_login& rl, const std::string& answers = {});
 int cmd_tools(const global_options& g, const std::string& server, bool json, const retry_login& rl);
 int cmd_auth_login(const global_options& g, const std::string& server, const login_options& o, bool json);
 int cmd_auth_status(const global_options& g, const std::string& server, bool json);

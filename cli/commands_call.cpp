@@ -13,7 +13,9 @@
 
 #include "commands.hpp"
 #include "fracta/engine.hpp"
+#include "elicit.hpp"
 #include "fracta/json_writer.hpp"
+#include <fracta/proto/json.hpp>
 #include "output.hpp"
 
 #include <fracta/proto/text.hpp>
@@ -66,11 +68,18 @@ auto request_and_close(mcp_session& s, Request req, bool login_allowed, std::str
 // to `print`, which returns the exit code. Errors are printed and mapped to their exit code.
 template <class Request, class Print>
 int run_request(const global_options& g, const std::string& server, const retry_login& rl, Request req,
-                Print print) {
+                Print print, const std::string& answers = {}) {
   auto cfg = load_config(g);
   if (!cfg) return exit_usage;
   asio::io_context io(1);
-  engine eng(io.get_executor(), std::move(*cfg), make_engine_options(g, true, rl.options.no_browser, rl.login ? log_level::info : log_level::warn));
+  engine_options opts = make_engine_options(g, true, rl.options.no_browser, rl.login ? log_level::info : log_level::warn);
+  if (!answers.empty()) {
+    // The server's questions are answered from --answers, with or without a terminal.
+    opts.interactive.elicit = [answers](std::string_view params) {
+      return answer_elicitation_from(params, answers, stderr);
+    };
+  }
+  engine eng(io.get_executor(), std::move(*cfg), std::move(opts));
   auto session = eng.open(server);
   if (!session) {
     print_error(session.err().message);
@@ -82,6 +91,12 @@ int run_request(const global_options& g, const std::string& server, const retry_
     return exit_code_for(r.err());
   }
   return print(*r, **session);
+}
+
+bool is_json_object(const std::string& text) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  return json::parse(parser, text, doc).empty() && doc.is_object();
 }
 
 // `{"protocol":{"version":…,"era":…}, <the result's members>}`: the MCP version and era spoken.
@@ -96,7 +111,12 @@ std::string with_protocol(const std::string& result_json, const mcp_session& s) 
 }  // namespace
 
 int cmd_call(const global_options& g, const std::string& server, const std::string& tool,
-             const std::string& args, bool json, const retry_login& rl) {
+             const std::string& args, bool json, const retry_login& rl, const std::string& answers) {
+  if (!answers.empty() && !is_json_object(answers)) {
+    print_error("--answers must be a JSON object of field values, e.g. --answers '{\"confirmed\":true}' ('{}' takes "
+                "every default)");
+    return exit_usage;
+  }
   call_request req{tool, args.empty() ? std::string("{}") : args};
   return run_request(g, server, rl, std::move(req), [&](const tool_result& r, const mcp_session&) {
     if (json) {
@@ -109,7 +129,7 @@ int cmd_call(const global_options& g, const std::string& server, const std::stri
       return exit_remote;
     }
     return exit_ok;
-  });
+  }, answers);
 }
 
 int cmd_tools(const global_options& g, const std::string& server, bool json, const retry_login& rl) {

@@ -384,7 +384,16 @@ void say(std::FILE* out, std::string_view s) {
 
 }  // namespace
 
-std::string answer_elicitation(std::string_view params_json, std::FILE* in, std::FILE* out) {
+namespace {
+
+// The form of an elicitation/create request: its fields, or nullopt (with a note on `out`)
+// when it cannot be shown.
+struct form final {
+  std::string message;
+  std::vector<field> fields;
+};
+
+std::optional<form> read_form(std::string_view params_json, std::FILE* out) {
   simdjson::dom::parser parser;
   simdjson::dom::element params;
   const auto schema = json::parse(parser, params_json, params).empty()
@@ -393,28 +402,92 @@ std::string answer_elicitation(std::string_view params_json, std::FILE* in, std:
   const auto properties = schema ? json::get(*schema, "properties") : std::nullopt;
   if (!properties || !properties->is_object()) {
     say(out, "The server sent a question fracta cannot show; declined.\n");
-    return action_only("decline");
+    return std::nullopt;
   }
-  std::vector<field> fields;
+  form fm;
   const simdjson::dom::object props = properties->get_object().value_unsafe();
-  for (const auto [key, value] : props) fields.push_back(read_field(key, value));
+  for (const auto [key, value] : props) fm.fields.push_back(read_field(key, value));
   if (const auto req = json::get(*schema, "required"); req && req->is_array()) {
     const simdjson::dom::array names = req->get_array().value_unsafe();
     for (const auto r : names) {
       if (!r.is_string()) continue;
-      for (auto& f : fields) f.required = f.required || f.name == r.get_string().value_unsafe();
+      for (auto& f : fm.fields) f.required = f.required || f.name == r.get_string().value_unsafe();
     }
   }
-
-  const std::string message = text::terminal_text(json::get_string(params, "message").value_or(""));
-  if (!message.empty()) say(out, message + "\n");
-  for (const auto& f : fields) {
+  fm.message = text::terminal_text(json::get_string(params, "message").value_or(""));
+  for (const auto& f : fm.fields) {
     if (f.kind == field_kind::unsupported && f.required) {
-      say(out,
-          "fracta cannot ask for \"" + f.label + "\" (an unsupported kind of field); declined.\n");
+      say(out, "fracta cannot ask for \"" + f.label + "\" (an unsupported kind of field); declined.\n");
+      return std::nullopt;
+    }
+  }
+  return fm;
+}
+
+std::string accepted(json::writer& content) {
+  content.end_object();
+  json::writer result;
+  result.begin_object().key("action").value("accept").key("content").raw(content.take());
+  result.end_object();
+  return result.take();
+}
+
+}  // namespace
+
+std::string answer_elicitation_from(std::string_view params_json, std::string_view answers_json, std::FILE* out) {
+  auto fm = read_form(params_json, out);
+  if (!fm) return action_only("decline");
+  simdjson::dom::parser parser;
+  simdjson::dom::element answers;
+  if (!json::parse(parser, answers_json, answers).empty() || !answers.is_object()) {
+    say(out, "--answers is not a JSON object; declined.\n");
+    return action_only("decline");
+  }
+  if (!fm->message.empty()) say(out, fm->message + "\n");
+  json::writer content;
+  content.begin_object();
+  for (const auto& f : fm->fields) {
+    if (f.kind == field_kind::unsupported) continue;
+    std::optional<field_value> value;
+    if (const auto given = json::get(answers, f.name)) {
+      // Each answer is read as if typed: "7" or 7 for an integer, a choice by value or title.
+      std::string typed;
+      if (given->is_string()) {
+        typed = std::string(given->get_string().value_unsafe());
+      } else if (given->is_array()) {
+        const simdjson::dom::array items = given->get_array().value_unsafe();
+        for (const auto item : items) {
+          typed += (typed.empty() ? "" : ",") + (item.is_string() ? std::string(item.get_string().value_unsafe())
+                                                                  : json::to_string(item));
+        }
+      } else {
+        typed = json::to_string(*given);
+      }
+      std::string error;
+      value = parse_answer(f, typed, error);
+      if (!value) {
+        say(out, "--answers: \"" + f.name + "\" expected " + error + "; declined.\n");
+        return action_only("decline");
+      }
+    } else if (f.default_value) {
+      value = f.default_value;
+    } else if (f.required) {
+      say(out, "The server asks for \"" + f.label + "\", which --answers does not give; declined.\n");
       return action_only("decline");
     }
+    if (value) {
+      content.key(f.name);
+      std::visit(value_writer{content}, *value);
+    }
   }
+  return accepted(content);
+}
+
+std::string answer_elicitation(std::string_view params_json, std::FILE* in, std::FILE* out) {
+  auto fm = read_form(params_json, out);
+  if (!fm) return action_only("decline");
+  const auto& fields = fm->fields;
+  if (!fm->message.empty()) say(out, fm->message + "\n");
   say(out, "(Enter takes the [default]; !decline or !cancel to refuse.)\n");
 
   json::writer content;
@@ -464,12 +537,7 @@ std::string answer_elicitation(std::string_view params_json, std::FILE* in, std:
       std::visit(value_writer{content}, *value);
     }
   }
-  content.end_object();
-
-  json::writer result;
-  result.begin_object().key("action").value("accept").key("content").raw(content.take());
-  result.end_object();
-  return result.take();
+  return accepted(content);
 }
 
 }  // namespace fracta::cli

@@ -27,4 +27,12 @@ namespace fracta::cli {
 [[nodiscard]] std::string answer_elicitation(std::string_view params_json, std::FILE* in,
                                              std::FILE* out);
 
+/// The same form answered without asking, from `answers_json` (a JSON object, `call
+/// --answers`): each field takes its answer (read as if typed: "7" or 7, a choice by value or
+/// title, an array for a multiple choice), else its default, else is left out when optional.
+/// A required field with neither, or an answer that does not fit its field, declines the form
+/// with a note on `out`. Does not block.
+[[nodiscard]] std::string answer_elicitation_from(std::string_view params_json, std::string_view answers_json,
+                                                  std::FILE* out);
+
 }  // namespace fracta::cli

@@ -108,7 +108,7 @@ int main(int argc, char** argv) {
   validate_cmd->callback([&] { rc = cmd_config_validate(g, json); });
 
   // fracta config mcp auth login|status|logout
-  std::string server, tool, args;
+  std::string server, tool, args, answers;
   login_options login;
   auto add_login_options = [&](CLI::App* cmd) {
     cmd->add_option("--timeout", login.timeout_seconds, "Seconds to wait for the browser (default 300)");
@@ -177,9 +177,12 @@ int main(int argc, char** argv) {
   call->add_option("tool", tool, "Tool name")->required();
   call->add_option("arguments", args, "Tool arguments as a JSON object, e.g. '{\"text\":\"hi\"}'");
   call->add_flag("--json", json, "Print the whole MCP result object as JSON");
+  call->add_option("--answers", answers,
+                   "Answer the server's questions (elicitation forms) without asking: a JSON object of field "
+                   "values; fields left out take their defaults ('{}' takes every default)");
   add_retry_options(call);
   call->footer(exit_codes_help);
-  call->callback([&] { rc = cmd_call(g, server, tool, args, json, retry); });
+  call->callback([&] { rc = cmd_call(g, server, tool, args, json, retry, answers); });
 
   auto* tools = app.add_subcommand("tools", "List a server's tools");
   tools->add_option("server", server, "Server name")->required();

@@ -47,6 +47,9 @@ struct request {
   /// the response holds the status, headers and the body received so far. For streams (SSE)
   /// whose answer arrives before the server closes them. Must not block.
   std::function<bool(std::string_view)> complete_when;
+  /// Optional: called on the client's internal strand once the final response's headers have
+  /// arrived, with its status, before any of its body. Must not block.
+  std::function<void(long status)> on_headers;
 };
 
 struct response {

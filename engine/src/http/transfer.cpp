@@ -113,7 +113,16 @@ size_t on_header(char* data, size_t size, size_t count, void* userp) {
     t->resp.headers.clear();  // a new response (1xx, proxy CONNECT, then the final one)
     return total;
   }
-  if (line.empty()) return total;
+  if (line.empty()) {
+    // The end of a header block: the final response's, once its status is 200 or more.
+    long status = 0;
+    if (t->req.on_headers && !t->headers_reported &&
+        curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK && status >= 200) {
+      t->headers_reported = true;
+      t->req.on_headers(status);
+    }
+    return total;
+  }
   auto& headers = t->resp.headers;
   if ((line.front() == ' ' || line.front() == '\t') && !headers.empty()) {
     // obs-fold continuation line

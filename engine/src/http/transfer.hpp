@@ -72,7 +72,8 @@ struct transfer {
   bool headers_too_large = false;
   std::size_t header_bytes = 0;
   bool callback_failed = false;
-  bool completed_early = false;  // complete_when said the body holds what the caller needs
+  bool completed_early = false;
+  bool headers_reported = false;  // on_headers was called  // complete_when said the body holds what the caller needs
   char errbuf[CURL_ERROR_SIZE] = {};
 
   transfer() = default;

@@ -175,6 +175,7 @@ asio::awaitable<result<std::string>> mcp_session::impl::do_open() {
 }
 
 void mcp_session::impl::forget_session(bool verdict) {
+  stop_listening();
   session_id.clear();
   opened = false;
   open_result.clear();
@@ -256,6 +257,9 @@ asio::awaitable<result<tool_result>> mcp_session::impl::do_call_tool(std::string
                                                    "' it can be called with (see: fracta tools " + server.name + ")");
     }
   }
+  // A 2025 server may ask its questions on the session's GET stream: have it open first.
+  auto listening = ensure_listening();
+  co_await std::move(listening);
   const std::string method = "tools/call";
   auto c = call(method, params.value());
   auto r = co_await std::move(c);
@@ -264,6 +268,13 @@ asio::awaitable<result<tool_result>> mcp_session::impl::do_call_tool(std::string
 }
 
 asio::awaitable<void> mcp_session::impl::do_close() {
+  stop_listening();
+  if (listen_done) {
+    auto ended = listen_done->wait();
+    co_await std::move(ended);
+    listen_done.reset();
+    listen_cancel.reset();
+  }
   if (session_id.empty()) co_return;
   const std::string verb = "DELETE", body;
   auto req = make_request(verb, body);
@@ -283,7 +294,10 @@ mcp_session::~mcp_session() {
   // and the plugin's destroy() run there: at once when the strand is idle, else posted behind
   // what it is doing (the impl keeps what its teardown needs; see session_resources).
   const auto strand = impl_->strand;
-  core::run_or_post_on(strand, [p = std::move(impl_)]() mutable { p.reset(); });
+  core::run_or_post_on(strand, [p = std::move(impl_)]() mutable {
+    p->stop_listening();  // the GET stream holds the actor until it ends
+    p.reset();
+  });
 }
 
 const std::string& mcp_session::server_name() const noexcept { return impl_->server.name; }

@@ -19,6 +19,7 @@
 
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
+#include <asio/cancellation_signal.hpp>
 
 #include "auth/credential.hpp"
 #include "core/actor.hpp"
@@ -100,6 +101,11 @@ struct mcp_session::impl : std::enable_shared_from_this<mcp_session::impl> {
   std::optional<cached_list> tools_cache;
   std::string last_credential;  // what the last request carried (see credential_of)
   std::error_code last_transport_error;  // of the last exchange that failed below HTTP
+  // The 2025 wire's GET stream, where a server sends requests that belong to no request of
+  // ours (elicitation from a tool that asks outside the call's stream). Opened only when
+  // fracta can answer them; cancelled on close.
+  std::shared_ptr<asio::cancellation_signal> listen_cancel;
+  std::shared_ptr<core::async_event> listen_done;  // set when the GET stream's coroutine ended
 
   // Login and stores (set by engine::open).
   asio::any_io_executor blocking;
@@ -177,6 +183,15 @@ struct mcp_session::impl : std::enable_shared_from_this<mcp_session::impl> {
   asio::awaitable<result<std::string>> legacy_rpc(const std::string& method, const std::string& params,
                                                   bool& expired);
   asio::awaitable<result<void>> notify(const std::string& method);
+  /// Opens the GET stream (once per session) and waits until the server has answered it, at
+  /// most a few seconds; a server without one (405) is fine.
+  asio::awaitable<void> ensure_listening();
+  static asio::awaitable<void> listen(std::shared_ptr<impl> self, std::shared_ptr<core::async_event> ready,
+                                      std::shared_ptr<core::async_event> done);
+  static asio::awaitable<void> release_after(std::shared_ptr<const core::clock> clock, core::actor_strand strand,
+                                             std::shared_ptr<core::async_event> ready);
+  /// Cancels the GET stream; close() then waits for its coroutine (it holds the actor).
+  void stop_listening();
   /// Reconnects a stream cut before its answer (GET with Last-Event-ID), as the server allows.
   asio::awaitable<result<void>> resume(std::shared_ptr<mcp::answer_stream> stream, const std::string& method);
 

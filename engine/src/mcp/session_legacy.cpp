@@ -5,7 +5,9 @@
 #include <utility>
 
 #include <asio/co_spawn.hpp>
+#include <asio/bind_cancellation_slot.hpp>
 #include <asio/detached.hpp>
+#include <asio/post.hpp>
 #include <simdjson.h>
 
 #include <fracta/proto/json.hpp>
@@ -24,6 +26,9 @@ namespace {
 // A cut stream is resumed at most this many times, waiting what the server asked (capped).
 constexpr int max_resumes = 3;
 constexpr std::uint64_t default_retry_ms = 1000, max_retry_ms = 10'000;
+// The GET stream lives until close(); the first request waits this long at most for it.
+constexpr std::chrono::hours listen_deadline{24};
+constexpr std::chrono::milliseconds listen_wait{3000};
 
 // On the blocking pool: the user answers (a plain coroutine: GCC 12 rule).
 asio::awaitable<std::string> elicit_on_pool(const interactive_options* who, std::string params) {
@@ -101,6 +106,55 @@ asio::awaitable<void> mcp_session::impl::answer_server_request(std::string messa
   auto send = send_authorized(std::move(req), 0, nullptr);
   auto resp = co_await std::move(send);
   if (!resp) debug("answering the server's request failed: " + scrubbed(resp.err()).message);
+}
+
+asio::awaitable<void> mcp_session::impl::listen(std::shared_ptr<impl> self, std::shared_ptr<core::async_event> ready,
+                                                std::shared_ptr<core::async_event> done) {
+  const std::string verb = "GET", body;
+  auto req = self->make_request(verb, body);
+  req.timeout = listen_deadline;  // ended by close(), not by the exchange deadline
+  const auto strand = self->strand;
+  req.on_headers = [strand, ready](long) {
+    asio::post(strand, [ready] { ready->set(); });
+  };
+  auto stream = self->make_stream(-1);  // no answer ends it
+  req.complete_when = [stream](std::string_view chunk) { return stream->feed(chunk); };
+  auto send = self->send_authorized(std::move(req), 0, nullptr);
+  auto resp = co_await std::move(send);
+  if (!resp) {
+    self->debug("the session's GET stream ended: " + self->scrubbed(resp.err()).message);
+  } else {
+    self->debug("the session's GET stream ended (HTTP " + std::to_string(resp->status) + ")");
+  }
+  ready->set();
+  done->set();
+}
+
+asio::awaitable<void> mcp_session::impl::release_after(std::shared_ptr<const core::clock> clock,
+                                                      core::actor_strand strand,
+                                                      std::shared_ptr<core::async_event> ready) {
+  auto pause = core::sleep_for(*clock, strand, listen_wait);
+  co_await std::move(pause);
+  ready->set();
+}
+
+asio::awaitable<void> mcp_session::impl::ensure_listening() {
+  const bool active = listen_done && !listen_done->is_set();
+  if (active || era != wire::legacy || session_id.empty() || client_capabilities() == "{}") co_return;
+  // A finished listener's signal is no longer bound to anything: replacing it is safe.
+  listen_cancel = std::make_shared<asio::cancellation_signal>();
+  listen_done = std::make_shared<core::async_event>();
+  auto ready = std::make_shared<core::async_event>();
+  asio::co_spawn(strand, listen(shared_from_this(), ready, listen_done),
+                 asio::bind_cancellation_slot(listen_cancel->slot(), asio::detached));
+  asio::co_spawn(strand, release_after(clock, strand, ready), asio::detached);
+  auto wait = ready->wait();
+  co_await std::move(wait);
+}
+
+void mcp_session::impl::stop_listening() {
+  // The signal stays: the listener's coroutine is bound to it until it has finished.
+  if (listen_done && !listen_done->is_set()) listen_cancel->emit(asio::cancellation_type::terminal);
 }
 
 asio::awaitable<result<std::string>> mcp_session::impl::initialize(std::string version) {

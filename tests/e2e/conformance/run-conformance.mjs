@@ -58,16 +58,7 @@ const EXPECTED_FAILURES = new Map([
     [`${w} auth/enterprise-managed-authorization`, `${NOT_SUPPORTED}: SEP-990 token exchange`],
     [`${w} auth/wif-jwt-bearer`, `${NOT_SUPPORTED}: workload identity federation`],
   ]),
-  ['2025-11-25 elicitation-sep1034-client-defaults', '`fracta call` does not answer elicitation requests'],
-  ['2025-11-25 sse-retry', 'the engine does not resume a closed SSE response stream (GET with Last-Event-ID)'],
 ]);
-// Until fracta's config takes `protocol` on a server (the engine's 2026-07-28 wire), scenarios
-// at that wire fail at the MCP exchange (after the authorization they check, where the mock
-// asks for it first). Such a failure is expected only when the client's stderr shows the mock
-// refusing the legacy wire.
-const MODERN_MISSING = 'fracta does not speak the 2026-07-28 (stateless) wire yet';
-const WIRE_REFUSED = /-32020|-32022|MCP-Protocol-Version|'2026-07-28', which fracta does not support|Method not found/;
-
 const RUNS = [
   { label: 'requirements 2025-11-25', wire: '2025-11-25', args: ['--requirements', '2025-11-25'] },
   { label: 'requirements 2026-07-28', wire: '2026-07-28', args: ['--requirements', '2026-07-28'] },
@@ -91,19 +82,6 @@ if (ns.status !== 0) {
 }
 
 const outRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'fracta-conformance-out-'));
-
-// Does this fracta take `protocol = "2026-07-28"` on a server? (`config mcp validate`.)
-function knowsProtocolKey() {
-  const dir = fs.mkdtempSync(path.join(outRoot, 'probe-'));
-  const config = path.join(dir, 'config.toml');
-  fs.writeFileSync(config, '[mcp.servers.probe]\nprotocol = "2026-07-28"\n\n[mcp.servers.probe.remote]\n'
-    + 'url = "http://127.0.0.1:9/mcp"\n\n[mcp.servers.probe.remote.auth]\ntype = "oauth"\n');
-  const r = spawnSync(process.env.FRACTA_BIN, ['config', 'mcp', 'validate'], {
-    env: { ...process.env, HOME: dir, FRACTA_CONFIG: config }, encoding: 'utf8', timeout: 30_000,
-  });
-  return r.status === 0;
-}
-const modern = knowsProtocolKey();
 
 function run(args, statusDir) {
   return new Promise((resolve) => {
@@ -179,8 +157,7 @@ async function runOne({ label, wire, args }) {
     const ok = fail.length === 0 && warn.length === 0 && rcOk;
     const stderrFile = path.join(dir, 'stderr.txt');
     const stderr = fs.existsSync(stderrFile) ? fs.readFileSync(stderrFile, 'utf8') : '';
-    const why = EXPECTED_FAILURES.get(`${wire} ${name}`)
-      ?? (!modern && wire === '2026-07-28' && WIRE_REFUSED.test(stderr) ? MODERN_MISSING : undefined);
+    const why = EXPECTED_FAILURES.get(`${wire} ${name}`);
     results.push({ key: `${wire} ${name}`, ok, expected: why !== undefined });
     const mark = ok ? '✓' : (why ? '~' : '✗');
     text += `${mark} ${name}: Passed: ${pass}/${pass + fail.length}, ${fail.length} failed, ${warn.length} warnings; `
@@ -202,7 +179,6 @@ async function runOne({ label, wire, args }) {
   return { text, results };
 }
 
-if (!modern) process.stdout.write(`note: ${MODERN_MISSING} (config mcp validate refuses a server's protocol key); failures at that wire are expected\n`);
 const t0 = Date.now();
 const only = (process.env.FRACTA_CONFORMANCE_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 const onlyWire = process.env.FRACTA_CONFORMANCE_WIRE || '2025-11-25';
