@@ -179,16 +179,11 @@ TEST_CASE("a modern server that turns legacy (a JSON-RPC refusal) is probed agai
   modern_server_turns_legacy(true, 400);
 }
 
-// Engine bug: modern_exchange reads the body before looking at the status, so a refusal
-// without a JSON body ends the call ("unexpected Content-Type") instead of re-probing.
-TEST_CASE("a modern server that turns legacy (a bare 404) is probed again and spoken to with initialize" *
-          doctest::may_fail()) {
+TEST_CASE("a modern server that turns legacy (a bare 404) is probed again and spoken to with initialize") {
   modern_server_turns_legacy(false, 404);
 }
 
-// Engine bug (the same): the page's Content-Type is reported instead of its status and words.
-TEST_CASE("a modern server's error page is reported with its HTTP status, without the credential" *
-          doctest::may_fail()) {
+TEST_CASE("a modern server's error page is reported with its HTTP status, without the credential") {
   fake_mcp_server srv;
   srv.modern = true;
   srv.echo_status = 500;
@@ -205,19 +200,41 @@ TEST_CASE("a modern server's error page is reported with its HTTP status, withou
 TEST_CASE("a -32022 to server/discover listing only versions fracta does not speak is a clear error, never initialize") {
   fake_mcp_server srv;
   srv.modern = true;
-  SUBCASE("versions fracta does not know") { srv.supported = {"2027-01-01", "2027-06-30"}; }
-  SUBCASE("only the version fracta just asked for") { srv.unsupported_discovers = 1; }
+  srv.supported = {"2027-01-01", "2027-06-30"};
   client c(config_for(srv.url()));
   auto r = c.call();
   REQUIRE_FALSE(r.ok());
   CHECK(r.err().code == errc::protocol);
   CHECK(r.err().message.find("no MCP version in common") != std::string::npos);
   CHECK(r.err().message.find("2026-07-28") != std::string::npos);  // what fracta speaks
-  if (srv.supported.size() == 2) CHECK(r.err().message.find("2027-01-01, 2027-06-30") != std::string::npos);
+  CHECK(r.err().message.find("2027-01-01, 2027-06-30") != std::string::npos);
   const auto seen = srv.seen();
   CHECK(count(seen, "server/discover") == 1);
   CHECK(count(seen, "initialize") == 0);
   CHECK(c.session->era().empty());
+}
+
+TEST_CASE("a -32022 to server/discover listing the very version asked is tried once more at it, never initialize") {
+  fake_mcp_server srv;
+  srv.modern = true;
+  SUBCASE("the second discover is answered") {
+    srv.unsupported_discovers = 1;
+    client c(config_for(srv.url()));
+    auto r = c.call();
+    REQUIRE_MESSAGE(r.ok(), message_of(r));
+    CHECK(c.session->era() == "modern");
+    CHECK(count(srv.seen(), "server/discover") == 2);
+    CHECK(count(srv.seen(), "initialize") == 0);
+  }
+  SUBCASE("the server refuses it every time: an error after exactly one retry") {
+    srv.unsupported_discovers = 1000;
+    client c(config_for(srv.url()));
+    auto r = c.call();
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.err().code == errc::protocol);
+    CHECK(count(srv.seen(), "server/discover") == 2);
+    CHECK(count(srv.seen(), "initialize") == 0);
+  }
 }
 
 TEST_CASE("the era verdict is kept per endpoint for the engine's life: two sessions, one discover") {

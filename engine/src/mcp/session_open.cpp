@@ -144,24 +144,29 @@ asio::awaitable<result<std::string>> mcp_session::impl::modern_exchange(const st
       }
       co_return scrubbed(resp.err());
     }
+    // An error status may come without a JSON body (a bare 404, an HTML page): only a success
+    // must carry a readable one.
+    const bool success = resp->status >= 200 && resp->status <= 299;
     auto m = mcp::answer_message(*resp, *stream, method, where(), sent);
-    if (!m) co_return scrubbed(m.err());
-    if (resp->status >= 200 && resp->status <= 299) {
-      if (!m.value()) {
+    if (!m && success) co_return scrubbed(m.err());
+    std::optional<std::string> message;
+    if (m) message = std::move(m).value();
+    if (success) {
+      if (!message) {
         if (attempt == 0 && stream->is_stream()) {
           debug(method + ": the stream ended before its answer; sending the request again");
           continue;
         }
         co_return make_err(errc::protocol, where() + " did not answer " + method);
       }
-      co_return std::move(*m.value());
+      co_return std::move(*message);
     }
     // An error status: a -32022, or a 2025-style refusal, means the version no longer holds.
-    const auto code = m.value() ? mcp::error_code(*m.value()) : std::nullopt;
+    const auto code = message ? mcp::error_code(*message) : std::nullopt;
     const bool modern_error = code && (*code == -32020 || *code == -32021 || *code == -32601 || *code == -32602);
     if (!modern_error && (resp->status == 400 || resp->status == 404 || resp->status == 405)) stale = true;
     if (code && *code == -32022) stale = true;
-    if (m.value()) co_return finish(mcp::answer_result(*m.value(), method, where(), sent));
+    if (message) co_return finish(mcp::answer_result(*message, method, where(), sent));
     co_return scrubbed(check_accepted(*resp, method).err());
   }
 }
