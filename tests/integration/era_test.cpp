@@ -43,6 +43,7 @@ struct client {
       : eng(io.get_executor(), std::move(cfg), with_log(std::move(o))) {
     session = open();
   }
+
   std::unique_ptr<fracta::mcp_session> open() {
     auto s = eng.open("s");
     REQUIRE_MESSAGE(s.ok(), (s.ok() ? std::string() : s.err().message));
@@ -512,6 +513,9 @@ TEST_CASE("a legacy server's elicitation on the stream is refused without an eli
   const auto init = srv.seen("initialize");
   REQUIRE(init.size() == 1);
   CHECK((body_member(init[0].body, {"params", "capabilities"}).find("elicitation") != std::string::npos) == can_answer);
+  // With a callback the session's GET stream is open: close() ends it and waits for it.
+  fracta::core::run_async(c.io, c.session->close());
+  CHECK(c.run_until([&] { return srv.seen("").size() >= (can_answer ? 1u : 0u); }));
 }
 
 TEST_CASE("a legacy stream primed with an id and closed before the answer is resumed with Last-Event-ID") {

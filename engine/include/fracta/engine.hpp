@@ -77,7 +77,9 @@ class mcp_session final {
   /// Releases the session on its actor: the provider's teardown (its destroy()) runs there,
   /// right away when the actor is idle, else once the handler it is running has returned
   /// (this waits for that; the loop must keep running meanwhile). Operations still in flight
-  /// keep the session alive until they finish.
+  /// keep the session alive until they finish; so does a 2025 session's GET stream (open when
+  /// `interactive_options::elicit` can answer), which this cancels: run the loop until it has
+  /// ended, or close() first, which waits for it.
   ~mcp_session();
   mcp_session(const mcp_session&) = delete;
   mcp_session& operator=(const mcp_session&) = delete;

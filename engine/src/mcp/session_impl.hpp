@@ -188,8 +188,6 @@ struct mcp_session::impl : std::enable_shared_from_this<mcp_session::impl> {
   asio::awaitable<void> ensure_listening();
   static asio::awaitable<void> listen(std::shared_ptr<impl> self, std::shared_ptr<core::async_event> ready,
                                       std::shared_ptr<core::async_event> done);
-  static asio::awaitable<void> release_after(std::shared_ptr<const core::clock> clock, core::actor_strand strand,
-                                             std::shared_ptr<core::async_event> ready);
   /// Cancels the GET stream; close() then waits for its coroutine (it holds the actor).
   void stop_listening();
   /// Reconnects a stream cut before its answer (GET with Last-Event-ID), as the server allows.

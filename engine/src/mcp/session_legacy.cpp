@@ -8,6 +8,7 @@
 #include <asio/bind_cancellation_slot.hpp>
 #include <asio/detached.hpp>
 #include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
 #include <simdjson.h>
 
 #include <fracta/proto/json.hpp>
@@ -130,14 +131,6 @@ asio::awaitable<void> mcp_session::impl::listen(std::shared_ptr<impl> self, std:
   done->set();
 }
 
-asio::awaitable<void> mcp_session::impl::release_after(std::shared_ptr<const core::clock> clock,
-                                                      core::actor_strand strand,
-                                                      std::shared_ptr<core::async_event> ready) {
-  auto pause = core::sleep_for(*clock, strand, listen_wait);
-  co_await std::move(pause);
-  ready->set();
-}
-
 asio::awaitable<void> mcp_session::impl::ensure_listening() {
   const bool active = listen_done && !listen_done->is_set();
   if (active || era != wire::legacy || session_id.empty() || client_capabilities() == "{}") co_return;
@@ -147,9 +140,14 @@ asio::awaitable<void> mcp_session::impl::ensure_listening() {
   auto ready = std::make_shared<core::async_event>();
   asio::co_spawn(strand, listen(shared_from_this(), ready, listen_done),
                  asio::bind_cancellation_slot(listen_cancel->slot(), asio::detached));
-  asio::co_spawn(strand, release_after(clock, strand, ready), asio::detached);
+  // A server that never answers the GET must not hold the call: wait a few seconds at most
+  // (real time: this bounds a connection, not protocol time). The timer's handler holds only
+  // the event, so nothing is kept alive by it.
+  auto timer = std::make_shared<asio::steady_timer>(strand, listen_wait);
+  timer->async_wait([ready](const std::error_code&) { ready->set(); });
   auto wait = ready->wait();
   co_await std::move(wait);
+  timer->cancel();
 }
 
 void mcp_session::impl::stop_listening() {
