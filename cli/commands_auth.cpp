@@ -162,6 +162,10 @@ engine_options make_engine_options(const global_options& g, bool interactive, bo
     o.interactive.enabled = true;
     o.interactive.no_browser = no_browser;
     o.interactive.say = [](std::string_view line) { std::cerr << line << std::endl; };
+    // A tool's progress is shown to a person watching (never mixed into a script's stderr).
+    if (::isatty(STDERR_FILENO)) {
+      o.interactive.progress = [](std::string_view line) { std::cerr << "fracta: " << line << std::endl; };
+    }
     // A server's questions are put to a person at a terminal (stdout may hold --json output).
     if (::isatty(STDIN_FILENO) && ::isatty(STDERR_FILENO)) {
       o.interactive.elicit = [](std::string_view params) {

@@ -533,3 +533,28 @@ TEST_CASE("a legacy stream primed with an id and closed before the answer is res
   CHECK(gets[0].authorization == "Bearer good");
   CHECK(gets[0].status == 200);
 }
+
+TEST_CASE("with a progress listener, tools/call asks for progress and the server's progress reaches it") {
+  fake_mcp_server srv;  // a 2025 server that sends a progress notification before each answer
+  fracta::engine_options o;
+  std::vector<std::string> heard;
+  SUBCASE("a listener") {
+    o.interactive.progress = [&heard](std::string_view line) { heard.emplace_back(line); };
+  }
+  SUBCASE("no listener") {}
+  const bool listening = static_cast<bool>(o.interactive.progress);
+  client c(config_for(srv.url()), std::move(o));
+  auto r = c.call();
+  REQUIRE_MESSAGE(r.ok(), message_of(r));
+  const auto calls = srv.seen("tools/call");
+  REQUIRE(calls.size() == 1);
+  const std::string token = body_member(calls[0].body, {"params", "_meta", "progressToken"});
+  if (listening) {
+    CHECK(token.find("fracta-") != std::string::npos);
+    REQUIRE(c.run_until([&] { return !heard.empty(); }));
+    CHECK(heard[0].rfind("progress", 0) == 0);
+  } else {
+    CHECK(token.empty());
+    CHECK(heard.empty());
+  }
+}

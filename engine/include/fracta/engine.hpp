@@ -61,6 +61,10 @@ struct interactive_options {
   /// the blocking pool, one call at a time; it may wait for the user. Set it only when someone
   /// can answer (a terminal): without it fracta declares no elicitation capability.
   std::function<std::string(std::string_view params_json)> elicit;
+  /// Hears a tool's progress while a call runs (one printable line, e.g. "progress 3/10:
+  /// copying"), on the server's actor. When set, tools/call asks the server for progress
+  /// (a progressToken); the CLI sets it when standard error is a terminal.
+  std::function<void(std::string_view line)> progress;
 };
 
 /// One MCP session with one remote server, over Streamable HTTP. Owns the server's actor:

@@ -56,7 +56,8 @@ std::string response_body(std::string_view id_json, const std::optional<std::str
   return w.take();
 }
 
-result<std::string> call_params(const std::string& name, const std::string& args) {
+result<std::string> call_params(const std::string& name, const std::string& args,
+                                const std::string& progress_token) {
   simdjson::dom::parser parser;
   simdjson::dom::element adoc;
   const std::string text = args.empty() ? std::string("{}") : args;
@@ -67,7 +68,9 @@ result<std::string> call_params(const std::string& name, const std::string& args
     return make_err(errc::config, msg);
   }
   json::writer p;
-  p.begin_object().key("name").value(name).key("arguments").raw(json::to_string(adoc)).end_object();
+  p.begin_object().key("name").value(name).key("arguments").raw(json::to_string(adoc));
+  if (!progress_token.empty()) p.key("_meta").begin_object().key("progressToken").value(progress_token).end_object();
+  p.end_object();
   return p.take();
 }
 

@@ -33,8 +33,10 @@ std::string initialize_params(std::string_view version, std::string_view capabil
 /// A JSON-RPC response to a server request: `result_json` when set, else error `code`/`message`.
 std::string response_body(std::string_view id_json, const std::optional<std::string>& result_json, int code,
                           std::string_view message);
-/// {"name":…,"arguments":…}; errc::config when the arguments are not a JSON object.
-result<std::string> call_params(const std::string& name, const std::string& args);
+/// {"name":…,"arguments":…[,"_meta":{"progressToken":…}]}; errc::config when the arguments are
+/// not a JSON object.
+result<std::string> call_params(const std::string& name, const std::string& args,
+                                const std::string& progress_token = {});
 tool_result parse_tool_result(const std::string& result_json);
 /// The tools of a tools/list result. With `drop`, tools for which it returns a reason are left
 /// out (of `tools` and of `result_json`) and `note` hears about each.

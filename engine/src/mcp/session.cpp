@@ -242,7 +242,10 @@ asio::awaitable<result<tool_list>> mcp_session::impl::do_list_tools() {
 }
 
 asio::awaitable<result<tool_result>> mcp_session::impl::do_call_tool(std::string name, std::string args) {
-  const auto params = mcp::call_params(name, args);
+  // Progress is asked for only when someone hears it.
+  const bool wants_progress = interactive != nullptr && interactive->progress;
+  const std::string token = wants_progress ? "fracta-" + std::to_string(next_id) : std::string();
+  const auto params = mcp::call_params(name, args, token);
   if (!params) co_return params.err();
   auto open = do_open();
   auto opened_r = co_await std::move(open);

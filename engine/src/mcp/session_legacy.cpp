@@ -61,7 +61,8 @@ asio::awaitable<void> mcp_session::impl::stream_message_on_actor(std::shared_ptr
       if (auto t = json::get(*params, "total")) line += "/" + json::to_string(*t);
       if (auto m = json::get_string(*params, "message")) line += ": " + mcp::server_text(*m, self->sent, 200);
     }
-    self->debug(line);
+    if (self->interactive != nullptr && self->interactive->progress) self->interactive->progress(line);
+    else self->debug(line);
     co_return;
   }
   self->debug("server message " + mcp::server_text(method.empty() ? "(no method)" : method, self->sent, 100));
