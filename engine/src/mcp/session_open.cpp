@@ -27,12 +27,6 @@ constexpr int max_input_rounds = 8;
 
 std::vector<std::string> ours() { return {mcp::modern_versions.begin(), mcp::modern_versions.end()}; }
 
-std::string joined(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& x : v) out += (out.empty() ? "" : ", ") + x;
-  return out;
-}
-
 }  // namespace
 
 asio::awaitable<result<std::string>> mcp_session::impl::open_once() {
@@ -82,7 +76,7 @@ asio::awaitable<result<std::string>> mcp_session::impl::probe(bool pinned) {
     const auto v = mcp::classify_probe(resp->status, message, asked, ours());
     using kind = mcp::probe_verdict::kind;
     if (v.what == kind::modern) {
-      debug("speaking MCP " + asked + " (stateless; the server offers " + joined(v.supported) + ")");
+      debug("speaking MCP " + asked + " (stateless: " + v.reason + ")");
       if (!pinned) resources.eras->put(server.url, {wire::modern, asked});
       auto res = mcp::answer_result(*message, method, where(), sent);
       opened = true;

@@ -61,11 +61,4 @@ void answer_stream::take(std::string data) {
   }
 }
 
-std::optional<std::int64_t> message_id(std::string_view message_json) {
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  if (!json::parse(parser, message_json, doc).empty() || !doc.is_object()) return std::nullopt;
-  return json::get_int(doc, "id");
-}
-
 }  // namespace fracta::mcp

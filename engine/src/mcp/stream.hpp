@@ -59,7 +59,4 @@ class answer_stream final {
   std::size_t fed_ = 0;
 };
 
-/// The JSON-RPC id of a message when it is an integer, else nullopt.
-std::optional<std::int64_t> message_id(std::string_view message_json);
-
 }  // namespace fracta::mcp

@@ -3,14 +3,25 @@
 #include "mcp/stream.hpp"
 
 #include <doctest/doctest.h>
+#include <simdjson.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
+#include <fracta/proto/json.hpp>
+
 using fracta::mcp::answer_stream;
-using fracta::mcp::message_id;
 
 namespace {
+
+// The JSON-RPC id of a message when it is an integer.
+std::optional<std::int64_t> message_id(const std::string& message_json) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (!fracta::json::parse(parser, message_json, doc).empty()) return std::nullopt;
+  return fracta::json::get_int(doc, "id");
+}
 
 const std::string answer_7 = R"({"jsonrpc":"2.0","id":7,"result":{"ok":true}})";
 
