@@ -38,6 +38,18 @@ struct retry_login {
   login_options options;
 };
 
+/// `fracta proxy`.
+struct proxy_options {
+  std::string target;                // a configured server's name, or an MCP endpoint URL
+  std::vector<std::string> headers;  // --header 'Name: value' (URL form)
+  std::string oauth_client_id;       // --oauth-client-id (URL form)
+  std::vector<std::string> scopes;   // --scope (URL form)
+  bool no_login = false;             // --no-login
+  bool no_browser = false;           // --no-browser
+  login_options login;
+};
+
+int cmd_proxy(const global_options& g, const proxy_options& o);
 int cmd_config_add(const global_options& g, const add_options& o);
 int cmd_config_list(const global_options& g, bool json);
 int cmd_config_show(const global_options& g, const std::string& name, bool json);

@@ -190,6 +190,35 @@ int main(int argc, char** argv) {
   add_retry_options(tools);
   tools->callback([&] { rc = cmd_tools(g, server, json, retry); });
 
+  // fracta proxy
+  proxy_options px;
+  auto* proxy = app.add_subcommand(
+      "proxy", "Bridge a desktop host's stdio MCP connection to a remote server, with fracta's credentials");
+  proxy->add_option("server", px.target, "A configured server's name, or the server's MCP endpoint URL")->required();
+  proxy->add_option("--header", px.headers,
+                    "With a URL: a header 'Name: value' sent on every request; ${VAR} takes an environment "
+                    "variable (repeatable)");
+  proxy->add_option("--oauth-client-id", px.oauth_client_id, "With a URL: a pre-registered OAuth client id (else "
+                                                             "dynamic registration)");
+  proxy->add_option("--scope", px.scopes, "With a URL: an OAuth scope to request (repeatable)");
+  proxy->add_flag("--no-login", px.no_login,
+                  "Never open a browser: when the server needs a login, answer the host with the command to run");
+  proxy->add_flag("--no-browser", px.no_browser, "Print the login URL on stderr instead of opening a browser");
+  proxy->add_option("--timeout", px.login.timeout_seconds, "Seconds to wait for a browser login (default 300)");
+  proxy->footer(
+      "Reads newline-delimited JSON-RPC on stdin and writes it on stdout (the MCP stdio transport); logs go "
+      "to stderr. The host's first message decides its MCP era (initialize: 2025; server/discover or _meta: "
+      "2026-07-28), the server's is asked; the proxy translates between them. It ends when stdin closes.\n"
+      "Host config (Claude Desktop, Cursor, VS Code): command \"fracta\", args [\"proxy\", \"<server>\"].\n"
+      "Examples:\n"
+      "  fracta proxy github\n"
+      "  fracta proxy https://mcp.example.com/mcp\n"
+      "  fracta proxy https://mcp.example.com/mcp --header 'Authorization: Bearer ${EXAMPLE_TOKEN}'");
+  proxy->callback([&] {
+    px.login.no_browser = px.no_browser;
+    rc = cmd_proxy(g, px);
+  });
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

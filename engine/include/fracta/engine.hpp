@@ -38,6 +38,28 @@ struct tool_list {
   std::vector<tool> tools;
 };
 
+/// A JSON-RPC answer exactly as the server gave it.
+struct rpc_answer {
+  bool is_error = false;  // true: `json` is the `error` object; false: the `result`
+  std::string json;       // minified
+};
+
+/// Options of one mcp_session::request().
+struct request_options {
+  /// Hears what the server sends on this request's stream besides the answer, as JSON-RPC
+  /// message texts: notifications (progress, log messages) and, from a 2025 server, requests
+  /// (elicitation, sampling, roots; answer each with mcp_session::post). Called on the
+  /// session's actor, in the order the server sent them; must not block. Unset: they go to
+  /// the session's message handler.
+  std::function<void(std::string message_json)> on_message;
+  /// Nonzero: mcp_session::cancel(cancel_key) ends this request. Unique among the requests
+  /// in flight on one session.
+  std::uint64_t cancel_key = 0;
+  /// A 2026-07-28 server: the clientCapabilities this request declares (a JSON object), for
+  /// a bridge relaying its host's; empty: the session's (set_client_capabilities).
+  std::string client_capabilities_json;
+};
+
 enum class log_level : std::int32_t { debug = 10, info = 20, warn = 30, error = 40 };
 
 /// The outcome of an interactive login.
@@ -102,6 +124,40 @@ class mcp_session final {
   asio::awaitable<result<tool_result>> call_tool(std::string name, std::string arguments_json);
   /// Ends the session (HTTP DELETE with the session id, best effort).
   asio::awaitable<void> close();
+
+  // ---- The raw face, for bridges and embedders: any request, any message. ----
+
+  /// Sends any JSON-RPC request in the conversation (opened first when needed), on whichever
+  /// era the server speaks, and returns its answer as the server gave it: a JSON-RPC error is
+  /// an rpc_answer, not an error. `params_json` is a JSON object text or empty. To a
+  /// 2026-07-28 server, params._meta gains the protocol version, client capabilities and
+  /// clientInfo (other _meta members such as progressToken are kept) and the Mcp-* headers
+  /// are derived; an input_required result is returned as it is (retry with a new request
+  /// carrying inputResponses and requestState); a tools/list result leaves out the tools whose
+  /// x-mcp-header annotations make them uncallable. To a 2025 server, params go as given.
+  /// Errors: errc::needs_login (the message names the command that fixes it), auth_failed,
+  /// transport (timeouts too), protocol, cancelled (cancel() was called). Thread-safe.
+  asio::awaitable<result<rpc_answer>> request(std::string method, std::string params_json,
+                                              request_options options = {});
+  /// Sends a JSON-RPC notification or a response to a server request (`message_json`, a whole
+  /// message). A 2025 server receives it in the session; a 2026-07-28 server has neither
+  /// client notifications nor server requests, so it is dropped (cancel a request with
+  /// cancel()). Thread-safe.
+  asio::awaitable<result<void>> post(std::string message_json);
+  /// Ends the request started with request_options::cancel_key `key`: its stream is closed (a
+  /// 2026-07-28 server reads that as the cancellation), and a 2025 server also receives
+  /// notifications/cancelled for it. The request completes with errc::cancelled. Unknown or
+  /// finished keys are ignored. Thread-safe; returns at once.
+  void cancel(std::uint64_t key);
+  /// Hears the messages that belong to no request of ours (a 2025 session's GET stream:
+  /// notifications such as list_changed, and server requests, answered with post()), on the
+  /// session's actor; must not block. With a handler, a 2025 session always opens its GET
+  /// stream, and server requests are left to the embedder instead of answered by fracta. Call
+  /// before the first operation.
+  void set_message_handler(std::function<void(std::string message_json)> handler);
+  /// The client capabilities the session declares (a JSON object text, e.g. a bridge's host's),
+  /// instead of fracta's own. Call before the first operation.
+  void set_client_capabilities(std::string capabilities_json);
 
   /// The provider's status document (a JSON object, never a secret) plus "server" and
   /// "store" ("keyring", "file <path>" or "memory"; "unavailable" with "store_error" when no

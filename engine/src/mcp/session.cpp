@@ -6,6 +6,10 @@
 
 #include <utility>
 
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/co_spawn.hpp>
+#include <asio/use_awaitable.hpp>
+
 #include "core/actor.hpp"
 #include <fracta/proto/url.hpp>
 #include "mcp/headers.hpp"
@@ -25,6 +29,22 @@ std::string credential_of(const http::request& req, std::size_t from) {
 std::string shown(const std::string& url) {
   auto u = http::url::parse(url);
   return u ? u->redacted() : std::string("an invalid URL");
+}
+
+// Runs one exchange with its cancellation bound to `slot` (emitted on `strand`).
+asio::awaitable<result<http::response>> send_cancellable(http::client& http, http::request req,
+                                                         core::actor_strand strand, asio::cancellation_slot slot) {
+  std::optional<result<http::response>> out;
+  auto op = http.send(std::move(req));
+  auto spawned = asio::co_spawn(strand, core::detail::store_into(std::move(op), out, {}),
+                                asio::bind_cancellation_slot(slot, asio::use_awaitable));
+  try {
+    co_await std::move(spawned);
+  } catch (const std::system_error&) {
+    // asio's own "operation aborted" after a cancellation: the same outcome.
+  }
+  if (!out) co_return mcp::make_err(errc::cancelled, "cancelled");
+  co_return std::move(*out);
 }
 
 }  // namespace
@@ -93,15 +113,17 @@ http::request mcp_session::impl::make_request(std::string method, std::string bo
 
 std::shared_ptr<mcp::answer_stream> mcp_session::impl::make_stream(std::int64_t id) {
   std::weak_ptr<impl> weak = weak_from_this();
-  return std::make_shared<mcp::answer_stream>(id, [weak](std::string message) {
-    if (auto self = weak.lock()) self->on_stream_message(std::move(message));
+  return std::make_shared<mcp::answer_stream>(id, [weak, id](std::string message) {
+    if (auto self = weak.lock()) self->on_stream_message(std::move(message), id);
   });
 }
 
 asio::awaitable<result<http::response>> mcp_session::impl::send_authorized(http::request proto, std::int64_t id,
-                                                                           std::shared_ptr<mcp::answer_stream>* stream) {
+                                                                           std::shared_ptr<mcp::answer_stream>* stream,
+                                                                           std::shared_ptr<raw_request> raw) {
   const std::string method = proto.method;
   for (int attempt = 0;; ++attempt) {
+    if (raw && raw->cancelled) co_return make_err(errc::cancelled, where() + ": the request was cancelled");
     http::request req = proto;
     if (stream != nullptr) {
       *stream = make_stream(id);
@@ -114,8 +136,16 @@ asio::awaitable<result<http::response>> mcp_session::impl::send_authorized(http:
     sent.remember(req);
     last_credential = credential_of(req, before);
     debug(method + " attempt " + std::to_string(attempt + 1));
-    auto send = http.send(std::move(req));
-    auto resp = co_await std::move(send);
+    result<http::response> resp = error{};
+    if (raw) {
+      // Bound to the request's signal: cancel() closes the stream.
+      auto op = send_cancellable(http, std::move(req), strand, raw->cancel->slot());
+      resp = co_await std::move(op);
+      if (!resp && raw->cancelled) co_return make_err(errc::cancelled, where() + ": the request was cancelled");
+    } else {
+      auto send = http.send(std::move(req));
+      resp = co_await std::move(send);
+    }
     if (!resp) {
       last_transport_error = resp.err().code;
       co_return transport_error(resp.err());
@@ -156,9 +186,13 @@ result<void> mcp_session::impl::check_accepted(const http::response& resp, const
                                       ": " + mcp::server_text(resp.body, sent, 200));
 }
 
+bool mcp_session::impl::can_elicit() const {
+  return interactive != nullptr && interactive->enabled && interactive->elicit;
+}
+
 std::string mcp_session::impl::client_capabilities() const {
-  const bool can_elicit = interactive != nullptr && interactive->enabled && interactive->elicit;
-  return can_elicit ? R"({"elicitation":{"form":{}}})" : "{}";
+  if (declared_capabilities) return *declared_capabilities;
+  return can_elicit() ? R"({"elicitation":{"form":{}}})" : "{}";
 }
 
 void mcp_session::impl::set_version(wire w, std::string version) {

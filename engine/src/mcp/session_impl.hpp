@@ -66,6 +66,17 @@ struct session_resources {
 };
 
 /// Actor-bound: every member runs on `strand`, except those marked otherwise.
+/// One request of the raw face (mcp_session::request) while it runs: who hears its stream, how
+/// it is cancelled. Actor-bound.
+struct raw_request {
+  std::function<void(std::string)> on_message;
+  std::string capabilities;  // a 2026 request's clientCapabilities; "" = the session's
+  std::shared_ptr<asio::cancellation_signal> cancel = std::make_shared<asio::cancellation_signal>();
+  std::int64_t upstream_id = 0;  // the id of the attempt in flight (0: none yet)
+  std::uint64_t key = 0;         // the caller's cancel key (0: none)
+  bool cancelled = false;
+};
+
 struct mcp_session::impl : std::enable_shared_from_this<mcp_session::impl> {
   impl(core::actor_strand s, session_resources res, std::unique_ptr<plugin::provider_instance> inst,
        std::shared_ptr<const core::clock> clk, std::function<void(log_level, std::string_view)> lg);
@@ -106,6 +117,12 @@ struct mcp_session::impl : std::enable_shared_from_this<mcp_session::impl> {
   // fracta can answer them; cancelled on close.
   std::shared_ptr<asio::cancellation_signal> listen_cancel;
   std::shared_ptr<core::async_event> listen_done;  // set when the GET stream's coroutine ended
+  // The raw face (session_raw.cpp): the embedder's handler of messages outside any request,
+  // the capabilities it declares, and its requests in flight by upstream id and cancel key.
+  std::function<void(std::string)> message_handler;
+  std::optional<std::string> declared_capabilities;
+  std::map<std::int64_t, std::shared_ptr<raw_request>> raw_by_id;
+  std::map<std::uint64_t, std::shared_ptr<raw_request>> raw_by_key;
 
   // Login and stores (set by engine::open).
   asio::any_io_executor blocking;
@@ -131,21 +148,27 @@ struct mcp_session::impl : std::enable_shared_from_this<mcp_session::impl> {
   http::request make_request(std::string method, std::string body, const std::vector<http::header>& extra = {}) const;
   /// Sends with credentials; on 401/403 asks the provider for another credential and retries
   /// once. With `stream`, a fresh answer_stream for request `id` reads each attempt's body as
-  /// it arrives, and the exchange ends as soon as the answer is there.
+  /// it arrives, and the exchange ends as soon as the answer is there. With `raw`, the exchange
+  /// is registered under `id` for its stream's messages and ends when the request is cancelled.
   asio::awaitable<result<http::response>> send_authorized(http::request proto, std::int64_t id,
-                                                          std::shared_ptr<mcp::answer_stream>* stream);
+                                                          std::shared_ptr<mcp::answer_stream>* stream,
+                                                          std::shared_ptr<raw_request> raw = nullptr);
   std::shared_ptr<mcp::answer_stream> make_stream(std::int64_t id);
   /// A message the server sent on a stream besides the answer (on the HTTP client's strand):
   /// handed to stream_message_on_actor (static: a plain coroutine, GCC 12 rule).
-  void on_stream_message(std::string message);
-  static asio::awaitable<void> stream_message_on_actor(std::shared_ptr<impl> self, std::string message);
+  void on_stream_message(std::string message, std::int64_t stream_id);
+  static asio::awaitable<void> stream_message_on_actor(std::shared_ptr<impl> self, std::string message,
+                                                       std::int64_t stream_id);
   error transport_error(const error& e) const;
   std::string check_hint() const;
   error rejected_again(const http::response& resp) const;
   error rejected(const error& e) const;
   result<void> check_accepted(const http::response& resp, const std::string& method) const;
-  /// The client capabilities fracta declares: elicitation (form) only when someone can answer.
+  /// The client capabilities fracta declares: the embedder's (set_client_capabilities), else
+  /// elicitation (form) only when someone can answer.
   std::string client_capabilities() const;
+  /// True when fracta answers form elicitation itself (someone at a terminal).
+  bool can_elicit() const;
   void set_version(wire w, std::string version);
   /// Opens the conversation once (concurrent callers share it): the era probe, then initialize
   /// for a 2025 server. Returns the initialize or server/discover result.
@@ -170,7 +193,7 @@ struct mcp_session::impl : std::enable_shared_from_this<mcp_session::impl> {
   /// One stateless exchange: the answer message. `stale` is set when the server no longer
   /// speaks the version (a -32022, or a 2025-style refusal): the caller reopens.
   asio::awaitable<result<std::string>> modern_exchange(const std::string& method, const std::string& params,
-                                                       bool& stale);
+                                                       bool& stale, std::shared_ptr<raw_request> raw = nullptr);
   /// A stateless request with its multi-round-trip retries: the complete result.
   asio::awaitable<result<std::string>> modern_call(const std::string& method, const std::string& params,
                                                    bool& stale);
@@ -179,9 +202,13 @@ struct mcp_session::impl : std::enable_shared_from_this<mcp_session::impl> {
 
   // ---- the 2025 wire (session_legacy.cpp) ----
   asio::awaitable<result<std::string>> initialize(std::string version);
-  /// One request in the session; `expired` is set when the server answered 404 to its id.
+  /// One request in the session: its result; `expired` is set when the server answered 404 to
+  /// its id.
   asio::awaitable<result<std::string>> legacy_rpc(const std::string& method, const std::string& params,
                                                   bool& expired);
+  /// The same exchange: the answer message (a result or a JSON-RPC error).
+  asio::awaitable<result<std::string>> legacy_exchange(const std::string& method, const std::string& params,
+                                                       bool& expired, std::shared_ptr<raw_request> raw = nullptr);
   asio::awaitable<result<void>> notify(const std::string& method);
   /// Opens the GET stream (once per session) and waits until the server has answered it, at
   /// most a few seconds; a server without one (405) is fine.
@@ -192,6 +219,15 @@ struct mcp_session::impl : std::enable_shared_from_this<mcp_session::impl> {
   void stop_listening();
   /// Reconnects a stream cut before its answer (GET with Last-Event-ID), as the server allows.
   asio::awaitable<result<void>> resume(std::shared_ptr<mcp::answer_stream> stream, const std::string& method);
+
+  // ---- the raw face: any request, any message (session_raw.cpp) ----
+  asio::awaitable<result<rpc_answer>> do_request(std::string method, std::string params, request_options opts);
+  asio::awaitable<result<rpc_answer>> raw_once(const std::string& method, const std::string& params,
+                                               std::shared_ptr<raw_request> raw, bool& again);
+  asio::awaitable<result<void>> do_post(std::string message);
+  void do_cancel(std::uint64_t key);
+  /// A 2025 request's cancellation: notifications/cancelled for its id (a plain coroutine).
+  static asio::awaitable<void> send_cancelled(std::shared_ptr<impl> self, std::int64_t upstream_id);
 
   // ---- login, logout, status (session_auth.cpp) ----
   asio::awaitable<std::string> do_auth_status();

@@ -38,7 +38,17 @@ asio::awaitable<std::string> elicit_on_pool(const interactive_options* who, std:
 
 }  // namespace
 
-asio::awaitable<void> mcp_session::impl::stream_message_on_actor(std::shared_ptr<impl> self, std::string message) {
+asio::awaitable<void> mcp_session::impl::stream_message_on_actor(std::shared_ptr<impl> self, std::string message,
+                                                                 std::int64_t stream_id) {
+  // The raw face's listeners first: the request whose stream it came on, else the session's.
+  if (auto it = self->raw_by_id.find(stream_id); it != self->raw_by_id.end() && it->second->on_message) {
+    it->second->on_message(std::move(message));
+    co_return;
+  }
+  if (self->message_handler) {
+    self->message_handler(std::move(message));
+    co_return;
+  }
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
   if (!json::parse(parser, message, doc).empty()) co_return;
@@ -68,8 +78,8 @@ asio::awaitable<void> mcp_session::impl::stream_message_on_actor(std::shared_ptr
   self->debug("server message " + mcp::server_text(method.empty() ? "(no method)" : method, self->sent, 100));
 }
 
-void mcp_session::impl::on_stream_message(std::string message) {
-  asio::co_spawn(strand, stream_message_on_actor(shared_from_this(), std::move(message)), asio::detached);
+void mcp_session::impl::on_stream_message(std::string message, std::int64_t stream_id) {
+  asio::co_spawn(strand, stream_message_on_actor(shared_from_this(), std::move(message), stream_id), asio::detached);
 }
 
 asio::awaitable<result<std::string>> mcp_session::impl::elicit(const std::string& params_json) {
@@ -93,7 +103,7 @@ asio::awaitable<void> mcp_session::impl::answer_server_request(std::string messa
   std::string refusal = "fracta does not offer " + method;
   if (method == "ping") {
     answer = "{}";
-  } else if (method == "elicitation/create" && client_capabilities() != "{}") {
+  } else if (method == "elicitation/create" && can_elicit()) {
     auto params = json::get(doc, "params");
     const std::string p = params ? json::to_string(*params) : std::string("{}");
     auto e = elicit(p);
@@ -134,7 +144,8 @@ asio::awaitable<void> mcp_session::impl::listen(std::shared_ptr<impl> self, std:
 
 asio::awaitable<void> mcp_session::impl::ensure_listening() {
   const bool active = listen_done && !listen_done->is_set();
-  if (active || era != wire::legacy || session_id.empty() || client_capabilities() == "{}") co_return;
+  const bool wanted = can_elicit() || message_handler;
+  if (active || era != wire::legacy || session_id.empty() || !wanted) co_return;
   // A finished listener's signal is no longer bound to anything: replacing it is safe.
   listen_cancel = std::make_shared<asio::cancellation_signal>();
   listen_done = std::make_shared<core::async_event>();
@@ -179,12 +190,35 @@ asio::awaitable<result<std::string>> mcp_session::impl::initialize(std::string v
 
 asio::awaitable<result<std::string>> mcp_session::impl::legacy_rpc(const std::string& method,
                                                                   const std::string& params, bool& expired) {
+  auto exchange = legacy_exchange(method, params, expired);
+  auto message = co_await std::move(exchange);
+  if (!message) co_return message.err();
+  co_return finish(mcp::answer_result(*message, method, where(), sent));
+}
+
+asio::awaitable<result<std::string>> mcp_session::impl::legacy_exchange(const std::string& method,
+                                                                       const std::string& params, bool& expired,
+                                                                       std::shared_ptr<raw_request> raw) {
   const std::int64_t id = next_id++;
   const std::string verb = "POST", body = mcp::request_body(id, method, params);
   const std::string sent_session = session_id;
   auto req = make_request(verb, body);
   std::shared_ptr<mcp::answer_stream> stream;
-  auto send = send_authorized(std::move(req), id, &stream);
+  // Registered until the answer is in, resumed streams included.
+  struct registration {
+    impl* self = nullptr;
+    std::int64_t id = 0;
+    ~registration() {
+      if (self != nullptr) self->raw_by_id.erase(id);
+    }
+  } registered;
+  if (raw) {
+    raw->upstream_id = id;
+    raw_by_id[id] = raw;
+    registered.self = this;
+    registered.id = id;
+  }
+  auto send = send_authorized(std::move(req), id, &stream, raw);
   auto resp = co_await std::move(send);
   if (!resp) co_return scrubbed(resp.err());
   expired = resp->status == 404 && !sent_session.empty() && method != "initialize";
@@ -211,7 +245,7 @@ asio::awaitable<result<std::string>> mcp_session::impl::legacy_rpc(const std::st
     co_return make_err(errc::protocol, where() + " did not answer " + method + " (request id " + std::to_string(id) +
                                            ")");
   }
-  co_return finish(mcp::answer_result(*message, method, where(), sent));
+  co_return std::move(*message);
 }
 
 asio::awaitable<result<void>> mcp_session::impl::resume(std::shared_ptr<mcp::answer_stream> stream,

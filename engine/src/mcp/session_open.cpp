@@ -106,7 +106,9 @@ asio::awaitable<result<std::string>> mcp_session::impl::probe(bool pinned) {
 }
 
 asio::awaitable<result<std::string>> mcp_session::impl::modern_exchange(const std::string& method,
-                                                                       const std::string& params, bool& stale) {
+                                                                       const std::string& params, bool& stale,
+                                                                       std::shared_ptr<raw_request> raw) {
+  const std::string caps = raw && !raw->capabilities.empty() ? raw->capabilities : client_capabilities();
   std::vector<http::header> headers = mcp::standard_headers(protocol_version, method, params);
   if (method == "tools/call") {
     // Mcp-Param-* mirror the arguments the tool's schema names (do_call_tool listed it first).
@@ -123,14 +125,19 @@ asio::awaitable<result<std::string>> mcp_session::impl::modern_exchange(const st
   // A stream that breaks before its answer loses the request: send it again, with a new id.
   for (int attempt = 0;; ++attempt) {
     const std::int64_t id = next_id++;
-    const std::string body =
-        mcp::request_body(id, method, mcp::with_meta(params, protocol_version, client_capabilities()));
+    const std::string body = mcp::request_body(id, method, mcp::with_meta(params, protocol_version, caps));
     const std::string verb = "POST";
     auto req = make_request(verb, body, headers);
     std::shared_ptr<mcp::answer_stream> stream;
-    auto send = send_authorized(std::move(req), id, &stream);
+    if (raw) {
+      raw->upstream_id = id;
+      raw_by_id[id] = raw;
+    }
+    auto send = send_authorized(std::move(req), id, &stream, raw);
     auto resp = co_await std::move(send);
+    if (raw) raw_by_id.erase(id);
     if (!resp) {
+      if (raw && raw->cancelled) co_return scrubbed(resp.err());
       const bool cut = last_transport_error == http::make_error_code(http::errc::receive_failed);
       if (cut && attempt == 0 && stream && stream->fed() > 0) {
         debug(method + ": the stream broke before its answer; sending the request again");
@@ -160,7 +167,7 @@ asio::awaitable<result<std::string>> mcp_session::impl::modern_exchange(const st
     const bool modern_error = code && (*code == -32020 || *code == -32021 || *code == -32601 || *code == -32602);
     if (!modern_error && (resp->status == 400 || resp->status == 404 || resp->status == 405)) stale = true;
     if (code && *code == -32022) stale = true;
-    if (message) co_return finish(mcp::answer_result(*message, method, where(), sent));
+    if (message) co_return std::move(*message);  // the caller reads the JSON-RPC error
     co_return scrubbed(check_accepted(*resp, method).err());
   }
 }
@@ -196,10 +203,9 @@ asio::awaitable<result<std::string>> mcp_session::impl::modern_call(const std::s
 asio::awaitable<result<std::vector<std::pair<std::string, std::string>>>> mcp_session::impl::fulfil(
     const std::vector<mcp::input_request>& requests) {
   std::vector<std::pair<std::string, std::string>> out;
-  const bool can_elicit = client_capabilities() != "{}";
   for (const auto& r : requests) {
     // Only what fracta declared: form elicitation, when someone can answer.
-    if (r.method != "elicitation/create" || !can_elicit) {
+    if (r.method != "elicitation/create" || !can_elicit()) {
       co_return make_err(errc::unsupported, where() + " asked for " + text::printable(r.method, 64) +
                                                 ", which fracta did not offer" +
                                                 (r.method == "elicitation/create"
