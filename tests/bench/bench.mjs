@@ -6,8 +6,9 @@
 // in flight, CPU per call and peak resident memory of the proxy's process tree.
 //
 // Usage: node bench.mjs --out results.json [--reps 5] [--seconds 5] [--fracta BIN
-//          --plugins DIR [--fracta-form config|url]] [--standin]
+//          --plugins DIR [--fracta-form config|url] [--perf FILE]] [--standin]
 //   --fracta      the fracta binary; without it the fracta row says it was not available.
+//   --perf        run fracta under `perf record -g -o FILE` (its figures then include perf's own).
 //   --standin     run mcp-remote in the fracta row (to prove the row's plumbing; never publish).
 // Everything binds or connects to 127.0.0.1 only; `run` starts this inside a network namespace
 // that has nothing but loopback.
@@ -40,6 +41,7 @@ const { values: opts } = parseArgs({
     plugins: { type: 'string' },
     'fracta-form': { type: 'string', default: 'config' },
     standin: { type: 'boolean', default: false },
+    perf: { type: 'string' },
   },
 });
 if (!opts.out) throw new Error('bench.mjs: --out FILE is required');
@@ -287,6 +289,12 @@ function cleanEnv(home, extra = {}) {
 }
 
 function fractaProxy(bin, upstream, token, home) {
+  const p = fractaCommand(bin, upstream, token, home);
+  if (opts.perf) p.argv = ['perf', 'record', '-q', '-F', '999', '-g', '-o', path.resolve(opts.perf), '--', ...p.argv];
+  return p;
+}
+
+function fractaCommand(bin, upstream, token, home) {
   const env = cleanEnv(home, { BENCH_TOKEN: token, ...(opts.plugins ? { FRACTA_PLUGIN_PATH: path.resolve(opts.plugins) } : {}) });
   if (opts['fracta-form'] === 'url') {
     return { argv: [bin, 'proxy', upstream.url, '--header', `Authorization: Bearer ${token}`], env, cwd: home };
@@ -353,7 +361,7 @@ async function main() {
   const upstream = await startUpstream(token);
   upstreamPid = upstream.child.pid;
   const results = {
-    date: new Date().toISOString(), reps, seconds: phaseMs / 1000, width: WIDE, proxies: {}, direct: {},
+    date: new Date().toISOString(), reps, perf: !!opts.perf, seconds: phaseMs / 1000, width: WIDE, proxies: {}, direct: {},
     machine: {
       cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model ?? 'unknown', memory_gb: os.totalmem() / 2 ** 30,
       kernel: os.release(), node: process.version, load_before: os.loadavg(),

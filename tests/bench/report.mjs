@@ -37,7 +37,7 @@ function table() {
   ];
   for (const key of ['mcp_remote_npx', 'mcp_remote']) lines.push(row(r.proxies[key]));
   if (r.proxies.fracta) lines.push(row(r.proxies.fracta));
-  else lines.push(`| fracta proxy | not available: \`fracta proxy --help\` did not succeed at ${opts.commit} | | | | | | |`);
+  else lines.push(`| fracta proxy | not available: the fracta built at ${opts.commit} has no \`proxy\` command | | | | | | |`);
   const d = r.direct;
   lines.push(`| *no proxy: the driver's own HTTP client straight to the upstream* | | ${rate(d.one.calls_per_s)} | ${rate(d.wide.calls_per_s)} | | | | |`);
   return lines;
@@ -98,8 +98,8 @@ function block() {
   ].join('\n');
 }
 
-if (r.proxies.fracta?.standin && /(^|\/)docs\/performance\.md$/.test(opts.page)) {
-  throw new Error('report.mjs: these results ran a stand-in in the fracta row; they never go into docs/performance.md');
+if ((r.proxies.fracta?.standin || r.perf) && /(^|\/)docs\/performance\.md$/.test(opts.page)) {
+  throw new Error('report.mjs: these results ran a stand-in or perf in the fracta row; they never go into docs/performance.md');
 }
 const page = fs.readFileSync(opts.page, 'utf8');
 const a = page.indexOf(BEGIN);
