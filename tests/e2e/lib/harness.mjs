@@ -115,7 +115,7 @@ export async function fracta(args, { env = {}, input, home, timeoutMs = FRACTA_T
 
 /** The environment fracta runs in (see fracta()): pass-through variables, HOME and the XDG dirs
  *  under `home`, FRACTA_PLUGIN_PATH; `env` adds or (with undefined) removes variables. */
-function cleanEnv(home, env) {
+export function cleanEnv(home, env) {
   const childEnv = {};
   for (const k of PASS_THROUGH_ENV) if (process.env[k] !== undefined) childEnv[k] = process.env[k];
   Object.assign(childEnv, {
