@@ -116,7 +116,30 @@ void bridge::on_host_answer(const message& m) {
 
 std::string bridge::new_host_facing_id() { return json_string("fracta-" + std::to_string(next_out_id_++)); }
 
+std::optional<std::string> bridge::refusal(const message& m) const {
+  if (host_ != era::modern) return std::nullopt;
+  // The bridge is the host's 2026 server: every request names a version it speaks.
+  const auto meta = member(m.params_json, "_meta");
+  const auto version = meta ? member(*meta, "io.modelcontextprotocol/protocolVersion") : std::nullopt;
+  if (!version) {
+    return error_response(m.id_json, -32602, "params._meta must carry io.modelcontextprotocol/protocolVersion");
+  }
+  for (auto v : config::modern_protocol_versions) {
+    if (json_string(v) == *version) return std::nullopt;
+  }
+  json::writer data;
+  data.begin_object().key("supported").begin_array();
+  for (auto v : config::modern_protocol_versions) data.value(v);
+  data.end_array().key("requested").raw(*version).end_object();
+  return error_response(m.id_json, -32022, "Unsupported protocol version", data.take());
+}
+
 asio::awaitable<void> bridge::handle(bridge* self, message m) {
+  if (auto refused = self->refusal(m)) {
+    self->write(std::move(*refused));
+    self->finished_one();
+    co_return;
+  }
   auto open = self->ensure_open(m);
   const bool opened = co_await std::move(open);
   if (opened) {

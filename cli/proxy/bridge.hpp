@@ -91,6 +91,8 @@ class bridge final {
   void on_notification(const message& m);
   void on_host_answer(const message& m);
   static asio::awaitable<void> handle(bridge* self, message m);
+  /// A 2026 host's request the bridge refuses (no version, or one it does not speak).
+  std::optional<std::string> refusal(const message& m) const;
   asio::awaitable<bool> ensure_open(const message& m);
   asio::awaitable<void> local_or_forward(const message& m);
   asio::awaitable<void> forward(std::shared_ptr<call> c);
