@@ -89,6 +89,13 @@ void bridge::server_request_to_host(const message& m, const std::shared_ptr<call
     asio::co_spawn(io_, post_quietly(session_, response(m.id_json, "{}")), asio::detached);
     return;
   }
+  const std::string area = m.method.substr(0, m.method.find('/'));
+  if (!member(host_capabilities_, area)) {
+    // Never put to the host what it did not declare.
+    std::string refusal = error_response(m.id_json, -32601, "the client did not declare " + area);
+    asio::co_spawn(io_, post_quietly(session_, std::move(refusal)), asio::detached);
+    return;
+  }
   if (host_ == era::legacy) {
     // Put to the host as a request of the bridge's own id; its answer goes back to the server.
     const std::string id = new_host_facing_id();
