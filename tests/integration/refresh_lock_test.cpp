@@ -225,41 +225,40 @@ void check_redeemed_once(token_endpoint& as, log_lines& log, const fracta::confi
   CHECK(stored.find(R"("refresh_token":"r1")") != std::string::npos);
 }
 
-}  // namespace
-
-TEST_CASE("two engines sharing a token file refresh at once: the refresh token is redeemed once, the other adopts") {
+// The shared file holding r0 for server `s`, its token endpoint, and the MCP server that
+// accepts only the access token of the first rotation.
+struct shared_store {
   environment env;
   token_endpoint as;
   fake_mcp_server mcp;
-  mcp.expected_authorization = "Bearer a1";
-  const auto cfg = config_for(mcp.url());
-  seed_tokens(cfg, as);
+  fracta::config::config cfg;
   log_lines log;
+  shared_store() {
+    mcp.expected_authorization = "Bearer a1";
+    cfg = config_for(mcp.url());
+    seed_tokens(cfg, as);
+  }
+  using opened = fracta::result<std::unique_ptr<fracta::mcp_session>>;
+  /// Both sessions call at once; the refresh token must be redeemed once.
+  void refresh_both(opened one, asio::io_context& io_one, opened two, asio::io_context& io_two) {
+    REQUIRE(one.ok());
+    REQUIRE(two.ok());
+    refresh_concurrently(**one, io_one, **two, io_two, as, log);
+    check_redeemed_once(as, log, cfg);
+  }
+};
+
+}  // namespace
+
+TEST_CASE_FIXTURE(shared_store, "two engines sharing a token file refresh at once: the refresh token is redeemed once, the other adopts") {
   fracta::test::loop_threads loop_one(1), loop_two(1);
   fracta::engine one(loop_one.io.get_executor(), cfg, logging_to(log));
   fracta::engine two(loop_two.io.get_executor(), cfg, logging_to(log));
-  auto s1 = one.open("s");
-  auto s2 = two.open("s");
-  REQUIRE(s1.ok());
-  REQUIRE(s2.ok());
-  refresh_concurrently(**s1, loop_one.io, **s2, loop_two.io, as, log);
-  check_redeemed_once(as, log, cfg);
+  refresh_both(one.open("s"), loop_one.io, two.open("s"), loop_two.io);
 }
 
-TEST_CASE("two sessions of one engine refresh at once: the lock excludes them too (flock is per open file)") {
-  environment env;
-  token_endpoint as;
-  fake_mcp_server mcp;
-  mcp.expected_authorization = "Bearer a1";
-  const auto cfg = config_for(mcp.url());
-  seed_tokens(cfg, as);
-  log_lines log;
+TEST_CASE_FIXTURE(shared_store, "two sessions of one engine refresh at once: the lock excludes them too (flock is per open file)") {
   fracta::test::loop_threads loop(2);
   fracta::engine eng(loop.io.get_executor(), cfg, logging_to(log));
-  auto s1 = eng.open("s");
-  auto s2 = eng.open("s");
-  REQUIRE(s1.ok());
-  REQUIRE(s2.ok());
-  refresh_concurrently(**s1, loop.io, **s2, loop.io, as, log);
-  check_redeemed_once(as, log, cfg);
+  refresh_both(eng.open("s"), loop.io, eng.open("s"), loop.io);
 }
