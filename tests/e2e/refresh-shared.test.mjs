@@ -1,12 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 // Two fracta clients sharing one encrypted token file, side by side for 60 s, with 5 s access
-// tokens and rotating refresh tokens from oidc-provider: every call works and the provider never
-// sees a refresh token presented twice (reuse detection would revoke the whole grant). Each
-// refresh runs under the server's cross-process refresh lock, so whichever client comes second
-// adopts what the first stored instead of redeeming the same refresh token.
+// tokens and rotating refresh tokens from oidc-provider: a long-running `fracta proxy` session
+// (its engine refreshing in the background) and a loop of `fracta call` processes. Every call
+// works and the provider never sees a refresh token presented twice (reuse detection would
+// revoke the whole grant). Each refresh runs under the server's cross-process refresh lock, so
+// whichever client comes second adopts what the first stored instead of redeeming the same
+// refresh token.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+
+import { cleanEnv, fractaBin } from './lib/harness.mjs';
 import { setupOAuth } from './lib/oauth-fracta.mjs';
 
 const RUN_MS = 60_000;
@@ -31,6 +37,38 @@ function callProcesses(o, name) {
   };
 }
 
+/** The same three functions over one `fracta proxy s` session, driven by a 2025 host (the MCP
+ *  SDK v1 Client over stdio). */
+function proxySession(o, name) {
+  let client;
+  let stderr = '';
+  return {
+    name,
+    async start() {
+      const transport = new StdioClientTransport({
+        command: fractaBin(), args: ['proxy', 's', '--no-login'], env: cleanEnv(o.home, o.env), stderr: 'pipe',
+      });
+      transport.stderr.setEncoding('utf8');
+      transport.stderr.on('data', (d) => { stderr += d; });
+      client = new Client({ name: 'e2e-host', version: '1.0.0' }, { capabilities: {} });
+      await client.connect(transport);
+    },
+    async call(n) {
+      const text = `${name}-${n}`;
+      try {
+        const r = await client.callTool({ name: 'echo', arguments: { text } });
+        const got = r.content.map((c) => c.text).join('\n');
+        return { ok: got === `echo: ${text}`, detail: `answer: ${JSON.stringify(r)}\nproxy stderr:\n${stderr}` };
+      } catch (e) {
+        return { ok: false, detail: `${e.message}\nproxy stderr:\n${stderr}\n${o.explain({ code: null, stdout: '', stderr: '' })}` };
+      }
+    },
+    async stop() {
+      await client?.close();
+    },
+  };
+}
+
 /** Calls through `client` until `untilMs` (Date.now() time), paced with a little jitter so the
  *  two loops drift against each other; failed calls go to `failures`. Resolves to the count. */
 async function loop(client, untilMs, failures) {
@@ -50,7 +88,7 @@ async function loop(client, untilMs, failures) {
 }
 
 describe('oauth: several processes sharing one token store', () => {
-  test('two concurrent loops of calls for 60 s with 5 s tokens: no failed call, no refresh token reused', async (t) => {
+  test('a proxy session and a loop of fracta calls for 60 s with 5 s tokens: no failed call, no refresh token reused', async (t) => {
     const o = await setupOAuth({ t, asArgs: ['--access-ttl', '5'] });
     const login = await o.run(['config', 'mcp', 'auth', 'login', 's', '--timeout', '60']);
     assert.equal(login.code, 0, o.explain(login));
@@ -58,8 +96,8 @@ describe('oauth: several processes sharing one token store', () => {
     const failures = [];
     const until = Date.now() + RUN_MS;
     const counts = await Promise.all([
-      loop(callProcesses(o, 'left'), until, failures),
-      loop(callProcesses(o, 'right'), until, failures),
+      loop(proxySession(o, 'proxy'), until, failures),
+      loop(callProcesses(o, 'calls'), until, failures),
     ]);
 
     const log = o.as.log();
