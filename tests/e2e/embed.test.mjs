@@ -3,14 +3,11 @@
 // (2026-07-28) and server-everything (2025): its status transitions, tools/list and tools/call
 // through request(), the call's progress notifications, post() and close.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 
 import {
-  serverConfig, startEverything, startV2Server, tmpdir, writeConfig,
+  runProgram, serverConfig, show, startEverything, startV2Server, tmpdir, writeConfig,
 } from './lib/harness.mjs';
-
-const RUN_TIMEOUT_MS = 30_000;
 
 function exampleBin() {
   const bin = process.env.FRACTA_EMBED_EXAMPLE;
@@ -18,31 +15,12 @@ function exampleBin() {
   return bin;
 }
 
-/** Runs the example; resolves to { code, signal, stdout, stderr, lines }. */
-function runExample(args, { env = {} } = {}) {
-  return new Promise((resolve, reject) => {
-    const home = tmpdir('fracta-e2e-embed-home-');
-    const child = spawn(exampleBin(), args, {
-      env: { PATH: process.env.PATH, HOME: home, XDG_CONFIG_HOME: `${home}/.config`, XDG_DATA_HOME: `${home}/.local/share`,
-        FRACTA_PLUGIN_PATH: process.env.FRACTA_PLUGIN_PATH ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8');
-    child.stderr.setEncoding('utf8');
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    const timer = setTimeout(() => child.kill('SIGKILL'), RUN_TIMEOUT_MS);
-    child.on('error', (e) => { clearTimeout(timer); reject(e); });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr, lines: stdout.split('\n').filter(Boolean) });
-    });
-  });
+/** Runs the example (in fracta()'s clean environment); resolves with its output's lines too. */
+async function runExample(args, opts = {}) {
+  const r = await runProgram(exampleBin(), args, opts);
+  return { ...r, lines: r.stdout.split('\n').filter(Boolean) };
 }
 
-const show = (r) => `exit ${r.code} (${r.signal})\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
 const statuses = (r) => r.lines.filter((l) => l.startsWith('status: ')).map((l) => l.slice('status: '.length));
 const lineAfter = (r, prefix) => r.lines.find((l) => l.startsWith(prefix))?.slice(prefix.length);
 

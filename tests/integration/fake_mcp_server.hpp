@@ -204,6 +204,11 @@ class fake_mcp_server final {
     res.set_content("id: prime-2\nevent: message\ndata: " + w.take() + "\n\n", "text/event-stream");
   }
 
+  // withhold_answer's stream: a progress notification, never the answer.
+  static constexpr const char* withheld_stream =
+      "event: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\","
+      "\"params\":{\"progressToken\":\"t\",\"progress\":1}}\n\n";
+
   // SSE `body` written at once, then the stream stays open until the server is destroyed.
   void hold_open(httplib::Response& res, std::string body) {
     res.set_chunked_content_provider("text/event-stream", [this, body](std::size_t, httplib::DataSink& sink) {
@@ -353,11 +358,7 @@ class fake_mcp_server final {
       res.set_content("id: prime-1\nretry: 50\ndata:\n\n", "text/event-stream");
       return;
     }
-    if (method == "tools/call" && withhold_answer) {
-      hold_open(res, "event: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\","
-                     "\"params\":{\"progressToken\":\"t\",\"progress\":1}}\n\n");
-      return;
-    }
+    if (method == "tools/call" && withhold_answer) return hold_open(res, withheld_stream);
     if (method == "tools/call" && hold_stream_open) {
       hold_open(res, "event: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\"}\n\n"
                      "event: message\ndata: " + w.take() + "\n\n");
@@ -439,6 +440,10 @@ inline void fake_mcp_server::post_modern(const httplib::Request& req, httplib::R
     if (cut_now) {
       record(req, method, 200);
       return cut(res, cut_cleanly);
+    }
+    if (withhold_answer) {
+      record(req, method, 200);
+      return hold_open(res, withheld_stream);
     }
     // The round is the one requestState names ("round-N"); none: the first.
     constexpr std::string_view prefix = "opaque \"round\"=";

@@ -4,19 +4,19 @@
 // a 2025 GET stream, and the status a watcher sees.
 #include "fracta/engine.hpp"
 
-#include <chrono>
 #include <string>
 #include <vector>
 
 #include <asio/io_context.hpp>
 #include <doctest/doctest.h>
-#include <simdjson.h>
 
 #include "core/async.hpp"
 #include "fake_mcp_server.hpp"
+#include "session_helpers.hpp"
 
 using fracta::errc;
 using fracta::server_state;
+using fracta::test::body_member;
 using fracta::test::fake_mcp_server;
 
 namespace {
@@ -41,28 +41,12 @@ struct client {
                                              fracta::request_options o = {}) {
     return fracta::core::run_async(io, session->request(method, params, std::move(o)));
   }
-  /// Runs the loop until `done` holds or 5 s pass.
   template <class F>
   bool run_until(F done) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (!done() && std::chrono::steady_clock::now() < deadline) {
-      io.restart();
-      io.run_for(std::chrono::milliseconds(10));
-    }
-    return done();
+    return fracta::test::run_until(io, std::move(done));
   }
 };
 
-// A member of a JSON text, as minified JSON ("" when absent): `path` names nested members.
-std::string member(const std::string& json, std::initializer_list<const char*> path) {
-  simdjson::dom::parser p;
-  simdjson::dom::element e;
-  if (p.parse(simdjson::padded_string(json)).get(e)) return "";
-  for (const char* key : path) {
-    if (e.at_key(key).get(e)) return "";
-  }
-  return simdjson::minify(e);
-}
 
 const std::string echo_call = R"({"name":"echo","arguments":{"text":"hi"}})";
 
@@ -75,8 +59,8 @@ TEST_CASE("request() returns a JSON-RPC error as an rpc_answer with is_error, an
   auto r = c.request("tools/call", echo_call);
   REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.err().message));
   CHECK(r->is_error);
-  CHECK(member(r->json, {"code"}) == "-32602");
-  CHECK(member(r->json, {"message"}) == R"("unknown tool: nope")");
+  CHECK(body_member(r->json, {"code"}) == "-32602");
+  CHECK(body_member(r->json, {"message"}) == R"("unknown tool: nope")");
   CHECK(c.session->status().state == server_state::ready);
 }
 
@@ -90,7 +74,7 @@ TEST_CASE("request() returns a result as the server gave it, params sent as give
   CHECK(r->json == R"({"content":[{"type":"text","text":"echo: raw"}]})");
   const auto calls = srv.seen("tools/call");
   REQUIRE(calls.size() == 1);
-  CHECK(member(calls[0].body, {"params"}) == params);
+  CHECK(body_member(calls[0].body, {"params"}) == params);
 }
 
 TEST_CASE("on_message hears the request stream's notification and server request in order, and fracta leaves the request to it") {
@@ -101,11 +85,11 @@ TEST_CASE("on_message hears the request stream's notification and server request
   o.on_message = [&heard](std::string m) { heard.push_back(std::move(m)); };
   auto r = c.request("tools/call", echo_call, std::move(o));
   REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.err().message));
-  CHECK(member(r->json, {"content"}) == R"([{"type":"text","text":"echo: hi"}])");
+  CHECK(body_member(r->json, {"content"}) == R"([{"type":"text","text":"echo: hi"}])");
   REQUIRE(heard.size() == 2);
-  CHECK(member(heard[0], {"method"}) == R"("notifications/progress")");
-  CHECK(member(heard[1], {"method"}) == R"("ping")");
-  CHECK(member(heard[1], {"id"}) == R"("srv-1")");
+  CHECK(body_member(heard[0], {"method"}) == R"("notifications/progress")");
+  CHECK(body_member(heard[1], {"method"}) == R"("ping")");
+  CHECK(body_member(heard[1], {"id"}) == R"("srv-1")");
   fracta::core::run_async(c.io, c.session->close());
   CHECK(srv.replies().empty());  // the embedder answers it (with post), not fracta
 }
@@ -126,7 +110,7 @@ TEST_CASE("cancel(key) ends an in-flight request with cancelled and tells a 2025
   REQUIRE(calls.size() == 1);
   const auto cancelled = srv.seen("notifications/cancelled");
   REQUIRE(cancelled.size() == 1);
-  CHECK(member(cancelled[0].body, {"params", "requestId"}) == member(calls[0].body, {"id"}));
+  CHECK(body_member(cancelled[0].body, {"params", "requestId"}) == body_member(calls[0].body, {"id"}));
   CHECK(cancelled[0].session_id == calls[0].session_id);
   CHECK(cancelled[0].authorization == "Bearer good");
   // An unknown or finished key is ignored; the session goes on.
@@ -134,6 +118,30 @@ TEST_CASE("cancel(key) ends an in-flight request with cancelled and tells a 2025
   c.session->cancel(7);
   auto again = c.request("tools/list", "{}");
   CHECK(again.ok());
+}
+
+TEST_CASE("cancel(key) ends an in-flight request to a 2026-07-28 server with cancelled, sending no notification") {
+  fake_mcp_server srv;
+  srv.modern = true;
+  srv.withhold_answer = true;
+  client c(config_for(srv.url()));
+  fracta::mcp_session* s = c.session.get();
+  fracta::request_options o;
+  o.cancel_key = 9;
+  std::vector<std::string> heard;
+  o.on_message = [s, &heard](std::string m) {
+    heard.push_back(std::move(m));
+    s->cancel(9);
+  };
+  auto r = c.request("tools/call", echo_call, std::move(o));
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.err().code == errc::cancelled);
+  REQUIRE(heard.size() == 1);
+  CHECK(body_member(heard[0], {"method"}) == R"("notifications/progress")");
+  CHECK(srv.seen("tools/call").size() == 1);
+  auto list = c.request("tools/list", "{}");  // the session goes on (and the loop drains)
+  CHECK(list.ok());
+  CHECK(srv.seen("notifications/cancelled").empty());  // the closed stream is the cancellation
 }
 
 TEST_CASE("post() of a notification reaches a 2025 server in its session; a 2026-07-28 server is sent nothing") {
