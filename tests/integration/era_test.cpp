@@ -16,9 +16,11 @@
 
 #include "core/async.hpp"
 #include "fake_mcp_server.hpp"
+#include "session_helpers.hpp"
 
 using fracta::errc;
 using fracta::test::fake_mcp_server;
+using fracta::test::body_member;
 using fracta::test::seen_request;
 
 namespace {
@@ -59,12 +61,7 @@ struct client {
   /// Runs the loop until `done` holds or 5 s pass.
   template <class F>
   bool run_until(F done) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (!done() && std::chrono::steady_clock::now() < deadline) {
-      io.restart();
-      io.run_for(std::chrono::milliseconds(10));
-    }
-    return done();
+    return fracta::test::run_until(io, std::move(done));
   }
 
  private:
@@ -82,16 +79,6 @@ std::size_t count(const std::vector<seen_request>& seen, const std::string& rpc_
   return n;
 }
 
-// A member of a request body, as JSON text ("" when absent): `path` names nested members.
-std::string body_member(const std::string& body, std::initializer_list<const char*> path) {
-  simdjson::dom::parser p;
-  simdjson::dom::element e;
-  if (p.parse(simdjson::padded_string(body)).get(e)) return "";
-  for (const char* key : path) {
-    if (e.at_key(key).get(e)) return "";
-  }
-  return simdjson::minify(e);
-}
 
 constexpr const char* meta_caps = "io.modelcontextprotocol/clientCapabilities";
 

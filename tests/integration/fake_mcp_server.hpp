@@ -61,6 +61,8 @@ class fake_mcp_server final {
   bool hold_stream_open = false;  // tools/call's SSE answer, then the stream stays open until ~fake_mcp_server
   bool prime_then_close = false;  // tools/call's stream: a priming event (id, retry: 50), closed without
                                   // the answer; a GET with its Last-Event-ID gets the answer
+  bool withhold_answer = false;   // tools/call's stream: a progress notification, then held open, never answered
+  std::string get_stream_message;  // a GET in a live session: this message on its stream, held open
 
   // The stateless 2026-07-28 wire instead of sessions: server/discover answered, initialize
   // refused, MCP-Protocol-Version (= _meta's), Mcp-Method and Mcp-Name required on every POST.
@@ -180,6 +182,14 @@ class fake_mcp_server final {
   }
 
   void get(const httplib::Request& req, httplib::Response& res) {
+    if (!get_stream_message.empty() && authorized(req)) {
+      std::lock_guard lk(m_);
+      if (live_.count(req.get_header_value("Mcp-Session-Id")) != 0) {
+        seen_.push_back(seen_of(req, "", 200));
+        hold_open(res, "event: message\ndata: " + get_stream_message + "\n\n");
+        return;
+      }
+    }
     const bool resumable = prime_then_close && authorized(req) &&
                            req.get_header_value("Last-Event-ID") == "prime-1" && primed_id_ >= 0;
     record(req, "", resumable ? 200 : 405);
@@ -193,6 +203,11 @@ class fake_mcp_server final {
         .end_object().end_array().end_object().end_object();
     res.set_content("id: prime-2\nevent: message\ndata: " + w.take() + "\n\n", "text/event-stream");
   }
+
+  // withhold_answer's stream: a progress notification, never the answer.
+  static constexpr const char* withheld_stream =
+      "event: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\","
+      "\"params\":{\"progressToken\":\"t\",\"progress\":1}}\n\n";
 
   // SSE `body` written at once, then the stream stays open until the server is destroyed.
   void hold_open(httplib::Response& res, std::string body) {
@@ -295,7 +310,7 @@ class fake_mcp_server final {
       res.status = 404;
       return;
     }
-    if (method == "notifications/initialized") {
+    if (method.rfind("notifications/", 0) == 0) {  // any client notification is accepted
       record(req, method, 202);
       res.status = 202;
       return;
@@ -343,6 +358,7 @@ class fake_mcp_server final {
       res.set_content("id: prime-1\nretry: 50\ndata:\n\n", "text/event-stream");
       return;
     }
+    if (method == "tools/call" && withhold_answer) return hold_open(res, withheld_stream);
     if (method == "tools/call" && hold_stream_open) {
       hold_open(res, "event: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\"}\n\n"
                      "event: message\ndata: " + w.take() + "\n\n");
@@ -424,6 +440,10 @@ inline void fake_mcp_server::post_modern(const httplib::Request& req, httplib::R
     if (cut_now) {
       record(req, method, 200);
       return cut(res, cut_cleanly);
+    }
+    if (withhold_answer) {
+      record(req, method, 200);
+      return hold_open(res, withheld_stream);
     }
     // The round is the one requestState names ("round-N"); none: the first.
     constexpr std::string_view prefix = "opaque \"round\"=";

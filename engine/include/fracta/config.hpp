@@ -16,7 +16,8 @@
 
 namespace fracta::config {
 
-/// Where something was written. line/column are 1-based; 0 when unknown.
+/// Where something was written. line/column are 1-based; 0 when unknown. A value type
+/// (thread-compatible), as are every struct below.
 struct location {
   std::string file;
   std::uint32_t line = 0;
@@ -25,7 +26,7 @@ struct location {
 
 /// A configuration mistake found at load time. what() is the complete message for people:
 /// "<file>:<line>:<col>: server '<name>': <key>: <problem>. <what to do instead>".
-/// Never contains a secret value.
+/// Never contains a secret value. Immutable once thrown: thread-safe to read.
 class config_error final : public std::runtime_error {
  public:
   config_error(const std::string& message, location where, std::string server, std::string key);
@@ -116,16 +117,19 @@ struct config {
   std::string path;                         // the file it came from ("" when parsed from text)
   plugins_section plugins;                  // [plugins]
   std::vector<server> servers;              // in file order
+  /// The server named `name`, or nullptr. Thread-safe on a config no one modifies.
   const server* find(std::string_view name) const noexcept;
 };
 
 /// $FRACTA_CONFIG, else $XDG_CONFIG_HOME/fracta/config.toml, else ~/.config/fracta/config.toml.
+/// Reads the environment: thread-safe unless another thread changes it (setenv).
 std::filesystem::path default_path();
 
-/// Parses and validates. Throws config_error (every rule of the product brief).
+/// Parses and validates. Throws config_error (every rule of the product brief). `path` is where
+/// relative paths resolve and what messages name. Thread-safe (no shared state); no I/O.
 config parse(std::string_view text, const std::string& path);
 /// Reads `path` (read_text) then parse(). A missing file is a config_error telling how to
-/// create one.
+/// create one. Blocking (disk I/O). Thread-safe.
 config load(const std::filesystem::path& path);
 
 /// The largest config file read_text() accepts.
@@ -141,7 +145,8 @@ std::optional<std::string> read_text(const std::filesystem::path& path);
 /// that does not parse as a URL is cut the same way by hand. Thread-safe.
 std::string redacted_url(std::string_view url);
 
-/// Description of a server for `fracta config mcp add`.
+/// Description of a server for `fracta config mcp add`, or for an embedder building a config in
+/// code (with_server_added, then parse). A value type (thread-compatible).
 struct new_server {
   std::string name;
   std::string url;
@@ -154,12 +159,13 @@ struct new_server {
 
 /// The file text with `s` appended as `[mcp.servers.<name>.remote]` (+ `.auth`) tables; every
 /// existing byte is kept. The result is validated with parse() before it is returned. Throws
-/// config_error when the name exists or the result would be invalid.
+/// config_error when the name exists or the result would be invalid. Thread-safe; no I/O.
 std::string with_server_added(std::string_view text, const std::string& path, const new_server& s);
 
 /// The file text without server `name`'s tables; every other byte is kept, comments included.
 /// Throws config_error when absent, or when the server is written in a form (dotted keys or
 /// inline tables in a parent table) that cannot be removed without rewriting other lines.
+/// Thread-safe; no I/O.
 std::string with_server_removed(std::string_view text, const std::string& path, std::string_view name);
 
 /// Atomic replace: temp file in the same directory, fsync, rename, fsync the directory.
@@ -167,7 +173,7 @@ std::string with_server_removed(std::string_view text, const std::string& path, 
 /// that exists and is not a regular file (a device such as /dev/null, a FIFO, a directory)
 /// is refused and left untouched. Keeps the existing file's mode (0600 for a new file).
 /// Creates parent directories (0700). Blocking: call off the event loop. Throws
-/// std::system_error naming the path.
+/// std::system_error naming the path. No shared state: any thread (one writer per path).
 void write_file_atomically(const std::filesystem::path& path, std::string_view text);
 
 /// The warning `fracta config mcp add` prints when `s` writes a literal secret

@@ -20,14 +20,14 @@
 
 namespace fracta {
 
-/// The outcome of tools/call.
+/// The outcome of tools/call. A value type (thread-compatible: one owner at a time).
 struct tool_result {
   std::string result_json;  // the JSON-RPC `result` object, minified
   bool is_error = false;    // the tool said isError
   std::string text;         // every text content item, joined with "\n"
 };
 
-/// The outcome of tools/list.
+/// The outcome of tools/list. A value type (thread-compatible).
 struct tool_list {
   struct tool {
     std::string name;
@@ -38,13 +38,14 @@ struct tool_list {
   std::vector<tool> tools;
 };
 
-/// A JSON-RPC answer exactly as the server gave it.
+/// A JSON-RPC answer exactly as the server gave it. A value type (thread-compatible).
 struct rpc_answer {
   bool is_error = false;  // true: `json` is the `error` object; false: the `result`
   std::string json;       // minified
 };
 
-/// Options of one mcp_session::request().
+/// Options of one mcp_session::request(). A value type, moved into the call; its callback then
+/// runs on the session's actor.
 struct request_options {
   /// Hears what the server sends on this request's stream besides the answer, as JSON-RPC
   /// message texts: notifications (progress, log messages) and, from a 2025 server, requests
@@ -71,15 +72,17 @@ enum class server_state {
 /// "starting", "ready", "refreshing", "needs_login" or "failing". Thread-safe.
 std::string_view to_string(server_state s) noexcept;
 
+/// A server's state with its reason. A value type (thread-compatible): status() returns a copy.
 struct server_status {
   server_state state = server_state::starting;
   std::string detail;                  // why, for needs_login and failing (never a secret)
   std::int64_t retry_at_unix_ms = 0;   // failing: when the background refresh tries again (0: none)
 };
 
+/// The level of an engine_options::log line.
 enum class log_level : std::int32_t { debug = 10, info = 20, warn = 30, error = 40 };
 
-/// The outcome of an interactive login.
+/// The outcome of an interactive login. A value type (thread-compatible).
 struct login_outcome {
   std::string message;                 // for people, e.g. "logged in to https://as.example.com (scopes: read)"
   std::int64_t expires_at_unix_ms = 0;  // the new token's expiry; 0 = unknown
@@ -88,6 +91,7 @@ struct login_outcome {
 /// A user attached to the engine (the CLI), for interactive logins. When `enabled`, the host
 /// lends providers the interactive services (open a browser, show a device code, the loopback
 /// redirect listener); otherwise those stay NULL (gateways, embedders without a user).
+/// Set before the engine is built (it keeps them); each callback says where it is called.
 struct interactive_options {
   bool enabled = false;
   /// Never start a browser: print the URL, and accept the redirect URL pasted on stdin too.
@@ -122,24 +126,28 @@ class mcp_session final {
   /// (this waits for that; the loop must keep running meanwhile). Operations still in flight
   /// keep the session alive until they finish; so does a 2025 session's GET stream (open when
   /// `interactive_options::elicit` can answer), which this cancels: run the loop until it has
-  /// ended, or close() first, which waits for it.
+  /// ended, or close() first, which waits for it. Any thread, once no other call on this
+  /// object is running (one owner destroys it, as with any C++ object).
   ~mcp_session();
   mcp_session(const mcp_session&) = delete;
   mcp_session& operator=(const mcp_session&) = delete;
 
+  /// The configured name. Thread-safe (immutable).
   const std::string& server_name() const noexcept;
 
   /// Opens the conversation: asks the server which era it speaks (server/discover, unless
   /// remote.protocol pins a version or an earlier session learnt it), then for a 2025 server
   /// initialize + notifications/initialized. Returns the DiscoverResult or the initialize
   /// result (JSON; "{}" when the era was already known to be stateless). Called implicitly by
-  /// list_tools/call_tool when needed.
+  /// list_tools/call_tool when needed. Thread-safe (runs on the session's actor; the caller
+  /// resumes on its own executor), like every awaitable operation below.
   asio::awaitable<result<std::string>> initialize();
-  /// tools/list (first page).
+  /// tools/list (first page). Thread-safe.
   asio::awaitable<result<tool_list>> list_tools();
-  /// tools/call with arguments given as a JSON object text (validated here).
+  /// tools/call with arguments given as a JSON object text (validated here). Thread-safe.
   asio::awaitable<result<tool_result>> call_tool(std::string name, std::string arguments_json);
-  /// Ends the session (HTTP DELETE with the session id, best effort).
+  /// Ends the session (HTTP DELETE with the session id, best effort) and its GET stream.
+  /// Thread-safe.
   asio::awaitable<void> close();
 
   // ---- The raw face, for bridges and embedders: any request, any message. ----
@@ -170,15 +178,15 @@ class mcp_session final {
   /// notifications such as list_changed, and server requests, answered with post()), on the
   /// session's actor; must not block. With a handler, a 2025 session always opens its GET
   /// stream, and server requests are left to the embedder instead of answered by fracta. Call
-  /// before the first operation.
+  /// before the first operation (not thread-safe: it is not synchronised with the actor).
   void set_message_handler(std::function<void(std::string message_json)> handler);
   /// The client capabilities the session declares (a JSON object text, e.g. a bridge's host's),
-  /// instead of fracta's own. Call before the first operation.
+  /// instead of fracta's own. Call before the first operation (not thread-safe).
   void set_client_capabilities(std::string capabilities_json);
 
   /// The provider's status document (a JSON object, never a secret) plus "server" and
   /// "store" ("keyring", "file <path>" or "memory"; "unavailable" with "store_error" when no
-  /// store can be used). Never contacts the MCP server.
+  /// store can be used). Never contacts the MCP server. Thread-safe.
   asio::awaitable<std::string> auth_status();
 
   /// Interactive login through the provider (`options_json`: {"scopes":[…],"timeout_ms":…,
@@ -187,22 +195,24 @@ class mcp_session final {
   /// waited for, and its result reused when it left a usable credential. Afterwards the
   /// session's credential is usable at once. Errors: errc::unsupported when the auth type has
   /// no login; needs_login, auth_failed, transport (timeouts too), config, cancelled.
+  /// Thread-safe.
   asio::awaitable<result<login_outcome>> login(std::string options_json);
   /// Forgets the server's stored credentials (provider logout). errc::unsupported when the
-  /// auth type stores nothing.
+  /// auth type stores nothing. Thread-safe.
   asio::awaitable<result<void>> logout();
-  /// True when the server's provider offers an interactive login.
+  /// True when the server's provider offers an interactive login. Thread-safe (immutable).
   bool can_login() const noexcept;
 
   /// Where the server stands now. Thread-safe.
   server_status status() const;
-  /// Hears every change of status, on the session's actor; must not block. Call before the
-  /// first operation.
+  /// Hears every change of status (not the initial `starting`: read status() for it), on the
+  /// session's actor; must not block. Call before the first operation (not thread-safe).
   void watch_status(std::function<void(const server_status&)> watcher);
 
-  /// The negotiated protocol version ("" before the conversation is open).
+  /// The negotiated protocol version ("" before the conversation is open). Thread-safe.
   std::string protocol_version() const;
   /// "modern" (the stateless 2026-07-28 wire), "legacy" (initialize and a session), or "".
+  /// Thread-safe.
   std::string era() const;
 
  private:
@@ -212,6 +222,7 @@ class mcp_session final {
   std::shared_ptr<impl> impl_;
 };
 
+/// How the engine talks back to its embedder. Set before the engine is built (it keeps a copy).
 struct engine_options {
   /// Receives engine and plugin log lines, on the engine's threads (loop and blocking pool), one
   /// call at a time. Never receives secret values.
@@ -220,7 +231,7 @@ struct engine_options {
   interactive_options interactive;
 };
 
-/// What engine::forget_credentials() erased.
+/// What engine::forget_credentials() erased. A value type (thread-compatible).
 struct forgotten_credentials {
   std::string store;      // where the server's items were: "keyring", "file <path>" or "memory"
   std::size_t items = 0;  // how many items were erased (0: nothing was stored)
@@ -230,18 +241,22 @@ struct forgotten_credentials {
 /// the executor may be run by any number of threads.
 class engine final {
  public:
-  /// Loads every plugin on the search path for `cfg`. Does not contact any server.
+  /// Loads every plugin on the search path for `cfg`. Does not contact any server. Blocking
+  /// (dlopen, disk): build it before the loop runs, or off the loop's threads.
   engine(asio::any_io_executor ex, config::config cfg, engine_options opts = {});
+  /// Joins the blocking pool. Destroyed by one owner, after every session it opened.
   ~engine();
   engine(const engine&) = delete;
   engine& operator=(const engine&) = delete;
 
+  /// The configuration it was built with. Thread-safe (immutable).
   const config::config& configuration() const noexcept;
+  /// The loaded plugins. Thread-safe (immutable).
   const plugin_registry& plugins() const noexcept;
 
   /// Creates the server's actor and its provider instance (which validates its auth table and
   /// resolves its secrets). Errors: errc::config naming the file, server and key.
-  /// A session must not outlive the engine that opened it.
+  /// A session must not outlive the engine that opened it. Thread-safe.
   result<std::unique_ptr<mcp_session>> open(std::string_view server_name);
 
   /// Erases every credential item stored for the server `server_name` (under any URL it had
@@ -249,7 +264,7 @@ class engine final {
   /// items, on the blocking pool, or its in-memory items. Does not contact any server and
   /// does not touch open sessions. Errors: errc::config for an unknown server or a store that
   /// cannot be opened (no key: the message says what to set); errc::transport when the store
-  /// does not answer.
+  /// does not answer. Thread-safe.
   asio::awaitable<result<forgotten_credentials>> forget_credentials(std::string server_name);
 
  private:

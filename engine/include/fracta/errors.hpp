@@ -7,6 +7,7 @@
 
 namespace fracta {
 
+/// What failed (fracta::category()). Compared with `e.code == errc::…`.
 enum class errc {
   config = 1,       // the configuration is wrong (bad value, unresolvable secret, missing plugin)
   auth_failed,      // the server refused the credentials (after the one retry)
@@ -21,9 +22,10 @@ enum class errc {
 
 /// The category of errc. Thread-safe.
 const std::error_category& category() noexcept;
+/// The std::error_code for `e`. Thread-safe.
 std::error_code make_error_code(errc e) noexcept;
 
-/// Maps a plugin status (FRACTA_E_*) to the engine's error code.
+/// Maps a plugin status (FRACTA_E_*) to the engine's error code. Thread-safe.
 errc errc_from_plugin_status(std::int32_t status) noexcept;
 
 }  // namespace fracta

@@ -45,7 +45,7 @@ class writer final {
   bool after_key_ = false;
 };
 
-/// Appends `s` as a JSON string literal (with quotes) to `out`.
+/// Appends `s` as a JSON string literal (with quotes) to `out`. Thread-safe (no shared state).
 void append_quoted(std::string& out, std::string_view s);
 
 }  // namespace fracta::json

@@ -15,7 +15,8 @@
 
 namespace fracta {
 
-/// One loaded plugin file (or the built-in providers, with path "(built in)").
+/// One loaded plugin file (or the built-in providers, with path "(built in)"). A value type
+/// (thread-compatible), like plugin_refusal and plugin_sources.
 struct plugin_info {
   std::string path;
   std::string name;
@@ -52,7 +53,8 @@ struct plugin_sources {
   bool load_config_dirs = true;
 };
 
-/// The search path and the config's plugin rules (`cfg` may be null: no config).
+/// The search path and the config's plugin rules (`cfg` may be null: no config). Reads the
+/// environment: thread-safe unless another thread changes it (setenv).
 plugin_sources plugin_search_path(const config::config* cfg);
 
 /// Loads one plugin file: dlopen with RTLD_NODELETE (never unloaded), then ABI negotiation.
@@ -71,9 +73,11 @@ class plugin_registry final {
   /// sticky directory such as /tmp may be, above the plugin's own directory). A provider of a
   /// type fracta ships counts only from the install or build directory, unless
   /// `sources.replace_builtin` names the type. When two files provide the same type, the one
-  /// found first wins. Everything refused is listed with its reason.
+  /// found first wins. Everything refused is listed with its reason. Blocking (disk, dlopen).
+  /// Thread-safe.
   static plugin_registry load(const plugin_sources& sources);
-  /// load() of these directories with no config: nothing may replace a shipped type.
+  /// load() of these directories with no config: nothing may replace a shipped type. Blocking.
+  /// Thread-safe.
   static plugin_registry load(const std::vector<std::filesystem::path>& dirs);
 
   const std::vector<plugin_info>& plugins() const noexcept { return plugins_; }
@@ -95,11 +99,11 @@ class plugin_registry final {
 };
 
 /// The provider type that serves a configured auth block: the type itself, or for `oauth`
-/// the grant's provider (oauth-authcode, oauth-client-credentials, device-code).
+/// the grant's provider (oauth-authcode, oauth-client-credentials, device-code). Thread-safe.
 std::string provider_type_for(const config::auth& auth);
 
 /// The error for a server whose auth type no loaded plugin provides: file, line, server, key,
-/// the directories searched, refused files, and what to do.
+/// the directories searched, refused files, and what to do. Thread-safe.
 std::string missing_provider_message(const config::server& srv, const plugin_registry& registry);
 
 }  // namespace fracta

@@ -10,7 +10,8 @@
 namespace fracta {
 
 /// An error travelling as a value: a code for policy, a message for people.
-/// The message never contains a secret value. Thread-safe (value type).
+/// The message never contains a secret value. A value type: thread-compatible (const access
+/// from many threads is safe; a change needs one owner).
 struct error {
   std::error_code code;
   std::string message;
@@ -18,7 +19,7 @@ struct error {
   [[nodiscard]] explicit operator bool() const noexcept { return static_cast<bool>(code); }
 };
 
-/// Either a value or an error. Thread-safe (value type).
+/// Either a value or an error. A value type: thread-compatible, like error.
 template <class T>
 class [[nodiscard]] result {
  public:
@@ -43,7 +44,7 @@ class [[nodiscard]] result {
   std::variant<T, error> v_;
 };
 
-/// result<void>: success or an error.
+/// result<void>: success or an error. Thread-compatible.
 template <>
 class [[nodiscard]] result<void> {
  public:

@@ -40,6 +40,9 @@ asio::awaitable<std::string> elicit_on_pool(const interactive_options* who, std:
 
 asio::awaitable<void> mcp_session::impl::stream_message_on_actor(std::shared_ptr<impl> self, std::string message,
                                                                  std::int64_t stream_id) {
+  // A response is never a message for anyone: an answer of ours is read by the exchange (a
+  // server's error with id null, say, to a probe it could not parse).
+  if (message.find("\"method\"") == std::string::npos) co_return;
   // The raw face's listeners first: the request whose stream it came on, else the session's.
   if (auto it = self->raw_by_id.find(stream_id); it != self->raw_by_id.end() && it->second->on_message) {
     it->second->on_message(std::move(message));

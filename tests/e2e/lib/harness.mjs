@@ -86,8 +86,12 @@ export function fractaBin() {
  * `env` adds or (with undefined) removes variables. `input` is written to stdin.
  * Killed after 30 s (then code is null and signal is SIGKILL).
  */
-export async function fracta(args, { env = {}, input, home, timeoutMs = FRACTA_TIMEOUT_MS } = {}) {
-  const bin = fractaBin();
+export async function fracta(args, opts = {}) {
+  return runProgram(fractaBin(), args, opts);
+}
+
+/** Runs `bin ...args` as fracta() runs fracta (the same environment, options and result). */
+export async function runProgram(bin, args, { env = {}, input, home, timeoutMs = FRACTA_TIMEOUT_MS } = {}) {
   home ??= tmpdir('fracta-e2e-home-');
   const childEnv = cleanEnv(home, env);
   return new Promise((resolve, reject) => {
