@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: Apache-2.0
+// `fracta proxy` on the wire, from a raw stdio host: what the SDK hosts hide. The synthesised
+// server/discover and modern result fields for a 2026 host on a 2025 server, request ids of
+// both types never confused, no request a host did not declare a capability for (none at all
+// for a 2026 host), subscriptions/listen on a 2025 server, ping and logging/setLevel on a 2026
+// server, only JSON-RPC on stdout, and stdin EOF ending the process (cancelling what runs).
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+
+import { modernMeta, startRawProxy, waitFor } from './lib/proxy-host.mjs';
+import { MODERN, UPSTREAMS, events, startUpstream } from './lib/proxy-matrix.mjs';
+
+const [V2_REJECT, , EVERYTHING, V1_SERVER] = UPSTREAMS;
+const EOF_DEADLINE_MS = 5000;
+
+const isRequest = (m) => m.method !== undefined && m.id !== undefined;
+
+/** A raw proxy whose host has done the 2025 handshake with `capabilities`. */
+async function legacyHost(cfg, capabilities = {}) {
+  const p = startRawProxy(cfg, 'up');
+  const init = await p.request(0, 'initialize', {
+    protocolVersion: '2025-06-18', capabilities, clientInfo: { name: 'raw-2025-host', version: '1' },
+  });
+  assert.ok(init.result, p.transcript());
+  p.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+  return { p, init: init.result };
+}
+
+/** tools/call params for a 2026 host. */
+const modernCall = (name, args, caps = {}) => ({ name, arguments: args, _meta: modernMeta(caps) });
+
+/** Asserts stdout held only JSON-RPC messages and no request at all. */
+function assertCleanStdout(p, { noRequests = false } = {}) {
+  assert.deepEqual(p.badLines, [], p.transcript());
+  if (noRequests) assert.deepEqual(p.messages.filter(isRequest), [], p.transcript());
+}
+
+describe('fracta proxy on the wire: a 2026 host on a 2025 server (server-everything)', () => {
+  test('server/discover is synthesised: versions, capabilities, serverInfo, resultType, ttlMs, cacheScope', async () => {
+    const { cfg } = await startUpstream(EVERYTHING);
+    const p = startRawProxy(cfg, 'up');
+    const d = await p.request('d', 'server/discover', { _meta: modernMeta() });
+    assert.ok(d.result, p.transcript());
+    assert.deepEqual(d.result.supportedVersions, [MODERN]);
+    assert.ok(d.result.capabilities?.tools, JSON.stringify(d.result));
+    assert.equal(d.result.resultType, 'complete');
+    assert.equal(d.result.ttlMs, 0);
+    assert.equal(d.result.cacheScope, 'private');
+    assert.equal(d.result._meta?.['io.modelcontextprotocol/serverInfo']?.name, EVERYTHING.serverName);
+    const list = await p.request(1, 'tools/list', { _meta: modernMeta() });
+    assert.equal(list.result?.resultType, 'complete', JSON.stringify(list));
+    assert.equal(list.result.ttlMs, 0);
+    assert.equal(list.result.cacheScope, 'private');
+    const call = await p.request(2, 'tools/call', modernCall('echo', { message: 'x' }));
+    assert.equal(call.result?.resultType, 'complete', JSON.stringify(call));
+    assert.equal(call.result.content[0].text, 'Echo: x');
+    assert.equal('ttlMs' in call.result, false, 'a tools/call result carries no caching hints');
+    assert.equal((await p.end()).code, 0);
+    assertCleanStdout(p, { noRequests: true });
+  });
+
+  test('an elicitation becomes input_required (never a request on stdout); the retry completes the call', async () => {
+    const { srv, cfg } = await startUpstream(EVERYTHING);
+    const p = startRawProxy(cfg, 'up');
+    const caps = { elicitation: { form: {} }, roots: { listChanged: true } };
+    await p.request('d', 'server/discover', { _meta: modernMeta(caps) });
+    const first = await p.request('e1', 'tools/call', modernCall('trigger-elicitation-request', {}, caps));
+    assert.equal(first.result?.resultType, 'input_required', JSON.stringify(first));
+    const keys = Object.keys(first.result.inputRequests ?? {});
+    assert.equal(keys.length, 1, JSON.stringify(first.result));
+    assert.equal(first.result.inputRequests[keys[0]].method, 'elicitation/create');
+    assert.equal(typeof first.result.requestState, 'string');
+    const retry = await p.request('e2', 'tools/call', {
+      ...modernCall('trigger-elicitation-request', {}, caps),
+      inputResponses: { [keys[0]]: { action: 'accept', content: { name: 'Grace' } } },
+      requestState: first.result.requestState,
+    });
+    assert.equal(retry.result?.resultType, 'complete', JSON.stringify(retry));
+    assert.ok(retry.result.content.some((c) => c.text.includes('- Name: Grace')), JSON.stringify(retry.result));
+    // server-everything asks a host that declared roots for roots/list, outside any call: the
+    // bridge refuses it for a 2026 host (the server says so), and stdout never sees it.
+    await waitFor(() => srv.stderr().includes('Failed to request roots'), 'server-everything was refused roots/list');
+    assert.equal((await p.end()).code, 0);
+    assertCleanStdout(p, { noRequests: true });
+  });
+});
+
+describe('fracta proxy on the wire: subscriptions/listen on a 2025 server (SDK v1 server)', () => {
+  test('the ack names the listen id and the accepted filter; list changes carry the subscriptionId', async () => {
+    const { cfg } = await startUpstream(V1_SERVER);
+    const p = startRawProxy(cfg, 'up');
+    await p.request('d', 'server/discover', { _meta: modernMeta() });
+    // A listen for nothing: it must hear none of what follows.
+    p.send({ jsonrpc: '2.0', id: 0, method: 'subscriptions/listen', params: { _meta: modernMeta(), notifications: {} } });
+    const none = await p.next((m) => m.method === 'notifications/subscriptions/acknowledged', 'the first listen ack');
+    assert.deepEqual(none.params.notifications, {});
+    p.send({
+      jsonrpc: '2.0', id: 'sub-1', method: 'subscriptions/listen',
+      params: { _meta: modernMeta(), notifications: { toolsListChanged: true, promptsListChanged: true } },
+    });
+    const ack = await p.next((m) => m.method === 'notifications/subscriptions/acknowledged', 'the listen ack');
+    assert.equal(ack.params._meta?.['io.modelcontextprotocol/subscriptionId'], 'sub-1', JSON.stringify(ack));
+    assert.deepEqual(ack.params.notifications, { toolsListChanged: true }, 'prompts: the server has none to change');
+    const grown = await p.request(1, 'tools/call', modernCall('grow', {}));
+    assert.equal(grown.result?.content?.[0]?.text, 'grown', JSON.stringify(grown));
+    const changed = await p.next((m) => m.method === 'notifications/tools/list_changed', 'tools/list_changed');
+    assert.equal(changed.params?._meta?.['io.modelcontextprotocol/subscriptionId'], 'sub-1', JSON.stringify(changed));
+    // The bridge fans a notification out to every listener at once: the other is already written if ever.
+    assert.deepEqual(p.messages.filter((m) => m.method === 'notifications/tools/list_changed').length, 1, p.transcript());
+    assert.equal((await p.end()).code, 0);
+    assertCleanStdout(p, { noRequests: true });
+  });
+});
+
+describe('fracta proxy on the wire: a 2025 host', () => {
+  test('on a 2026-only server, ping and logging/setLevel are answered', async () => {
+    const { srv, cfg } = await startUpstream(V2_REJECT);
+    const { p, init } = await legacyHost(cfg);
+    assert.equal(init.protocolVersion, '2025-06-18');
+    assert.equal(init.serverInfo?.name, V2_REJECT.serverName);
+    assert.deepEqual((await p.request('ping-1', 'ping')).result, {});
+    assert.deepEqual((await p.request(7, 'logging/setLevel', { level: 'debug' })).result, {});
+    assert.ok(!srv.log().some((e) => e.rpc_method === 'ping' || e.rpc_method === 'logging/setLevel'),
+      'neither went to the server (the 2026 wire has neither)');
+    assert.equal((await p.end()).code, 0);
+    assertCleanStdout(p);
+  });
+
+  for (const u of [V2_REJECT, EVERYTHING]) {
+    test(`that declared no capabilities never sees a request on stdout (${u.title})`, async () => {
+      const { cfg } = await startUpstream(u);
+      const { p } = await legacyHost(cfg, {});
+      const list = await p.request(1, 'tools/list', {});
+      assert.ok(list.result?.tools, p.transcript());
+      if (u === V2_REJECT) {
+        // The MRTR tool needs elicitation: the server refuses it (-32021) rather than ask.
+        const r = await p.request(2, 'tools/call', { name: 'confirm', arguments: {} });
+        assert.ok(r.error || r.result?.isError, JSON.stringify(r));
+      } else {
+        assert.ok(!list.result.tools.some((t) => t.name === 'trigger-elicitation-request'), 'offered only with elicitation');
+      }
+      const echo = await p.request(3, 'tools/call', { name: u.echo.name, arguments: u.echo.args });
+      assert.equal(echo.result?.content?.[0]?.text, u.echo.text);
+      assert.equal((await p.end()).code, 0);
+      assertCleanStdout(p, { noRequests: true });
+    });
+  }
+});
+
+describe('fracta proxy on the wire: request ids', () => {
+  const cases = [
+    { u: V2_REJECT, era: 'modern' },
+    { u: V1_SERVER, era: 'legacy' },
+    { u: V1_SERVER, era: 'modern' },
+  ];
+  for (const { u, era } of cases) {
+    test(`string and number ids ("1" and 1 too) get their own answers, interleaved (${era} host, ${u.title})`, async () => {
+      const { cfg } = await startUpstream(u);
+      let p;
+      let call;
+      if (era === 'modern') {
+        p = startRawProxy(cfg, 'up');
+        await p.request('probe', 'server/discover', { _meta: modernMeta() });
+        call = (args) => modernCall('slow', args);
+      } else {
+        ({ p } = await legacyHost(cfg));
+        call = (args) => ({ name: 'slow', arguments: args });
+      }
+      const sent = [['a', 500], [1, 300], ['1', 100], [2, 0], ['b-2', 200]];
+      for (const [id, ms] of sent) p.send({ jsonrpc: '2.0', id, method: 'tools/call', params: call({ ms }) });
+      const answers = await Promise.all(sent.map(([id]) => p.response(id)));
+      for (let i = 0; i < sent.length; i += 1) {
+        assert.equal(answers[i].result?.content?.[0]?.text, `slow done ${sent[i][1]}`, JSON.stringify(answers[i]));
+      }
+      // One answer per request, in the order the calls finished (not the order they were sent).
+      const order = p.messages.filter((m) => m.method === undefined && m.id !== 'probe' && m.id !== 0).map((m) => m.id);
+      assert.deepEqual(order, [...sent].sort((x, y) => x[1] - y[1]).map(([id]) => id));
+      assert.equal((await p.end()).code, 0);
+      assertCleanStdout(p);
+    });
+  }
+});
+
+describe('fracta proxy on the wire: stdio hygiene', () => {
+  test('a line that is not JSON is answered -32700 on stdout; stdout never carries anything but JSON-RPC', async () => {
+    const { cfg } = await startUpstream(V2_REJECT);
+    const p = startRawProxy(cfg, 'up');
+    p.sendLine('this is not json');
+    const err = await p.next((m) => m.error?.code === -32700, 'the parse error');
+    assert.equal(err.id, null);
+    const d = await p.request(1, 'server/discover', { _meta: modernMeta() });
+    assert.ok(d.result, p.transcript());
+    assert.equal((await p.end()).code, 0);
+    assertCleanStdout(p, { noRequests: true });
+  });
+
+  for (const u of [V2_REJECT, V1_SERVER]) {
+    test(`stdin EOF ends the proxy with exit 0 in time, and the call in flight is cancelled upstream (${u.title})`, async () => {
+      const { srv, cfg } = await startUpstream(u);
+      const { p } = await legacyHost(cfg);
+      p.send({ jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'slow', arguments: { ms: 30_000 } } });
+      await waitFor(() => events(srv, 'started').length > 0, 'the slow call started');
+      const r = await p.end(EOF_DEADLINE_MS * 2);
+      assert.equal(r.code, 0, p.transcript());
+      assert.ok(r.ms < EOF_DEADLINE_MS, `exited after ${r.ms} ms`);
+      await waitFor(() => events(srv, u.slow.cancelledEvent).length > 0, `the server logged ${u.slow.cancelledEvent}`);
+      assertCleanStdout(p);
+    });
+  }
+});
