@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
+import { closedPort, serverConfig, tmpdir, writeConfig } from './lib/harness.mjs';
 import { modernMeta, startRawProxy, waitFor } from './lib/proxy-host.mjs';
 import { MODERN, UPSTREAMS, events, startUpstream } from './lib/proxy-matrix.mjs';
 
@@ -85,6 +86,32 @@ describe('fracta proxy on the wire: a 2026 host on a 2025 server (server-everyth
   });
 });
 
+describe('fracta proxy on the wire: a 2026 host on a 2025 server asking (SDK v1 server)', () => {
+  test('two calls asked at once get their own requestState; retried in reverse order, each gets its answer', async () => {
+    const { cfg } = await startUpstream(V1_SERVER);
+    const p = startRawProxy(cfg, 'up');
+    const caps = { elicitation: { form: {} } };
+    await p.request('d', 'server/discover', { _meta: modernMeta(caps) });
+    p.send({ jsonrpc: '2.0', id: 'a1', method: 'tools/call', params: modernCall('ask', {}, caps) });
+    p.send({ jsonrpc: '2.0', id: 'b1', method: 'tools/call', params: modernCall('ask', {}, caps) });
+    const [a, b] = [await p.response('a1'), await p.response('b1')];
+    for (const x of [a, b]) assert.equal(x.result?.resultType, 'input_required', JSON.stringify(x));
+    assert.notEqual(a.result.requestState, b.result.requestState);
+    const retry = (id, first, name) => p.request(id, 'tools/call', {
+      ...modernCall('ask', {}, caps),
+      inputResponses: Object.fromEntries(Object.keys(first.result.inputRequests).map((k) => [k, { action: 'accept', content: { name } }])),
+      requestState: first.result.requestState,
+    });
+    const b2 = await retry('b2', b, 'Bea');
+    const a2 = await retry('a2', a, 'Al');
+    assert.equal(b2.result?.content?.[0]?.text, 'asked: accept Bea', JSON.stringify(b2));
+    assert.equal(a2.result?.content?.[0]?.text, 'asked: accept Al', JSON.stringify(a2));
+    assert.equal(a2.result.resultType, 'complete');
+    assert.equal((await p.end()).code, 0);
+    assertCleanStdout(p, { noRequests: true });
+  });
+});
+
 describe('fracta proxy on the wire: subscriptions/listen on a 2025 server (SDK v1 server)', () => {
   test('the ack names the listen id and the accepted filter; list changes carry the subscriptionId', async () => {
     const { cfg } = await startUpstream(V1_SERVER);
@@ -147,6 +174,63 @@ describe('fracta proxy on the wire: a 2025 host', () => {
   }
 });
 
+describe('fracta proxy on the wire: a 2025 host asked by a 2026 server (input_required → its request)', () => {
+  /** The host calls confirm and receives the bridge's elicitation/create, unanswered. */
+  async function asked() {
+    const { srv, cfg } = await startUpstream(V2_REJECT);
+    const { p } = await legacyHost(cfg, { elicitation: {} });
+    p.send({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'confirm', arguments: {} } });
+    const q = await p.next((m) => m.method === 'elicitation/create', 'the bridge\'s elicitation/create');
+    assert.equal(typeof q.id, 'string', 'the bridge asks with ids of its own');
+    return { srv, p, q };
+  }
+
+  test('the host\'s answer completes the call', async () => {
+    const { p, q } = await asked();
+    p.send({ jsonrpc: '2.0', id: q.id, result: { action: 'accept', content: { name: 'Ada', ok: true } } });
+    const r = await p.response(1);
+    assert.equal(r.result?.content?.[0]?.text, 'confirmed: name=Ada ok=true', JSON.stringify(r));
+    assert.equal((await p.end()).code, 0);
+    assertCleanStdout(p);
+  });
+
+  test('two calls asked at once: each answer goes to its own call (answered in reverse order)', async () => {
+    const { cfg } = await startUpstream(V2_REJECT);
+    const { p } = await legacyHost(cfg, { elicitation: {} });
+    p.send({ jsonrpc: '2.0', id: 'one', method: 'tools/call', params: { name: 'confirm', arguments: {} } });
+    const q1 = await p.next((m) => m.method === 'elicitation/create', 'the first elicitation/create');
+    p.send({ jsonrpc: '2.0', id: 'two', method: 'tools/call', params: { name: 'confirm', arguments: {} } });
+    const q2 = await p.next((m) => m.method === 'elicitation/create', 'the second elicitation/create');
+    assert.notEqual(q1.id, q2.id);
+    p.send({ jsonrpc: '2.0', id: q2.id, result: { action: 'accept', content: { name: 'Two', ok: true } } });
+    p.send({ jsonrpc: '2.0', id: q1.id, result: { action: 'accept', content: { name: 'One', ok: false } } });
+    assert.equal((await p.response('two')).result?.content?.[0]?.text, 'confirmed: name=Two ok=true');
+    assert.equal((await p.response('one')).result?.content?.[0]?.text, 'confirmed: name=One ok=false');
+    assert.equal((await p.end()).code, 0);
+    assertCleanStdout(p);
+  });
+
+  const hang = 'bug 3 in proxy-bugs.md: ask_host() waits for the host\'s answer whatever happens';
+  test('stdin EOF while the host is asked still ends the proxy with exit 0 in time', { todo: hang }, async () => {
+    const { p } = await asked();
+    const r = await p.end(EOF_DEADLINE_MS + 500);
+    assert.equal(r.code, 0, p.transcript());
+    assert.ok(r.ms < EOF_DEADLINE_MS, `exited after ${r.ms} ms`);
+  });
+
+  test('cancelling the call while the host is asked ends it: no answer, and EOF exits in time', { todo: hang }, async () => {
+    const { p } = await asked();
+    p.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 1 } });
+    // Another call still works and is answered, the cancelled one never is.
+    const echo = await p.request(2, 'tools/call', { name: 'echo', arguments: { text: 'after' } });
+    assert.equal(echo.result?.content?.[0]?.text, 'echo: after');
+    const r = await p.end(EOF_DEADLINE_MS + 500);
+    assert.equal(r.code, 0, p.transcript());
+    assert.ok(r.ms < EOF_DEADLINE_MS, `exited after ${r.ms} ms`);
+    assert.deepEqual(p.messages.filter((m) => m.id === 1 && m.method === undefined), [], 'a cancelled call gets no answer');
+  });
+});
+
 describe('fracta proxy on the wire: request ids', () => {
   const cases = [
     { u: V2_REJECT, era: 'modern' },
@@ -190,6 +274,17 @@ describe('fracta proxy on the wire: stdio hygiene', () => {
     assert.equal(err.id, null);
     const d = await p.request(1, 'server/discover', { _meta: modernMeta() });
     assert.ok(d.result, p.transcript());
+    assert.equal((await p.end()).code, 0);
+    assertCleanStdout(p, { noRequests: true });
+  });
+
+  test('an unreachable server: every request gets a JSON-RPC error naming the server, and EOF exits 0', async () => {
+    const cfg = writeConfig(tmpdir(), serverConfig('up', `http://127.0.0.1:${await closedPort()}/mcp`));
+    const p = startRawProxy(cfg, 'up');
+    const init = await p.request(0, 'initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'h', version: '1' } });
+    assert.match(init.error?.message ?? '', /server 'up'/, JSON.stringify(init));
+    const list = await p.request(1, 'tools/list', {});
+    assert.ok(list.error, JSON.stringify(list));
     assert.equal((await p.end()).code, 0);
     assertCleanStdout(p, { noRequests: true });
   });
