@@ -233,6 +233,12 @@ std::int32_t oauth_provider::on_challenge(const sdk::challenge& ch, sdk::complet
     force_refresh_ = true;
     return FRACTA_NEED_REFRESH;
   }
+  if (persist_tokens_ && !store_behind_) {
+    // Another process (`fracta config mcp auth login` in a terminal) may have stored tokens
+    // since: a long-running engine heals without a restart.
+    reread_store_ = true;
+    return FRACTA_NEED_REFRESH;
+  }
   needs_login_ = true;
   deferred_.complete(std::move(done), FRACTA_E_NEEDS_LOGIN,
                      tokens_ ? "the stored token was refused and there is no refresh token; run " + login_cmd

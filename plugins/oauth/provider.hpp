@@ -109,6 +109,7 @@ class oauth_provider {
   // ---- refresh policy (refresh.cpp) ----
   sdk::task<std::string> refresh_job(std::uint64_t asked_at);
   sdk::task<bool> adopt_newer_stored_tokens();
+  sdk::task<void> adopt_other_login();
   sdk::task<bool> reread_token_file();
   sdk::task<void> refresh_grant(bool may_adopt);
   /// After invalid_grant: forget the spent grant, erasing the stored one only if it is still
@@ -169,6 +170,7 @@ class oauth_provider {
   bool loading_ = false;
   bool load_only_ = false;
   bool force_refresh_ = false;
+  bool reread_store_ = false;  ///< a 401 with nothing to refresh: look for another process's login first
   bool needs_login_ = false;
   std::optional<std::pair<std::int32_t, std::string>> load_error_;
   std::optional<discovered> disc_;

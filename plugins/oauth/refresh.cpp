@@ -16,6 +16,11 @@ sdk::task<std::string> oauth_provider::refresh_job(std::uint64_t asked_at) {
   // ones are untried, even after a 401 on the old.
   if (asked_at != generation_ && usable()) co_return std::string();
   if (load_only && !forced && usable()) co_return std::string();
+  if (std::exchange(reread_store_, false)) {
+    auto r = adopt_other_login();
+    co_await r;
+    co_return std::string();
+  }
   if (cfg_.kind == grant::client_credentials) {
     auto t = fetch_client_credentials();
     co_await t;
@@ -70,6 +75,28 @@ sdk::task<bool> oauth_provider::adopt_newer_stored_tokens() {
   host_.log_debug("another process refreshed the tokens for " + server_ + "; using its result");
   hold(std::move(*rec));
   co_return true;
+}
+
+// The server refused what is held (or nothing is held) and nothing can be refreshed: tokens
+// another process stored since are taken, else a login is needed.
+sdk::task<void> oauth_provider::adopt_other_login() {
+  auto t = read_stored_tokens(false);
+  std::optional<token_record> rec = co_await t;
+  const bool other = rec && (!tokens_ || rec->access_token != tokens_->access_token ||
+                             rec->refresh_token != tokens_->refresh_token);
+  if (other) {
+    host_.log_info("using the tokens another process stored for " + server_);
+    hold(std::move(*rec));
+    if (usable()) co_return;
+    if (tokens_->refresh_token) {
+      auto g = refresh_grant(true);
+      co_await g;
+      co_return;
+    }
+  }
+  needs_login_ = true;
+  fail(FRACTA_E_NEEDS_LOGIN, tokens_ ? "the stored token was refused and there is no refresh token; run " + login_command()
+                                     : server_ + " requires an OAuth login; run " + login_command());
 }
 
 // A mounted token_file may have been replaced since start-up: pick up a new token.

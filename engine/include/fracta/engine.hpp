@@ -60,6 +60,23 @@ struct request_options {
   std::string client_capabilities_json;
 };
 
+/// Where a server stands, for those who watch it (a gateway's readiness, an embedder's UI).
+enum class server_state {
+  starting,     // not yet spoken to
+  ready,        // the last exchange worked
+  refreshing,   // a credential refresh is running
+  needs_login,  // the credential is gone or refused: a login fixes it (detail names the command)
+  failing,      // the last exchange or refresh failed; a background refresh retries at retry_at
+};
+/// "starting", "ready", "refreshing", "needs_login" or "failing". Thread-safe.
+std::string_view to_string(server_state s) noexcept;
+
+struct server_status {
+  server_state state = server_state::starting;
+  std::string detail;                  // why, for needs_login and failing (never a secret)
+  std::int64_t retry_at_unix_ms = 0;   // failing: when the background refresh tries again (0: none)
+};
+
 enum class log_level : std::int32_t { debug = 10, info = 20, warn = 30, error = 40 };
 
 /// The outcome of an interactive login.
@@ -176,6 +193,12 @@ class mcp_session final {
   asio::awaitable<result<void>> logout();
   /// True when the server's provider offers an interactive login.
   bool can_login() const noexcept;
+
+  /// Where the server stands now. Thread-safe.
+  server_status status() const;
+  /// Hears every change of status, on the session's actor; must not block. Call before the
+  /// first operation.
+  void watch_status(std::function<void(const server_status&)> watcher);
 
   /// The negotiated protocol version ("" before the conversation is open).
   std::string protocol_version() const;

@@ -103,10 +103,12 @@ error credential::still_no_credential() const {
 
 asio::awaitable<plugin::op_result> credential::refresh() {
   auto make = [this] { return instance_->refresh(); };
+  if (on_refresh) on_refresh(nullptr);
   auto run = refresh_flight_.run(make);
   auto r = co_await std::move(run);
   if (r.status == FRACTA_OK) background_failures_ = 0;
   if (r.status == FRACTA_OK && r.expires_at_ms > 0) schedule_refresh(r.expires_at_ms);
+  if (on_refresh) on_refresh(&r);
   co_return r;
 }
 
@@ -178,7 +180,10 @@ asio::awaitable<void> credential::background_refresh(std::shared_ptr<void> keep)
   next_refresh_at_ms_ = 0;
   // Transient failures keep everything and try again later, backing off (requests still
   // refresh reactively meanwhile); permanent ones wait for a request to surface them.
-  if (transient(r.status)) arm(retry_delay_ms(background_failures_++));
+  if (transient(r.status)) {
+    arm(retry_delay_ms(background_failures_++));
+    if (on_refresh) on_refresh(&r);
+  }
   keep.reset();
 }
 

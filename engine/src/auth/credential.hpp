@@ -5,6 +5,7 @@
 #include "core/internal.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -55,6 +56,10 @@ class credential final {
 
   /// Refreshes now (coalesced with any refresh in flight).
   asio::awaitable<plugin::op_result> refresh();
+
+  /// Hears each refresh: nullptr when one starts, its outcome when it ends (after a failed
+  /// background refresh, once more when its retry is scheduled: next_refresh_at_ms()).
+  std::function<void(const plugin::op_result*)> on_refresh;
 
   /// When the next proactive refresh is due (unix ms), or 0 when none is scheduled.
   std::int64_t next_refresh_at_ms() const noexcept { return next_refresh_at_ms_; }

@@ -160,6 +160,7 @@ result<std::unique_ptr<mcp_session>> engine::open(std::string_view server_name) 
   auto p = std::make_shared<mcp_session::impl>(strand, std::move(res), std::move(inst).value(), impl_->clock,
                                                impl_->opts.log);
   p->cred.set_owner(p);
+  p->cred.on_refresh = [raw = p.get()](const plugin::op_result* r) { raw->on_refresh(r); };
   p->blocking = blocking;
   p->stores = impl_->selector.get();
   p->interactive = &impl_->opts.interactive;

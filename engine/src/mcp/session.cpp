@@ -60,6 +60,39 @@ void mcp_session::impl::say(const std::string& line) const {
   if (interactive != nullptr && interactive->say) interactive->say(line);
 }
 
+void mcp_session::impl::set_status(server_state st, std::string detail, std::int64_t retry_at_unix_ms) {
+  server_status now{st, sent.scrub(detail), retry_at_unix_ms};
+  {
+    std::lock_guard lk(version_mutex);
+    if (status.state == now.state && status.detail == now.detail && status.retry_at_unix_ms == now.retry_at_unix_ms) return;
+    status = now;
+  }
+  if (status_watcher) status_watcher(now);
+}
+
+void mcp_session::impl::note_outcome(const error* e) {
+  if (e == nullptr || e->code == make_error_code(errc::remote)) {
+    set_status(server_state::ready);  // a JSON-RPC error is an answer too
+  } else if (e->code == make_error_code(errc::needs_login)) {
+    set_status(server_state::needs_login, e->message);
+  } else if (e->code == make_error_code(errc::transport) || e->code == make_error_code(errc::protocol) ||
+             e->code == make_error_code(errc::auth_failed) || e->code == make_error_code(errc::plugin)) {
+    set_status(server_state::failing, e->message);
+  }
+}
+
+void mcp_session::impl::on_refresh(const plugin::op_result* r) {
+  if (r == nullptr) {
+    set_status(server_state::refreshing);
+  } else if (r->status == FRACTA_OK) {
+    set_status(server_state::ready);
+  } else if (r->status == FRACTA_E_NEEDS_LOGIN) {
+    set_status(server_state::needs_login, r->message);
+  } else {
+    set_status(server_state::failing, "refreshing the credential failed: " + r->message, cred.next_refresh_at_ms());
+  }
+}
+
 void mcp_session::impl::debug(const std::string& m) const {
   if (log) log(log_level::debug, "server '" + server.name + "': " + sent.scrub(m));
 }
@@ -205,7 +238,9 @@ asio::awaitable<result<std::string>> mcp_session::impl::do_open() {
   if (opened) co_return open_result;
   auto make = [this] { return open_once(); };
   auto run = open_flight.run(make);
-  co_return co_await std::move(run);
+  auto r = co_await std::move(run);
+  if (!r) note_outcome(&r.err());
+  co_return r;
 }
 
 void mcp_session::impl::forget_session(bool verdict) {
@@ -233,7 +268,10 @@ asio::awaitable<result<std::string>> mcp_session::impl::call(const std::string& 
       auto c = legacy_rpc(method, params, again);
       r = co_await std::move(c);
     }
-    if (r || !again || attempt == 1) co_return r;
+    if (r || !again || attempt == 1) {
+      note_outcome(r ? nullptr : &r.err());
+      co_return r;
+    }
     // Another call may have reopened meanwhile; forget only the conversation that failed.
     if (session_id == sent_session) {
       debug(era == wire::modern ? "the server no longer speaks " + protocol_version + "; asking it again"
@@ -338,6 +376,26 @@ mcp_session::~mcp_session() {
 }
 
 const std::string& mcp_session::server_name() const noexcept { return impl_->server.name; }
+
+std::string_view to_string(server_state s) noexcept {
+  switch (s) {
+    case server_state::starting: return "starting";
+    case server_state::ready: return "ready";
+    case server_state::refreshing: return "refreshing";
+    case server_state::needs_login: return "needs_login";
+    case server_state::failing: return "failing";
+  }
+  return "starting";
+}
+
+server_status mcp_session::status() const {
+  std::lock_guard lk(impl_->version_mutex);
+  return impl_->status;
+}
+
+void mcp_session::watch_status(std::function<void(const server_status&)> watcher) {
+  impl_->status_watcher = std::move(watcher);
+}
 
 std::string mcp_session::protocol_version() const {
   std::lock_guard lk(impl_->version_mutex);

@@ -118,6 +118,7 @@ asio::awaitable<result<login_outcome>> mcp_session::impl::do_login(std::string o
   auto make = [this, opts] { return login_once(*opts); };
   auto run = login_flight.run(make);
   auto r = co_await std::move(run);
+  if (r) set_status(server_state::ready);
   co_return r;
 }
 

@@ -96,6 +96,8 @@ struct mcp_session::impl : std::enable_shared_from_this<mcp_session::impl> {
   std::string protocol_version;
   mutable std::mutex version_mutex;
   std::string session_id;  // legacy only
+  server_status status;     // under version_mutex (status() reads it from any thread)
+  std::function<void(const server_status&)> status_watcher;
   std::string open_result;
   bool opened = false;
   core::single_flight<result<std::string>> open_flight;
@@ -131,6 +133,12 @@ struct mcp_session::impl : std::enable_shared_from_this<mcp_session::impl> {
   core::single_flight<result<login_outcome>> login_flight;
 
   void say(const std::string& line) const;
+  /// Moves to `s`, telling the watcher when something changed.
+  void set_status(server_state s, std::string detail = {}, std::int64_t retry_at_unix_ms = 0);
+  /// The status an operation's outcome implies (cancellations and config errors imply none).
+  void note_outcome(const error* e);
+  /// The credential's refreshes, as status.
+  void on_refresh(const plugin::op_result* r);
   void debug(const std::string& m) const;
   /// "server 'name' (https://host/path)": never userinfo or query values.
   std::string where() const;

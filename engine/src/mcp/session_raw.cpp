@@ -95,7 +95,11 @@ asio::awaitable<result<rpc_answer>> mcp_session::impl::raw_once(const std::strin
     auto e = legacy_exchange(method, params, again, raw);
     message = co_await std::move(e);
   }
-  if (!message) co_return message.err();
+  if (!message) {
+    if (!again) note_outcome(&message.err());
+    co_return message.err();
+  }
+  note_outcome(nullptr);
   auto answer = read_answer(*message, where());
   if (!answer || answer->is_error || !modern || method != "tools/list") co_return answer;
   // A tool whose x-mcp-header annotations are invalid cannot be called on this wire.

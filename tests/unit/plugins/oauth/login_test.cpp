@@ -183,9 +183,11 @@ TEST_CASE("discovery: URLs the server names must be https; nothing else is fetch
   std::string named;
   SUBCASE("a challenge's resource_metadata over plain http") {
     completion_probe challenged;
-    finish(host,
-           inst.on_challenge(401, R"(Bearer resource_metadata="http://169.254.169.254/latest/meta-data?k=SECRET")", challenged),
-           challenged);
+    // Nothing held: the provider first looks for another process's login (a refresh).
+    CHECK(inst.on_challenge(401, R"(Bearer resource_metadata="http://169.254.169.254/latest/meta-data?k=SECRET")",
+                            challenged) == FRACTA_NEED_REFRESH);
+    finish(host, inst.refresh(challenged), challenged);
+    CHECK(challenged.status == FRACTA_E_NEEDS_LOGIN);
     named = "http://169.254.169.254/latest/meta-data";
   }
   SUBCASE("an authorization server over plain http") {
@@ -264,8 +266,9 @@ TEST_CASE_FIXTURE(login_fixture, "migration: when the resource metadata names a 
   host.issuer = as2;
   const std::size_t before = host.requests.size();
   completion_probe refused;
-  finish(host, inst.on_challenge(401, R"(Bearer error="invalid_token", resource_metadata=")" + prm_url + R"(")", refused),
-         refused);
+  CHECK(inst.on_challenge(401, R"(Bearer error="invalid_token", resource_metadata=")" + prm_url + R"(")", refused) ==
+        FRACTA_NEED_REFRESH);
+  finish(host, inst.refresh(refused), refused);  // the store holds nothing newer
   CHECK(refused.status == FRACTA_E_NEEDS_LOGIN);
 
   completion_probe second;

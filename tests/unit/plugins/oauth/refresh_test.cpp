@@ -345,3 +345,33 @@ TEST_CASE_FIXTURE(refresh_fixture, "refresh: invalid_client keeps the tokens; on
     CHECK(host.store.at("tokens") == stored);
   }
 }
+
+TEST_CASE_FIXTURE(refresh_fixture, "needs login: a 401 re-reads the store, so a login by another process heals a running one") {
+  oauth_instance inst(host, "oauth-authcode", R"({"type":"oauth"})");
+  host.run();
+  host.on("POST", token_url, http_reply::json(400, R"({"error":"invalid_grant"})"));
+  completion_probe dead;
+  finish(host, inst.refresh(dead), dead);
+  REQUIRE(dead.status == FRACTA_E_NEEDS_LOGIN);
+  CHECK(inst.authorization().empty());  // nothing held, nothing stored
+
+  SUBCASE("nothing new in the store: still a login, no token request") {
+    completion_probe asked;
+    REQUIRE(inst.on_challenge(401, R"(Bearer error="invalid_token")", asked) == FRACTA_NEED_REFRESH);
+    finish(host, inst.refresh(asked), asked);
+    CHECK(asked.status == FRACTA_E_NEEDS_LOGIN);
+    CHECK(contains(asked.message, login_cmd));
+    CHECK(host.sent("POST", token_url).size() == 1);
+  }
+  SUBCASE("another process logged in meanwhile: its tokens are used") {
+    host.store["tokens"] = tokens_json(new_access, new_refresh, now_s + 3600);
+    completion_probe asked;
+    REQUIRE(inst.on_challenge(401, R"(Bearer error="invalid_token")", asked) == FRACTA_NEED_REFRESH);
+    finish(host, inst.refresh(asked), asked);
+    CHECK_MESSAGE(asked.status == FRACTA_OK, asked.message);
+    CHECK(inst.authorization() == "Bearer " + std::string(new_access));
+    CHECK(contains(inst.status_json(), R"("needs_login":false)"));
+    CHECK(host.sent("POST", token_url).size() == 1);  // adopted, not redeemed
+  }
+  check_no_secrets(host, inst, {dead.message});
+}
