@@ -60,6 +60,19 @@ describe('fracta proxy on the wire: a 2026 host on a 2025 server (server-everyth
     assertCleanStdout(p, { noRequests: true });
   });
 
+  test('a version the bridge does not speak gets -32022 with the supported versions (stdio: the JSON-RPC error alone)', {
+    todo: 'bug 4 in proxy-bugs.md: any _meta protocolVersion is served',
+  }, async () => {
+    const { cfg } = await startUpstream(EVERYTHING);
+    const p = startRawProxy(cfg, 'up');
+    const meta = modernMeta({}, { 'io.modelcontextprotocol/protocolVersion': '2099-01-01' });
+    const d = await p.request('d', 'server/discover', { _meta: meta });
+    assert.equal(d.error?.code, -32022, JSON.stringify(d));
+    assert.ok(d.error.data?.supported?.includes(MODERN), JSON.stringify(d));
+    assert.equal(d.error.data?.requested, '2099-01-01');
+    assert.equal((await p.end()).code, 0);
+  });
+
   test('an elicitation becomes input_required (never a request on stdout); the retry completes the call', async () => {
     const { srv, cfg } = await startUpstream(EVERYTHING);
     const p = startRawProxy(cfg, 'up');
@@ -228,6 +241,32 @@ describe('fracta proxy on the wire: a 2025 host asked by a 2026 server (input_re
     assert.equal(r.code, 0, p.transcript());
     assert.ok(r.ms < EOF_DEADLINE_MS, `exited after ${r.ms} ms`);
     assert.deepEqual(p.messages.filter((m) => m.id === 1 && m.method === undefined), [], 'a cancelled call gets no answer');
+  });
+});
+
+describe('fracta proxy on the wire: tools/list from a 2026 server', () => {
+  test('a tool with an invalid x-mcp-header is not passed down, to either era\'s host', async () => {
+    const { srv, cfg } = await startUpstream(V2_REJECT);
+    const { p } = await legacyHost(cfg);
+    const legacy = (await p.request(1, 'tools/list', {})).result?.tools?.map((t) => t.name) ?? [];
+    assert.equal((await p.end()).code, 0);
+    const q = startRawProxy(cfg, 'up');
+    const modern = (await q.request(1, 'tools/list', { _meta: modernMeta() })).result?.tools?.map((t) => t.name) ?? [];
+    assert.equal((await q.end()).code, 0);
+    for (const names of [legacy, modern]) {
+      assert.ok(names.includes('headers'), `a valid x-mcp-header tool stays: ${names}`);
+      assert.ok(!names.includes('bad_header'), `bad_header passed down: ${names}`);
+    }
+    // The server itself does offer it.
+    const direct = await fetch(srv.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json', accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': MODERN, 'mcp-method': 'tools/list',
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: modernMeta() } }),
+    });
+    assert.ok((await direct.json()).result.tools.some((t) => t.name === 'bad_header'));
   });
 });
 

@@ -31,7 +31,8 @@
 //                       its cancellation); grow (adds the tool `grown` to every later list, then
 //                       publishes tools/list_changed to the open subscriptions/listen streams:
 //                       "grown"); chatty (a notifications/message at level info, sent only when
-//                       the request asked for logging, then "chatted").
+//                       the request asked for logging, then "chatted"); bad_header (its
+//                       x-mcp-header "Bad Header" is not an HTTP token: a client drops it).
 // Tools: echo {text} → "echo: <text>"; add {a,b: integer} → "<a+b>"; headers {region, with
 // x-mcp-header Region} → "region header: <Mcp-Param-Region received>"; confirm → MRTR: first
 // input_required with an elicitation/create form (name: string, default "Ada"; ok: boolean),
@@ -190,6 +191,13 @@ function addProxyTools(server) {
     server.registerTool('grown', { description: 'Exists once grow was called', inputSchema: {} },
       async () => text('i am new'));
   }
+  server.registerTool('bad_header', {
+    description: 'Declares an invalid x-mcp-header (not an HTTP token): clients must not list it',
+    inputSchema: fromJsonSchema({
+      type: 'object',
+      properties: { where: { type: 'string', 'x-mcp-header': 'Bad Header' } },
+    }),
+  }, async () => text('bad header called'));
   server.registerTool('chatty', {
     description: 'Logs one message at level info (when the request asked for logging)',
     inputSchema: {},
