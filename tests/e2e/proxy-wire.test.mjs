@@ -223,6 +223,17 @@ describe('fracta proxy on the wire: a 2025 host asked by a 2026 server (input_re
     assertCleanStdout(p);
   });
 
+  test('a server asking for what the host did not declare (sampling) is not put to the host', {
+    todo: 'bug 5 in proxy-bugs.md: ask_host() writes every inputRequest as a request',
+  }, async () => {
+    const { cfg } = await startUpstream(V2_REJECT);
+    const { p } = await legacyHost(cfg, { elicitation: {} });
+    const r = await p.request(1, 'tools/call', { name: 'pushy', arguments: {} });
+    assert.ok(r.error || r.result?.isError, JSON.stringify(r));
+    assert.equal((await p.end()).code, 0);
+    assertCleanStdout(p, { noRequests: true });
+  });
+
   const hang = 'bug 3 in proxy-bugs.md: ask_host() waits for the host\'s answer whatever happens';
   test('stdin EOF while the host is asked still ends the proxy with exit 0 in time', { todo: hang }, async () => {
     const { p } = await asked();
@@ -250,6 +261,8 @@ describe('fracta proxy on the wire: tools/list from a 2026 server', () => {
     const { p } = await legacyHost(cfg);
     const legacy = (await p.request(1, 'tools/list', {})).result?.tools?.map((t) => t.name) ?? [];
     assert.equal((await p.end()).code, 0);
+    assert.match(p.stderr(), /leaving out tool 'bad_header'/, 'the person hears why, on stderr');
+    assertCleanStdout(p);
     const q = startRawProxy(cfg, 'up');
     const modern = (await q.request(1, 'tools/list', { _meta: modernMeta() })).result?.tools?.map((t) => t.name) ?? [];
     assert.equal((await q.end()).code, 0);
@@ -324,6 +337,18 @@ describe('fracta proxy on the wire: stdio hygiene', () => {
     assert.match(init.error?.message ?? '', /server 'up'/, JSON.stringify(init));
     const list = await p.request(1, 'tools/list', {});
     assert.ok(list.error, JSON.stringify(list));
+    assert.equal((await p.end()).code, 0);
+    assertCleanStdout(p, { noRequests: true });
+  });
+
+  test('the server going away: requests get JSON-RPC errors, stderr says why, EOF exits 0', async () => {
+    const { srv, cfg } = await startUpstream(V2_REJECT);
+    const { p } = await legacyHost(cfg);
+    await waitFor(() => srv.log().some((e) => e.rpc_method === 'subscriptions/listen'), 'the bridge listened for the host');
+    srv.kill();
+    await waitFor(() => /subscription stream ended/.test(p.stderr()), 'stderr telling the stream ended');
+    const r = await p.request(1, 'tools/list', {});
+    assert.match(r.error?.message ?? '', /server 'up'/, JSON.stringify(r));
     assert.equal((await p.end()).code, 0);
     assertCleanStdout(p, { noRequests: true });
   });

@@ -32,7 +32,9 @@
 //                       publishes tools/list_changed to the open subscriptions/listen streams:
 //                       "grown"); chatty (a notifications/message at level info, sent only when
 //                       the request asked for logging, then "chatted"); bad_header (its
-//                       x-mcp-header "Bad Header" is not an HTTP token: a client drops it).
+//                       x-mcp-header "Bad Header" is not an HTTP token: a client drops it); the
+//                       unlisted pushy (input_required for sampling/createMessage, whatever the
+//                       client declared — a server breaking the MRTR rule; the retry → "pushy done").
 // Tools: echo {text} → "echo: <text>"; add {a,b: integer} → "<a+b>"; headers {region, with
 // x-mcp-header Region} → "region header: <Mcp-Param-Region received>"; confirm → MRTR: first
 // input_required with an elicitation/create form (name: string, default "Ada"; ok: boolean),
@@ -270,7 +272,33 @@ async function serve(req, body, url, signal) {
     return plain(401, { error: 'invalid_token', error_description: 'missing or wrong bearer token' },
       { 'WWW-Authenticate': 'Bearer error="invalid_token", error_description="missing or wrong bearer token"' });
   }
+  if (opts['proxy-tools']) {
+    const pushy = pushyAnswer(body);
+    if (pushy) return pushy;
+  }
   return handler.fetch(request);
+}
+
+// The unlisted tool `pushy` (--proxy-tools), answered here rather than by the SDK (which would
+// refuse): a server that breaks the MRTR rule and asks for sampling whatever the client
+// declared; the retry with inputResponses completes it ("pushy done").
+function pushyAnswer(body) {
+  let msg;
+  try {
+    msg = JSON.parse(body.toString('utf8'));
+  } catch {
+    return null;
+  }
+  if (msg?.method !== 'tools/call' || msg.params?.name !== 'pushy') return null;
+  const done = msg.params.inputResponses !== undefined;
+  const result = done ? { content: [{ type: 'text', text: 'pushy done' }], resultType: 'complete' } : {
+    resultType: 'input_required',
+    inputRequests: {
+      s: { method: 'sampling/createMessage', params: { messages: [{ role: 'user', content: { type: 'text', text: 'hi' } }], maxTokens: 5 } },
+    },
+    requestState: 'pushy-state',
+  };
+  return plain(200, { jsonrpc: '2.0', id: msg.id, result });
 }
 
 const httpServer = http.createServer(async (req, res) => {
