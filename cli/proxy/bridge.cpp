@@ -36,9 +36,7 @@ bool is_legacy_version(std::string_view v) {
 
 bridge::bridge(asio::io_context& io, mcp_session& session, line_writer& out, bridge_options options)
     : io_(io), session_(session), out_(out), opts_(std::move(options)) {
-  session_.set_message_handler([this](std::string text) {
-    asio::post(io_, [this, text = std::move(text)]() mutable { on_session_message(std::move(text)); });
-  });
+  session_.set_message_handler([this](std::string text) { on_session_message(std::move(text)); });
 }
 
 void bridge::on_oversize(std::size_t bytes) {
@@ -95,7 +93,9 @@ void bridge::on_notification(const message& m) {
     if (!id) return;
     const std::string key = json::to_string(*id);
     if (auto it = calls_.find(key); it != calls_.end()) {
-      session_.cancel(it->second->key);
+      auto c = it->second;
+      c->cancelled = true;
+      abandon(c);
       return;
     }
     end_local_listen(key);
@@ -230,9 +230,8 @@ asio::awaitable<void> bridge::forward(std::shared_ptr<call> c) {
   calls_[c->host_id] = c;
   request_options o;
   o.cancel_key = c->key;
-  o.on_message = [this, c](std::string text) {
-    asio::post(io_, [this, c, text = std::move(text)]() mutable { on_call_message(c, std::move(text)); });
-  };
+  // Called on the loop's one thread, in the stream's order, before the answer resumes us.
+  o.on_message = [this, c](std::string text) { on_call_message(c, std::move(text)); };
   if (host_ == era::modern && modern_up) {
     const auto meta = member(params, "_meta");
     if (meta) o.client_capabilities_json = member(*meta, "io.modelcontextprotocol/clientCapabilities").value_or("");
@@ -251,16 +250,19 @@ asio::awaitable<void> bridge::forward(std::shared_ptr<call> c) {
     }
     std::string result = std::move(r->json);
     if (host_ == era::modern && !modern_up) result = as_modern_result(result, c->method);
-    const auto type = member(result, "resultType");
-    if (host_ == era::legacy && modern_up && type && *type == "\"input_required\"") {
+    const bool legacy_host_input = host_ == era::legacy && modern_up &&
+                                   member(result, "resultType") == std::optional<std::string>("\"input_required\"");
+    if (host_ == era::legacy && modern_up && !legacy_host_input) result = as_legacy_result(result);
+    if (legacy_host_input) {
       // A 2025 host is asked the server's questions as requests of its own, then the request
       // is made again with the answers.
       if (round + 1 >= max_input_rounds) {
         reply(c, error_response(c->host_id, internal_code, "the server asked for input too many times in a row"));
         break;
       }
-      auto ask = ask_host(result);
+      auto ask = ask_host(c, result);
       auto answers = co_await std::move(ask);
+      if (c->cancelled || eof_) break;  // the host cancelled the call (or went away): no answer
       if (!answers) {
         reply(c, error_response(c->host_id, internal_code, "the server's questions could not be answered"));
         break;
@@ -281,15 +283,9 @@ asio::awaitable<void> bridge::forward(std::shared_ptr<call> c) {
   if (auto it = calls_.find(c->host_id); it != calls_.end() && it->second == c) calls_.erase(it);
 }
 
-asio::awaitable<std::optional<std::string>> bridge::ask_host(const std::string& input_required_json) {
-  struct pending {
-    explicit pending(asio::io_context& io) : wake(io, std::chrono::steady_clock::time_point::max()) {}
-    asio::steady_timer wake;  // cancelled when every answer is in
-    std::vector<std::pair<std::string, std::string>> answers;
-    std::size_t outstanding = 0;
-    bool failed = false;
-  };
-  auto p = std::make_shared<pending>(io_);
+asio::awaitable<std::optional<std::string>> bridge::ask_host(std::shared_ptr<call> c,
+                                                            const std::string& input_required_json) {
+  auto q = std::make_shared<host_questions>(io_);
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
   const std::string requests = member(input_required_json, "inputRequests").value_or("{}");
@@ -300,23 +296,40 @@ asio::awaitable<std::optional<std::string>> bridge::ask_host(const std::string& 
     const std::string method(json::get_string(field.value, "method").value_or(""));
     auto params = json::get(field.value, "params");
     const std::string id = new_host_facing_id();
-    ++p->outstanding;
-    asked_[id] = [p, key](const message& answer) {
-      if (answer.error_json.empty()) p->answers.emplace_back(key, answer.result_json);
-      else p->failed = true;
-      if (--p->outstanding == 0) p->wake.cancel();
+    ++q->outstanding;
+    q->ids.push_back(id);
+    asked_[id] = [q, key](const message& answer) {
+      if (answer.error_json.empty()) q->answers.emplace_back(key, answer.result_json);
+      else q->failed = true;
+      if (--q->outstanding == 0) q->wake.cancel();
     };
     write(request(id, method, params ? json::to_string(*params) : std::string("{}")));
   }
-  if (p->outstanding > 0) {
+  c->asking = q;
+  if (q->outstanding > 0) {
     std::error_code ec;
-    auto wait = p->wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    auto wait = q->wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     co_await std::move(wait);
   }
-  if (p->failed) co_return std::nullopt;
+  c->asking.reset();
+  if (q->failed || q->abandoned) co_return std::nullopt;
   std::vector<std::pair<std::string, std::optional<std::string>>> members;
-  for (auto& [k, v] : p->answers) members.emplace_back(k, v);
+  for (auto& [k, v] : q->answers) members.emplace_back(k, v);
   co_return edit_object("{}", members);
+}
+
+void bridge::abandon(const std::shared_ptr<call>& c) {
+  session_.cancel(c->key);
+  if (auto q = c->asking) {
+    q->abandoned = true;
+    for (const auto& id : q->ids) {
+      if (asked_.erase(id) == 0) continue;
+      // The host may drop its dialogue: the question is void.
+      write(request("", "notifications/cancelled",
+                    edit_object("{}", {{"requestId", id}, {"reason", json_string("the call was cancelled")}})));
+    }
+    q->wake.cancel();
+  }
 }
 
 void bridge::reply(const std::shared_ptr<call>& c, std::string text) {
@@ -365,7 +378,7 @@ void bridge::on_eof(std::function<void()> done) {
   eof_ = true;
   done_ = std::move(done);
   // Nobody reads the answers any more: end what runs.
-  for (auto& [id, c] : calls_) session_.cancel(c->key);
+  for (auto& [id, c] : calls_) abandon(c);
   if (upstream_listen_key_ != 0) session_.cancel(upstream_listen_key_);
   ++running_;
   finished_one();

@@ -19,6 +19,8 @@
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
 
+#include <chrono>
+
 #include "fracta/engine.hpp"
 #include "proxy/stdio.hpp"
 #include "proxy/translate.hpp"
@@ -51,7 +53,16 @@ class bridge final {
  private:
   enum class era { unknown, legacy, modern };
 
-  // A host request while the server works on it. `host_id` moves to the retry when a 2026 host
+  // A 2025 host asked a 2026 server's input requests: woken when every answer is in, or when
+  // the call is cancelled or the host went away (abandoned).
+  struct host_questions {
+    explicit host_questions(asio::io_context& io) : wake(io, std::chrono::steady_clock::time_point::max()) {}
+    asio::steady_timer wake;
+    std::vector<std::pair<std::string, std::string>> answers;  // key, result
+    std::vector<std::string> ids;                              // ours, as asked
+    std::size_t outstanding = 0;
+    bool failed = false, abandoned = false;
+  };  // A host request while the server works on it. `host_id` moves to the retry when a 2026 host
   // answers an input_required the bridge made of a 2025 server's requests.
   struct call {
     std::string host_id, method, params;
@@ -68,9 +79,12 @@ class bridge final {
     std::optional<std::string> final_reply;  // the answer, held while awaiting_retry
     // A listen forwarded to a 2026 server: notifications carry the host's id.
     bool is_listen = false;
+    std::shared_ptr<host_questions> asking;
+    bool cancelled = false;  // by the host  // while a 2025 host answers a 2026 server's questions
   };
   // Questions put to the host (a 2025 host): the answer's handler by our id.
   using answer_handler = std::function<void(const message&)>;
+
 
   // ---- bridge.cpp ----
   void decide_era(const message& m);
@@ -80,7 +94,9 @@ class bridge final {
   asio::awaitable<bool> ensure_open(const message& m);
   asio::awaitable<void> local_or_forward(const message& m);
   asio::awaitable<void> forward(std::shared_ptr<call> c);
-  asio::awaitable<std::optional<std::string>> ask_host(const std::string& input_required_json);
+  asio::awaitable<std::optional<std::string>> ask_host(std::shared_ptr<call> c, const std::string& input_required_json);
+  /// Ends a call the host cancelled (or left): its upstream request, and questions put to the host.
+  void abandon(const std::shared_ptr<call>& c);
   void reply(const std::shared_ptr<call>& c, std::string text);
   void reply_error(const std::string& id, const error& e);
   void start_login();

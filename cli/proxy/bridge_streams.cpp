@@ -264,12 +264,10 @@ void bridge::restart_upstream_listen() {
 asio::awaitable<void> bridge::upstream_listen(bridge* self, std::uint64_t key, std::string params) {
   request_options o;
   o.cancel_key = key;
-  o.on_message = [self](std::string text) {
-    asio::post(self->io_, [self, text = std::move(text)] {
-      auto m = read_message(text, nullptr);
-      if (!m || !m->is_notification() || m->method == "notifications/subscriptions/acknowledged") return;
-      self->write(request("", m->method, strip_protocol_meta(m->params_json)));
-    });
+  o.on_message = [self](std::string text) {  // on the loop's one thread, in order
+    auto m = read_message(text, nullptr);
+    if (!m || !m->is_notification() || m->method == "notifications/subscriptions/acknowledged") return;
+    self->write(request("", m->method, strip_protocol_meta(m->params_json)));
   };
   auto r = self->session_.request("subscriptions/listen", std::move(params), std::move(o));
   auto ended = co_await std::move(r);

@@ -125,6 +125,16 @@ std::string as_modern_result(std::string_view result_json, std::string_view meth
   return edit_object(result_json, add);
 }
 
+std::string as_legacy_result(std::string_view result_json) {
+  std::vector<std::pair<std::string, std::optional<std::string>>> changes{
+      {"resultType", std::nullopt}, {"ttlMs", std::nullopt}, {"cacheScope", std::nullopt}};
+  if (auto meta = member(result_json, "_meta")) {
+    const std::string stripped = strip_protocol_meta(edit_object("{}", {{"_meta", *meta}}));
+    changes.emplace_back("_meta", member(stripped, "_meta"));
+  }
+  return edit_object(result_json, changes);
+}
+
 std::string initialize_result_from_discover(std::string_view discover_json, std::string_view host_version) {
   json::writer v;
   v.value(host_version);

@@ -50,6 +50,10 @@ std::string with_meta_member(std::string_view params_json, std::string_view key,
 /// the methods whose results carry caching hints, ttlMs 0 and cacheScope "private" when absent.
 std::string as_modern_result(std::string_view result_json, std::string_view method);
 
+/// A result from a 2026 server for a 2025 host: without resultType, ttlMs, cacheScope and the
+/// protocol's own _meta keys.
+std::string as_legacy_result(std::string_view result_json);
+
 /// A 2025 InitializeResult for a host that asked `host_version`, from the server's
 /// server/discover result (2026 server).
 std::string initialize_result_from_discover(std::string_view discover_json, std::string_view host_version);

@@ -33,6 +33,8 @@
 //                    refresh token is presented. Never a secret (token values, client secrets,
 //                    codes, verifiers are not logged).
 //
+// Test hook: POST /test/revoke-grants revokes every grant issued so far ({"revoked": N}).
+//
 // Features: authorization code + PKCE (S256, required for every client), open dynamic client
 // registration (native clients get loopback redirect port flexibility), client_credentials,
 // device flow, refresh_token with rotation, resource indicators, introspection, revocation,
@@ -258,7 +260,29 @@ provider.on('grant.error', (ctx, err) => {
 });
 provider.on('grant.revoked', (_ctx, grantId) => log({ event: 'grant_revoked', grant_id_hash: sha(grantId).slice(0, 16) }));
 
-server.on('request', provider.callback());
+// Test hook: POST /test/revoke-grants revokes every grant issued so far (an administrator
+// revoking access): their refresh tokens stop working, their JWT access tokens expire.
+const grantIds = new Set();
+provider.on('refresh_token.saved', (token) => grantIds.add(token.grantId));
+provider.on('access_token.saved', (token) => grantIds.add(token.grantId));
+const providerCallback = provider.callback();
+server.on('request', async (req, res) => {
+  if (req.method === 'POST' && req.url === '/test/revoke-grants') {
+    const n = grantIds.size;
+    for (const id of grantIds) {
+      await provider.RefreshToken.revokeByGrantId(id);
+      await provider.AccessToken.revokeByGrantId(id);
+      const grant = await provider.Grant.find(id);
+      if (grant) await grant.destroy();
+      log({ event: 'grant_revoked_by_test', grant_id_hash: sha(id).slice(0, 16) });
+    }
+    grantIds.clear();
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ revoked: n }));
+    return;
+  }
+  providerCallback(req, res);
+});
 
 let stopping = false;
 function shutdown(why) {
