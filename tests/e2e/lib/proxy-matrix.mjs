@@ -2,6 +2,8 @@
 // The upstreams `fracta proxy` is tested against, with what each offers (tools, the tool that
 // reports progress, asks the user, is slow, changes the tool list) and what its answers say:
 // shared by the SDK v1 host and SDK v2 host test files.
+import assert from 'node:assert/strict';
+
 import { serverConfig, startEverything, startServer, startV2Server, tmpdir, writeConfig } from './harness.mjs';
 
 export const MODERN = '2026-07-28';
@@ -25,7 +27,7 @@ const v2 = (legacy, title) => ({
   serverName: 'fracta-e2e-v2server',
   tools: ['add', 'chatty', 'confirm', 'echo', 'grow', 'headers', 'progress', 'slow'],
   echo: { name: 'echo', args: { text: 'hi' }, text: 'echo: hi' },
-  progress: { name: 'progress', args: { steps: 3 }, steps: 3, text: 'progressed 3' },
+  progress: { name: 'progress', args: { steps: 3, ms: 100 }, steps: 3, text: 'progressed 3' },
   elicit: { name: 'confirm', text: 'confirmed: name=Grace ok=true' },
   slow: { name: 'slow', cancelledEvent: 'aborted' },
   grow: { name: 'grow', added: 'grown' },
@@ -92,3 +94,13 @@ export function eventually(what, ms = 10_000) {
 
 /** The log's event lines named `event`. */
 export const events = (srv, event) => srv.log().filter((e) => e.event === event);
+
+/** Progress seen by an SDK host: at least one, strictly increasing, within 1..steps of `steps`. */
+export function assertProgress(got, steps) {
+  assert.ok(got.length >= 1, 'no progress reached onprogress');
+  for (let i = 0; i < got.length; i += 1) {
+    assert.equal(got[i].total, steps, JSON.stringify(got));
+    assert.ok(got[i].progress >= 1 && got[i].progress <= steps, JSON.stringify(got));
+    if (i > 0) assert.ok(got[i].progress > got[i - 1].progress, JSON.stringify(got));
+  }
+}

@@ -25,9 +25,9 @@
 //                       {event: "aborted", tool: "slow", rpc_id} when a slow call was cancelled
 //                       (its HTTP exchange closed before the answer), {event: "started", tool:
 //                       "slow", rpc_id} when one began, {event: "grown"}.
-//   --proxy-tools       adds the tools the proxy's tests drive: progress {steps} (one
-//                       notifications/progress per step to the request's progressToken, then
-//                       "progressed <steps>"); slow {ms} (answers "slow done <ms>" after ms, or logs
+//   --proxy-tools       adds the tools the proxy's tests drive: progress {steps, ms?} (one
+//                       notifications/progress per step to the request's progressToken, ms apart,
+//                       then "progressed <steps>"); slow {ms} (answers "slow done <ms>" after ms, or logs
 //                       its cancellation); grow (adds the tool `grown` to every later list, then
 //                       publishes tools/list_changed to the open subscriptions/listen streams:
 //                       "grown"); chatty (a notifications/message at level info, sent only when
@@ -157,13 +157,14 @@ function logEvent(entry) {
 function addProxyTools(server) {
   server.registerTool('progress', {
     description: 'Reports one progress notification per step, then answers',
-    inputSchema: { steps: z.number().int().min(1).max(20) },
-  }, async ({ steps }, c) => {
+    inputSchema: { steps: z.number().int().min(1).max(20), ms: z.number().int().min(0).max(1000).optional() },
+  }, async ({ steps, ms = 0 }, c) => {
     const token = c.mcpReq._meta?.progressToken;
     for (let i = 1; i <= steps; i += 1) {
       if (token !== undefined) {
         await c.mcpReq.notify({ method: 'notifications/progress', params: { progressToken: token, progress: i, total: steps } });
       }
+      if (ms > 0) await new Promise((r) => setTimeout(r, ms));
     }
     return text(`progressed ${steps}`);
   });
