@@ -118,6 +118,15 @@ TEST_CASE("as_modern_result keeps what the server already said") {
   CHECK(get(list, "cacheScope") == R"("public")");
 }
 
+TEST_CASE("as_legacy_result drops resultType, the caching hints and the protocol's _meta keys") {
+  const std::string out = as_legacy_result(
+      R"({"tools":[],"resultType":"complete","ttlMs":0,"cacheScope":"private",)"
+      R"("_meta":{"io.modelcontextprotocol/serverInfo":{"name":"up"},"vendor/x":1}})");
+  CHECK(out == R"({"tools":[],"_meta":{"vendor/x":1}})");
+  CHECK(as_legacy_result(R"({"content":[],"_meta":{"io.modelcontextprotocol/serverInfo":{}}})") == R"({"content":[]})");
+  CHECK(as_legacy_result(R"({"content":[]})") == R"({"content":[]})");
+}
+
 TEST_CASE("initialize_result_from_discover gives a 2025 host its version, the capabilities and serverInfo") {
   const std::string discover =
       R"({"supportedVersions":["2026-07-28"],"capabilities":{"tools":{"listChanged":true}},"instructions":"be nice",)"
