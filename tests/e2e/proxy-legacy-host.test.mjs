@@ -2,14 +2,15 @@
 // `fracta proxy` driven by a 2025 host: the TS SDK v1 Client over StdioClientTransport (it
 // speaks `initialize`), against a 2026-07-28-only server, a dual-era one, server-everything and
 // our SDK v1 server: handshake, tools/list, tools/call, progress, elicitation, cancellation seen
-// by the server, tools/list_changed, ping, logging/setLevel, concurrent calls.
+// by the server, tools/list_changed, resources/subscribe, ping, logging/setLevel, concurrent calls.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import {
-  ElicitRequestSchema, LATEST_PROTOCOL_VERSION, LoggingMessageNotificationSchema, ToolListChangedNotificationSchema,
+  ElicitRequestSchema, LATEST_PROTOCOL_VERSION, LoggingMessageNotificationSchema, ResourceUpdatedNotificationSchema,
+  ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 
 import { connectedTo, sharedCallTests } from './lib/proxy-calls.mjs';
@@ -31,6 +32,7 @@ async function connectV1(cfg) {
     seen.listChanged.push(Date.now());
     seen.onListChanged?.();
   });
+  client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => seen.onResourceUpdated?.(n.params));
   client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
     seen.logs.push(n.params);
     seen.onLog?.(n.params);
@@ -71,6 +73,20 @@ for (const u of UPSTREAMS) {
         assert.equal(msg.level, 'info');
         const chatty = ctx.up.srv.log().filter((e) => e.rpc_method === 'tools/call' && e.mcp_name === 'chatty');
         assert.ok(chatty.length > 0 && chatty.every((e) => e.meta_log_level === 'info'), JSON.stringify(chatty));
+      });
+    }
+
+    if (u.era === 'modern') {
+      test('resources/subscribe: the server\'s resources/updated reaches the host (the bridge listens for the URI)', async () => {
+        const listens = () => ctx.up.srv.log().filter((e) => e.rpc_method === 'subscriptions/listen').length;
+        const before = listens();
+        assert.deepEqual(await ctx.host.client.subscribeResource({ uri: 'note://one' }), {});
+        await waitFor(() => listens() > before, 'the bridge listened again, with the URI');
+        const updated = eventually('notifications/resources/updated at the host');
+        ctx.host.seen.onResourceUpdated = updated.resolve;
+        const r = await ctx.host.call('touch', {});
+        assert.match(resultText(r), /^touched \d+$/);
+        assert.equal((await updated.promise).uri, 'note://one');
       });
     }
 

@@ -152,6 +152,28 @@ describe('fracta proxy on the wire: subscriptions/listen on a 2025 server (SDK v
   });
 });
 
+describe('fracta proxy on the wire: resource subscriptions through subscriptions/listen on a 2025 server', () => {
+  test('the bridge subscribes upstream, acks the URI, and tags the resources/updated it passes on', async () => {
+    const { srv, cfg } = await startUpstream(V1_SERVER);
+    const p = startRawProxy(cfg, 'up');
+    await p.request('d', 'server/discover', { _meta: modernMeta() });
+    p.send({
+      jsonrpc: '2.0', id: 'res', method: 'subscriptions/listen',
+      params: { _meta: modernMeta(), notifications: { resourceSubscriptions: ['note://one'] } },
+    });
+    const ack = await p.next((m) => m.method === 'notifications/subscriptions/acknowledged', 'the listen ack');
+    assert.deepEqual(ack.params.notifications, { resourceSubscriptions: ['note://one'] });
+    assert.ok(events(srv, 'subscribed').some((e) => e.uri === 'note://one'), 'resources/subscribe reached the server');
+    const touched = await p.request(1, 'tools/call', modernCall('touch', {}));
+    assert.equal(touched.result?.content?.[0]?.text, 'touched 1', JSON.stringify(touched));
+    const updated = await p.next((m) => m.method === 'notifications/resources/updated', 'resources/updated');
+    assert.equal(updated.params.uri, 'note://one');
+    assert.equal(updated.params._meta?.['io.modelcontextprotocol/subscriptionId'], 'res', JSON.stringify(updated));
+    assert.equal((await p.end()).code, 0);
+    assertCleanStdout(p, { noRequests: true });
+  });
+});
+
 describe('fracta proxy on the wire: a 2025 host', () => {
   test('on a 2026-only server, ping and logging/setLevel are answered; results come without 2026 fields', async () => {
     const { srv, cfg } = await startUpstream(V2_REJECT);

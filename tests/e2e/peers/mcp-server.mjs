@@ -57,7 +57,9 @@
 // notifications/cancelled, {event: "cancelled", tool: "slow",
 // rpc_id, reason}); grow → registers the tool `grown` on this session (the SDK then sends
 // notifications/tools/list_changed on the session's GET stream) → "grown"; ask → an
-// elicitation/create request to the client (a string `name`) → "asked: <action> <name>".
+// elicitation/create request to the client (a string `name`) → "asked: <action> <name>"; the
+// resource note://one (resources/subscribe supported: the log gets {event: "subscribed", uri});
+// touch → notifications/resources/updated to this session's subscriptions → "touched <n>".
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -66,7 +68,9 @@ import { parseArgs } from 'node:util';
 
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { ElicitResultSchema, ErrorCode, McpError, isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import {
+  ElicitResultSchema, ErrorCode, McpError, SubscribeRequestSchema, UnsubscribeRequestSchema, isInitializeRequest,
+} from '@modelcontextprotocol/sdk/types.js';
 import * as jose from 'jose';
 import { z } from 'zod';
 
@@ -402,6 +406,24 @@ function addProxyTools(mcp) {
     }
     logEvent({ event: 'grown' });
     return { content: [{ type: 'text', text: 'grown' }] };
+  });
+  // A resource clients may subscribe to; `touch` changes it and tells the subscribers.
+  const subscribed = new Set();
+  mcp.server.registerCapabilities({ resources: { subscribe: true } });
+  mcp.registerResource('note', 'note://one', { mimeType: 'text/plain' },
+    async (uri) => ({ contents: [{ uri: uri.href, mimeType: 'text/plain', text: 'a note' }] }));
+  mcp.server.setRequestHandler(SubscribeRequestSchema, async (req) => {
+    subscribed.add(req.params.uri);
+    logEvent({ event: 'subscribed', uri: req.params.uri });
+    return {};
+  });
+  mcp.server.setRequestHandler(UnsubscribeRequestSchema, async (req) => {
+    subscribed.delete(req.params.uri);
+    return {};
+  });
+  mcp.registerTool('touch', { description: 'Changes note://one (resources/updated to its subscribers)' }, async () => {
+    for (const uri of subscribed) await mcp.server.sendResourceUpdated({ uri });
+    return { content: [{ type: 'text', text: `touched ${subscribed.size}` }] };
   });
   mcp.registerTool('ask', { description: 'Asks the client for a name (elicitation/create)' }, async (extra) => {
     const r = await extra.sendRequest({

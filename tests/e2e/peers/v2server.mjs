@@ -32,7 +32,9 @@
 //                       publishes tools/list_changed to the open subscriptions/listen streams:
 //                       "grown"); chatty (a notifications/message at level info, sent only when
 //                       the request asked for logging, then "chatted"); bad_header (its
-//                       x-mcp-header "Bad Header" is not an HTTP token: a client drops it); the
+//                       x-mcp-header "Bad Header" is not an HTTP token: a client drops it); touch
+//                       (changes the resource note://one, whose subscribers hear
+//                       notifications/resources/updated: "touched <version>"); the
 //                       unlisted pushy (input_required for sampling/createMessage, whatever the
 //                       client declared — a server breaking the MRTR rule; the retry → "pushy done").
 // Tools: echo {text} → "echo: <text>"; add {a,b: integer} → "<a+b>"; headers {region, with
@@ -114,7 +116,7 @@ function text(s) {
 function makeServer(ctx) {
   const req = ctx.requestInfo;
   const server = new McpServer({ name: 'fracta-e2e-v2server', version: '1.0.0' },
-    opts['proxy-tools'] ? { capabilities: { logging: {} } } : undefined);
+    opts['proxy-tools'] ? { capabilities: { logging: {}, resources: { subscribe: true, listChanged: true } } } : undefined);
   server.registerTool('echo', {
     description: 'Returns its text argument',
     inputSchema: { text: z.string() },
@@ -149,6 +151,8 @@ function makeServer(ctx) {
 // The tools for the proxy's tests (--proxy-tools). `grown` is process state: the factory makes
 // a server per request, and every later one lists the new tool.
 let grown = false;
+const NOTE_URI = 'note://one';
+let noteVersion = 1;
 
 function logEvent(entry) {
   if (opts.log) fs.appendFileSync(opts.log, `${JSON.stringify({ ...entry, time: new Date().toISOString() })}\n`);
@@ -194,6 +198,16 @@ function addProxyTools(server) {
     server.registerTool('grown', { description: 'Exists once grow was called', inputSchema: {} },
       async () => text('i am new'));
   }
+  server.registerResource('note', NOTE_URI, { description: 'A note that `touch` changes', mimeType: 'text/plain' },
+    async () => ({ contents: [{ uri: NOTE_URI, mimeType: 'text/plain', text: `note, version ${noteVersion}` }] }));
+  server.registerTool('touch', {
+    description: 'Changes the note resource and says so to the streams subscribed to it',
+    inputSchema: {},
+  }, async () => {
+    noteVersion += 1;
+    handler.notify.resourceUpdated(NOTE_URI);
+    return text(`touched ${noteVersion}`);
+  });
   server.registerTool('bad_header', {
     description: 'Declares an invalid x-mcp-header (not an HTTP token): clients must not list it',
     inputSchema: fromJsonSchema({
