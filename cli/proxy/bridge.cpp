@@ -116,7 +116,30 @@ void bridge::on_host_answer(const message& m) {
 
 std::string bridge::new_host_facing_id() { return json_string("fracta-" + std::to_string(next_out_id_++)); }
 
+std::optional<std::string> bridge::refusal(const message& m) const {
+  if (host_ != era::modern) return std::nullopt;
+  // The bridge is the host's 2026 server: every request names a version it speaks.
+  const auto meta = member(m.params_json, "_meta");
+  const auto version = meta ? member(*meta, "io.modelcontextprotocol/protocolVersion") : std::nullopt;
+  if (!version) {
+    return error_response(m.id_json, -32602, "params._meta must carry io.modelcontextprotocol/protocolVersion");
+  }
+  for (auto v : config::modern_protocol_versions) {
+    if (json_string(v) == *version) return std::nullopt;
+  }
+  json::writer data;
+  data.begin_object().key("supported").begin_array();
+  for (auto v : config::modern_protocol_versions) data.value(v);
+  data.end_array().key("requested").raw(*version).end_object();
+  return error_response(m.id_json, -32022, "Unsupported protocol version", data.take());
+}
+
 asio::awaitable<void> bridge::handle(bridge* self, message m) {
+  if (auto refused = self->refusal(m)) {
+    self->write(std::move(*refused));
+    self->finished_one();
+    co_return;
+  }
   auto open = self->ensure_open(m);
   const bool opened = co_await std::move(open);
   if (opened) {
@@ -264,7 +287,10 @@ asio::awaitable<void> bridge::forward(std::shared_ptr<call> c) {
       auto answers = co_await std::move(ask);
       if (c->cancelled || eof_) break;  // the host cancelled the call (or went away): no answer
       if (!answers) {
-        reply(c, error_response(c->host_id, internal_code, "the server's questions could not be answered"));
+        const std::string why = c->refused_input.empty()
+                                    ? std::string("the server's questions could not be answered")
+                                    : "the server asked for " + c->refused_input + ", which the host did not declare";
+        reply(c, error_response(c->host_id, internal_code, why));
         break;
       }
       std::vector<std::pair<std::string, std::optional<std::string>>> retry{{"inputResponses", *answers}};
@@ -291,6 +317,16 @@ asio::awaitable<std::optional<std::string>> bridge::ask_host(std::shared_ptr<cal
   const std::string requests = member(input_required_json, "inputRequests").value_or("{}");
   if (!json::parse(parser, requests, doc).empty() || !doc.is_object()) co_return std::nullopt;
   const simdjson::dom::object fields = doc.get_object().value_unsafe();
+  // Nothing is put to the host that it did not declare a capability for.
+  for (auto field : fields) {
+    const std::string method(json::get_string(field.value, "method").value_or(""));
+    const std::string area = method.substr(0, method.find('/'));
+    const bool known = method == "elicitation/create" || method == "sampling/createMessage" || method == "roots/list";
+    if (!known || !member(host_capabilities_, area)) {
+      c->refused_input = method;
+      co_return std::nullopt;
+    }
+  }
   for (auto field : fields) {
     const std::string key(field.key);
     const std::string method(json::get_string(field.value, "method").value_or(""));

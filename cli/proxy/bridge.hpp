@@ -80,7 +80,8 @@ class bridge final {
     // A listen forwarded to a 2026 server: notifications carry the host's id.
     bool is_listen = false;
     std::shared_ptr<host_questions> asking;
-    bool cancelled = false;  // by the host  // while a 2025 host answers a 2026 server's questions
+    bool cancelled = false;      // by the host
+    std::string refused_input;   // a server's input request the host declared no capability for  // while a 2025 host answers a 2026 server's questions
   };
   // Questions put to the host (a 2025 host): the answer's handler by our id.
   using answer_handler = std::function<void(const message&)>;
@@ -91,6 +92,8 @@ class bridge final {
   void on_notification(const message& m);
   void on_host_answer(const message& m);
   static asio::awaitable<void> handle(bridge* self, message m);
+  /// A 2026 host's request the bridge refuses (no version, or one it does not speak).
+  std::optional<std::string> refusal(const message& m) const;
   asio::awaitable<bool> ensure_open(const message& m);
   asio::awaitable<void> local_or_forward(const message& m);
   asio::awaitable<void> forward(std::shared_ptr<call> c);

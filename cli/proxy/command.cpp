@@ -146,7 +146,7 @@ int cmd_proxy(const global_options& g, const proxy_options& o) {
     print_error(session.err().message);
     return exit_code_for(session.err());
   }
-  proxy::line_writer out(STDOUT_FILENO);
+  proxy::line_writer out(io, STDOUT_FILENO);
   proxy::bridge_options bo;
   bo.server = name;
   bo.login_hint = is_url(o.target) ? "fracta proxy " + o.target : "fracta config mcp auth login " + name;
@@ -158,18 +158,19 @@ int cmd_proxy(const global_options& g, const proxy_options& o) {
   bool finished = false;
   auto on_done = [&] {
     asio::co_spawn(io, close_then(s, [&] {
-      finished = true;
-      work.reset();
-      io.stop();
+      out.when_drained([&] {
+        finished = true;
+        work.reset();
+        io.stop();
+      });
     }), asio::detached);
   };
+  // Callbacks on the loop's thread.
   proxy::line_reader in(
-      STDIN_FILENO, max_line_bytes,
-      [&](std::string line) { asio::post(io, [&b, line = std::move(line)]() mutable { b.on_line(std::move(line)); }); },
-      [&](std::size_t n) { asio::post(io, [&b, n] { b.on_oversize(n); }); },
-      [&] { asio::post(io, [&] { b.on_eof(on_done); }); });
+      io, STDIN_FILENO, max_line_bytes, [&b](std::string line) { b.on_line(std::move(line)); },
+      [&b](std::size_t n) { b.on_oversize(n); }, [&] { b.on_eof(on_done); });
   io.run();
-  out.flush();
+  out.finish();
   return finished ? exit_ok : exit_transport;
 }
 

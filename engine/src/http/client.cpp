@@ -397,6 +397,13 @@ struct client::impl final : std::enable_shared_from_this<impl> {
       return 0;
     }
     // curl forbids calling socket_action from here, even for a zero timeout: go through Asio.
+    // "At once" is a post, not a timer: re-arming the timer costs a timerfd update (a syscall
+    // that is slow on virtual machines) for each request. A wait still pending then fires
+    // early, which curl takes as a timeout check with nothing due.
+    if (timeout_ms == 0) {
+      asio::post(self->strand_, [self = self->shared_from_this()] { self->on_timeout(); });
+      return 0;
+    }
     self->timer_.expires_after(std::chrono::milliseconds(timeout_ms));
     self->timer_.async_wait([self = self->shared_from_this()](const asio::error_code& ec) {
       if (!ec) self->on_timeout();
