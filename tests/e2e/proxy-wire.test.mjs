@@ -60,9 +60,7 @@ describe('fracta proxy on the wire: a 2026 host on a 2025 server (server-everyth
     assertCleanStdout(p, { noRequests: true });
   });
 
-  test('a version the bridge does not speak gets -32022 with the supported versions (stdio: the JSON-RPC error alone)', {
-    todo: 'bug 4 in proxy-bugs.md: any _meta protocolVersion is served',
-  }, async () => {
+  test('a version the bridge does not speak gets -32022 with the supported versions (stdio: the JSON-RPC error alone)', async () => {
     const { cfg } = await startUpstream(EVERYTHING);
     const p = startRawProxy(cfg, 'up');
     const meta = modernMeta({}, { 'io.modelcontextprotocol/protocolVersion': '2099-01-01' });
@@ -70,6 +68,11 @@ describe('fracta proxy on the wire: a 2026 host on a 2025 server (server-everyth
     assert.equal(d.error?.code, -32022, JSON.stringify(d));
     assert.ok(d.error.data?.supported?.includes(MODERN), JSON.stringify(d));
     assert.equal(d.error.data?.requested, '2099-01-01');
+    // The era is decided (2026): a request without the protocol's _meta is invalid params.
+    const bare = await p.request('bare', 'tools/list', {});
+    assert.equal(bare.error?.code, -32602, JSON.stringify(bare));
+    const ok = await p.request('ok', 'tools/list', { _meta: modernMeta() });
+    assert.ok(ok.result?.tools, JSON.stringify(ok));
     assert.equal((await p.end()).code, 0);
   });
 
@@ -253,9 +256,7 @@ describe('fracta proxy on the wire: a 2025 host asked by a 2026 server (input_re
     assertCleanStdout(p);
   });
 
-  test('a server asking for what the host did not declare (sampling) is not put to the host', {
-    todo: 'bug 5 in proxy-bugs.md: ask_host() writes every inputRequest as a request',
-  }, async () => {
+  test('a server asking for what the host did not declare (sampling) is not put to the host', async () => {
     const { cfg } = await startUpstream(V2_REJECT);
     const { p } = await legacyHost(cfg, { elicitation: {} });
     const r = await p.request(1, 'tools/call', { name: 'pushy', arguments: {} }, 3000);
