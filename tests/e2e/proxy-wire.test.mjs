@@ -390,6 +390,39 @@ describe('fracta proxy on the wire: stdio hygiene', () => {
     assertCleanStdout(p, { noRequests: true });
   });
 
+  test('framing: a message split across writes, several in one write, CRLF endings and a 1 MiB message', async () => {
+    const { cfg } = await startUpstream(V2_REJECT);
+    const { p } = await legacyHost(cfg);
+    const call = (id, text) => JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'echo', arguments: { text } } });
+    const split = call('split', 'in two');
+    p.write(split.slice(0, 20));
+    p.write(`${split.slice(20)}\n`);
+    p.write(`${call('many-1', 'a')}\n${call('many-2', 'b')}\r\n${call('many-3', 'c')}\n`);
+    const big = 'x'.repeat(1024 * 1024);
+    p.write(`${call('big', big)}\n`);
+    assert.equal((await p.response('split')).result?.content?.[0]?.text, 'echo: in two');
+    for (const [id, t] of [['many-1', 'a'], ['many-2', 'b'], ['many-3', 'c']]) {
+      assert.equal((await p.response(id)).result?.content?.[0]?.text, `echo: ${t}`);
+    }
+    assert.equal((await p.response('big')).result?.content?.[0]?.text, `echo: ${big}`);
+    assert.equal((await p.end()).code, 0);
+    assertCleanStdout(p);
+  });
+
+  test('a line over the 64 MiB limit is dropped with -32600 on stdout, and the next message is served', async () => {
+    const { cfg } = await startUpstream(V2_REJECT);
+    const { p } = await legacyHost(cfg);
+    p.write(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"${'y'.repeat(65 * 1024 * 1024)}"}}}\n`);
+    const dropped = await p.next((m) => m.error?.code === -32600, 'the oversize error', 30_000);
+    assert.equal(dropped.id, null);
+    assert.match(dropped.error.message, /over the limit/);
+    const after = await p.request(2, 'tools/call', { name: 'echo', arguments: { text: 'after' } });
+    assert.equal(after.result?.content?.[0]?.text, 'echo: after');
+    assert.equal(p.messages.filter((m) => m.id === 1).length, 0, 'the dropped request is not answered');
+    assert.equal((await p.end()).code, 0);
+    assertCleanStdout(p);
+  });
+
   test('an unreachable server: every request gets a JSON-RPC error naming the server, and EOF exits 0', async () => {
     const cfg = writeConfig(tmpdir(), serverConfig('up', `http://127.0.0.1:${await closedPort()}/mcp`));
     const p = startRawProxy(cfg, 'up');

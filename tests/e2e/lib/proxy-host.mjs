@@ -22,7 +22,7 @@ export function proxyCommand(cfg, server, { home = tmpdir('fracta-e2e-home-'), e
 
 /**
  * Spawns the proxy as a raw stdio host. Resolves to a handle:
- *   send(obj) / sendLine(text)  write one line to its stdin
+ *   send(obj) / sendLine(text)  write one line to its stdin; write(raw) writes bytes as given
  *   next(pred, what, ms)        the first message not yet taken that matches pred (waits up to ms)
  *   response(id, ms)            next(m => m.id === id && !m.method)
  *   messages                    every message read from stdout, in order
@@ -76,6 +76,7 @@ export function startRawProxy(cfg, server, opts = {}) {
   const transcript = () => `stdout:\n${handle.messages.map((m) => JSON.stringify(m)).join('\n')}\nstderr:\n${stderr}`;
   handle.stderr = () => stderr;
   handle.transcript = transcript;
+  handle.write = (raw) => child.stdin.write(raw);
   handle.sendLine = (text) => child.stdin.write(`${text}\n`);
   handle.send = (obj) => handle.sendLine(JSON.stringify(obj));
   handle.next = (pred, what = 'a matching message', ms = WAIT_MS) => new Promise((resolve, reject) => {
