@@ -52,14 +52,8 @@
 //                   token_client_id, auth_error.
 // Tools: echo {text} → "echo: <text>"; add {a,b} → "<a+b>"; whoami → "authenticated";
 // fail → isError "tool failed on purpose"; the unlisted `jsonrpc_error` → JSON-RPC error -32603.
-// --proxy-tools adds what the proxy's tests drive: slow {ms} → "slow done <ms>" after ms, unless
-// cancelled first (the log gets {event: "started", tool: "slow", rpc_id} when it begins and, on
-// notifications/cancelled, {event: "cancelled", tool: "slow",
-// rpc_id, reason}); grow → registers the tool `grown` on this session (the SDK then sends
-// notifications/tools/list_changed on the session's GET stream) → "grown"; ask → an
-// elicitation/create request to the client (a string `name`) → "asked: <action> <name>"; the
-// resource note://one (resources/subscribe supported: the log gets {event: "subscribed", uri});
-// touch → notifications/resources/updated to this session's subscriptions → "touched <n>".
+// --proxy-tools adds fracta proxy's tools and resource (mcp-server-proxy-tools.mjs; their events
+// go to the --log as {event, …} lines).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -68,13 +62,12 @@ import { parseArgs } from 'node:util';
 
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import {
-  ElicitResultSchema, ErrorCode, McpError, SubscribeRequestSchema, UnsubscribeRequestSchema, isInitializeRequest,
-} from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, McpError, isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import * as jose from 'jose';
 import { z } from 'zod';
 
 import { HMAC_WINDOW_S, hmacSignature } from './hmac.mjs';
+import { addProxyTools } from './mcp-server-proxy-tools.mjs';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -361,7 +354,7 @@ function newMcpServer() {
       description: 'Clears \u001b[2Jthe screen\u0007 and \u001b]0;retitles\u0007 the window',
     }, async () => ({ content: [{ type: 'text', text: 'line one\u001b[31m red\u001b[0m\r\nline two\u0008\u0008' }] }));
   }
-  if (opts['proxy-tools']) addProxyTools(mcp);
+  if (opts['proxy-tools']) addProxyTools(mcp, logEvent);
   if (opts.auth === 'jwt') {
     mcp.registerTool('admin', {
       description: `An administrative tool: needs scope ${opts['admin-scope']} (step-up)`,
@@ -384,57 +377,6 @@ function newMcpServer() {
 
 function logEvent(entry) {
   if (opts.log) fs.appendFileSync(opts.log, `${JSON.stringify({ ...entry, time: new Date().toISOString() })}\n`);
-}
-
-function addProxyTools(mcp) {
-  mcp.registerTool('slow', {
-    description: 'Answers after ms milliseconds, unless the call is cancelled first (logged)',
-    inputSchema: { ms: z.number().int().min(0) },
-  }, async ({ ms }, extra) => new Promise((resolve) => {
-    logEvent({ event: 'started', tool: 'slow', rpc_id: extra.requestId });
-    const timer = setTimeout(() => resolve({ content: [{ type: 'text', text: `slow done ${ms}` }] }), ms);
-    extra.signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      logEvent({ event: 'cancelled', tool: 'slow', rpc_id: extra.requestId, reason: String(extra.signal.reason ?? '') });
-      resolve({ content: [{ type: 'text', text: 'slow aborted' }] });
-    }, { once: true });
-  }));
-  mcp.registerTool('grow', { description: 'Adds the tool `grown` to this session' }, async () => {
-    if (!mcp._registeredTools?.grown) {
-      mcp.registerTool('grown', { description: 'Exists once grow was called' },
-        async () => ({ content: [{ type: 'text', text: 'i am new' }] }));
-    }
-    logEvent({ event: 'grown' });
-    return { content: [{ type: 'text', text: 'grown' }] };
-  });
-  // A resource clients may subscribe to; `touch` changes it and tells the subscribers.
-  const subscribed = new Set();
-  mcp.server.registerCapabilities({ resources: { subscribe: true } });
-  mcp.registerResource('note', 'note://one', { mimeType: 'text/plain' },
-    async (uri) => ({ contents: [{ uri: uri.href, mimeType: 'text/plain', text: 'a note' }] }));
-  mcp.server.setRequestHandler(SubscribeRequestSchema, async (req) => {
-    subscribed.add(req.params.uri);
-    logEvent({ event: 'subscribed', uri: req.params.uri });
-    return {};
-  });
-  mcp.server.setRequestHandler(UnsubscribeRequestSchema, async (req) => {
-    subscribed.delete(req.params.uri);
-    return {};
-  });
-  mcp.registerTool('touch', { description: 'Changes note://one (resources/updated to its subscribers)' }, async () => {
-    for (const uri of subscribed) await mcp.server.sendResourceUpdated({ uri });
-    return { content: [{ type: 'text', text: `touched ${subscribed.size}` }] };
-  });
-  mcp.registerTool('ask', { description: 'Asks the client for a name (elicitation/create)' }, async (extra) => {
-    const r = await extra.sendRequest({
-      method: 'elicitation/create',
-      params: {
-        message: 'Your name?',
-        requestedSchema: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] },
-      },
-    }, ElicitResultSchema);
-    return { content: [{ type: 'text', text: `asked: ${r.action} ${r.content?.name ?? ''}` }] };
-  });
 }
 
 // ---------------------------------------------------------------------------------------------
