@@ -341,6 +341,21 @@ describe('fracta proxy on the wire: progress', () => {
   }
 });
 
+describe('fracta proxy on the wire: a 2025 server cancelling what it asked (SDK v1 server)', () => {
+  test('its notifications/cancelled reaches the 2025 host under the bridge\'s id for the request', async () => {
+    const { cfg } = await startUpstream(V1_SERVER);
+    const { p } = await legacyHost(cfg, { elicitation: {} });
+    p.send({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'ask', arguments: { timeoutMs: 300 } } });
+    const q = await p.next((m) => m.method === 'elicitation/create', 'the elicitation/create');
+    const cancelled = await p.next((m) => m.method === 'notifications/cancelled', 'the server\'s cancellation');
+    assert.equal(cancelled.params?.requestId, q.id, JSON.stringify(cancelled));
+    const r = await p.response(1);
+    assert.ok(r.result?.isError || r.error, JSON.stringify(r));
+    assert.equal((await p.end()).code, 0);
+    assertCleanStdout(p);
+  });
+});
+
 describe('fracta proxy on the wire: request ids', () => {
   const cases = [
     { u: V2_REJECT, era: 'modern' },

@@ -9,8 +9,9 @@ import { z } from 'zod';
  * Registers on `mcp` (an McpServer, before connect); `logEvent(entry)` appends to the --log:
  * slow {ms} → "slow done <ms>" after ms, logging {event: "started", tool, rpc_id} when it begins
  * and {event: "cancelled", tool, rpc_id, reason} on notifications/cancelled; grow → registers
- * `grown` on this session (the SDK sends tools/list_changed on its GET stream) → "grown"; ask →
- * an elicitation/create request (a string `name`) → "asked: <action> <name>"; the resource
+ * `grown` on this session (the SDK sends tools/list_changed on its GET stream) → "grown"; ask
+ * {timeoutMs?} → an elicitation/create request (a string `name`) → "asked: <action> <name>"
+ * (the SDK cancels the request with notifications/cancelled after timeoutMs); the resource
  * note://one, subscribable (log: {event: "subscribed", uri}); touch → resources/updated to this
  * session's subscriptions → "touched <n>".
  */
@@ -53,14 +54,17 @@ export function addProxyTools(mcp, logEvent) {
     for (const uri of subscribed) await mcp.server.sendResourceUpdated({ uri });
     return { content: [{ type: 'text', text: `touched ${subscribed.size}` }] };
   });
-  mcp.registerTool('ask', { description: 'Asks the client for a name (elicitation/create)' }, async (extra) => {
+  mcp.registerTool('ask', {
+    description: 'Asks the client for a name (elicitation/create), giving up after timeoutMs if given',
+    inputSchema: { timeoutMs: z.number().int().min(1).optional() },
+  }, async ({ timeoutMs }, extra) => {
     const r = await extra.sendRequest({
       method: 'elicitation/create',
       params: {
         message: 'Your name?',
         requestedSchema: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] },
       },
-    }, ElicitResultSchema);
+    }, ElicitResultSchema, timeoutMs === undefined ? undefined : { timeout: timeoutMs });
     return { content: [{ type: 'text', text: `asked: ${r.action} ${r.content?.name ?? ''}` }] };
   });
 }
