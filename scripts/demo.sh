@@ -47,6 +47,13 @@ run $fracta tools demo
 run $fracta call demo echo '{"text":"hello from fracta"}'
 run $fracta call demo add '{"a":2,"b":3}'
 
+step "bridge it for a desktop host: fracta proxy speaks MCP over stdio (what Claude Desktop or Cursor would send)"
+printf '%s\n' \
+  '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"demo-host","version":"1"}}}' \
+  '{"jsonrpc":"2.0","method":"notifications/initialized"}' \
+  '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hello through fracta proxy"}}}' |
+  run $fracta proxy demo
+
 step "a wrong credential is a clear error (exit 3), never a leaked secret"
 printf 'not-the-token\n' > "$work/token"
 set +e

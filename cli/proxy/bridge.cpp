@@ -413,8 +413,14 @@ asio::awaitable<void> bridge::login_task(bridge* self) {
 void bridge::on_eof(std::function<void()> done) {
   eof_ = true;
   done_ = std::move(done);
-  // Nobody reads the answers any more: end what runs.
-  for (auto& [id, c] : calls_) abandon(c);
+  // Calls in flight still get their answers (a script piping requests in reads them); what
+  // only the host could end is ended: questions put to it, and subscriptions.
+  std::vector<std::shared_ptr<call>> ending;
+  for (auto& [id, c] : calls_) {
+    if (c->asking || c->is_listen || c->awaiting_retry) ending.push_back(c);
+  }
+  for (auto& c : ending) abandon(c);
+  listens_.clear();
   if (upstream_listen_key_ != 0) session_.cancel(upstream_listen_key_);
   ++running_;
   finished_one();

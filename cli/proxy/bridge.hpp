@@ -113,6 +113,8 @@ class bridge final {
   void on_call_message(const std::shared_ptr<call>& c, std::string text);
   void on_session_message(std::string text);
   void server_request_to_host(const message& m, const std::shared_ptr<call>& c);
+  /// A server's notifications/cancelled, for a request it put to the host (true: handled).
+  bool server_cancelled(const message& m);
   void shim_ask(const std::shared_ptr<call>& c);
   bool shim_retry(const message& m);
   asio::awaitable<void> listen_locally(const message& m);
@@ -137,6 +139,7 @@ class bridge final {
   std::map<std::string, std::shared_ptr<call>> calls_;  // by host id
   std::map<std::string, std::shared_ptr<call>> shims_;  // by requestState token
   std::map<std::string, answer_handler> asked_;         // by our id
+  std::map<std::string, std::string> forwarded_;        // a server's request id → ours (2025 host)
   // A 2026 host listening on a 2025 server: its filters, by the listen request's id.
   struct listen_filter {
     bool tools = false, prompts = false, resources = false;

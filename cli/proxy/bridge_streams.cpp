@@ -56,7 +56,7 @@ void bridge::on_call_message(const std::shared_ptr<call>& c, std::string text) {
     server_request_to_host(*m, c);
     return;
   }
-  if (!m->is_notification()) return;
+  if (!m->is_notification() || server_cancelled(*m)) return;
   if (c->is_listen) {
     // A 2026 server's listen stream: the host knows the subscription by its own id.
     write(request("", m->method, with_meta_member(m->params_json, subscription_id_key, c->host_id)));
@@ -69,9 +69,23 @@ void bridge::on_call_message(const std::shared_ptr<call>& c, std::string text) {
   write(std::move(text));
 }
 
+bool bridge::server_cancelled(const message& m) {
+  if (m.method != "notifications/cancelled") return false;
+  // The server gave up a request it put to the host: the host knows it by the bridge's id.
+  const auto upstream_id = member(m.params_json, "requestId");
+  auto it = upstream_id ? forwarded_.find(*upstream_id) : forwarded_.end();
+  if (it == forwarded_.end()) return true;  // nothing the host was asked: nothing to tell it
+  const std::string ours = it->second;
+  forwarded_.erase(it);
+  asked_.erase(ours);
+  write(request("", m.method, edit_object(m.params_json, {{"requestId", ours}})));
+  return true;
+}
+
 void bridge::on_session_message(std::string text) {
   auto m = read_message(text, nullptr);
   if (!m) return;
+  if (server_cancelled(*m)) return;
   if (m->is_request()) {
     server_request_to_host(*m, nullptr);
     return;
@@ -89,10 +103,19 @@ void bridge::server_request_to_host(const message& m, const std::shared_ptr<call
     asio::co_spawn(io_, post_quietly(session_, response(m.id_json, "{}")), asio::detached);
     return;
   }
+  const std::string area = m.method.substr(0, m.method.find('/'));
+  if (!member(host_capabilities_, area)) {
+    // Never put to the host what it did not declare.
+    std::string refusal = error_response(m.id_json, -32601, "the client did not declare " + area);
+    asio::co_spawn(io_, post_quietly(session_, std::move(refusal)), asio::detached);
+    return;
+  }
   if (host_ == era::legacy) {
     // Put to the host as a request of the bridge's own id; its answer goes back to the server.
     const std::string id = new_host_facing_id();
+    forwarded_[m.id_json] = id;
     asked_[id] = [this, upstream_id = m.id_json](const message& answer) {
+      forwarded_.erase(upstream_id);
       std::string text = answer.error_json.empty() ? response(upstream_id, answer.result_json)
                                                    : error_response_raw(upstream_id, answer.error_json);
       asio::co_spawn(io_, post_quietly(session_, std::move(text)), asio::detached);

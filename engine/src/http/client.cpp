@@ -27,6 +27,7 @@
 #include <stdexcept>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include <fracta/proto/fields.hpp>
 #include <fracta/proto/url.hpp>
@@ -233,7 +234,12 @@ struct client::impl final : std::enable_shared_from_this<impl> {
       t.headers = next;
     }
 
-    t.easy = curl_easy_init();
+    if (!idle_easy_.empty()) {
+      t.easy = idle_easy_.back();  // reset when it was put back: no option of the last request
+      idle_easy_.pop_back();
+    } else {
+      t.easy = curl_easy_init();
+    }
     if (t.easy == nullptr) return t.fail(errc::internal, "curl_easy_init failed");
     CURL* e = t.easy;
     auto target = *parsed;
@@ -317,6 +323,8 @@ struct client::impl final : std::enable_shared_from_this<impl> {
       t->done->complete(t->fail(errc::cancelled, "the client was shut down"));
     }
     transfers.clear();
+    for (CURL* e : idle_easy_) curl_easy_cleanup(e);
+    idle_easy_.clear();
     curl_multi_cleanup(multi_);  // closes pooled connections through on_close_socket
     multi_ = nullptr;
     timer_.cancel();
@@ -340,6 +348,11 @@ struct client::impl final : std::enable_shared_from_this<impl> {
       auto t = std::move(it->second);
       transfers_.erase(it);
       finish(*t, code);
+      // The handle's buffers serve the next request (curl_easy_reset drops every option).
+      if (idle_easy_.size() < max_idle_easy) {
+        curl_easy_reset(t->easy);
+        idle_easy_.push_back(std::exchange(t->easy, nullptr));
+      }
     }
   }
 
@@ -541,6 +554,9 @@ struct client::impl final : std::enable_shared_from_this<impl> {
   std::optional<proxy_endpoint> http_proxy_, https_proxy_;
   CURLM* multi_ = nullptr;
   asio::steady_timer timer_;
+  // Finished easy handles, reset, for the next requests (their buffers are allocated once).
+  static constexpr std::size_t max_idle_easy = 16;
+  std::vector<CURL*> idle_easy_;
   std::unordered_map<curl_socket_t, std::shared_ptr<socket_state>> sockets_;  // opened by us
   std::unordered_map<curl_socket_t, std::shared_ptr<socket_state>> watched_;  // curl's own
   std::unordered_map<std::uint64_t, std::unique_ptr<transfer>> transfers_;

@@ -255,3 +255,40 @@ TEST_CASE("describe_rejection prints the server's words without terminal escapes
       rejection("", "{\"error\":\"invalid_token\",\"error_description\":\"bad\\u001b[2J\\u001b]0;owned\\u0007 key\\nnow\"}");
   CHECK(describe_rejection(r) == "HTTP 401 invalid_token: bad key now");
 }
+
+TEST_CASE("proactive refresh holds for hours: one refresh per token lifetime, each ahead of expiry") {
+  fixture f(with_refresh);
+  g.lifetime_ms = 300'000;  // 5-minute tokens
+  auto c = f.make();
+  fracta::http::request req;
+  REQUIRE(fracta::core::run_async(f.io, c->authorize(req)).ok());
+  const auto start = f.clock->wall_ms();
+  std::int64_t expires = start + g.lifetime_ms;
+  while (f.clock->wall_ms() - start < 8 * 3'600'000) {
+    const int before = g.refreshes;
+    run_due_refresh(f, *c);
+    REQUIRE(g.refreshes == before + 1);            // single-flight: exactly one per due time
+    CHECK(f.clock->wall_ms() < expires);           // ahead of the expiry it replaces
+    CHECK(expires - f.clock->wall_ms() <= 60'000);  // but not much earlier than needed
+    expires = f.clock->wall_ms() + g.lifetime_ms;
+  }
+  // 8 hours of 5-minute tokens refreshed ~30 s early: about 8 * 60 / 4.5 refreshes.
+  CHECK(g.refreshes >= 96);
+  CHECK(g.refreshes <= 112);
+}
+
+TEST_CASE("a dead grant in the background stops the proactive refreshes (no loop)") {
+  fixture f(with_refresh);
+  g.lifetime_ms = 300'000;
+  auto c = f.make();
+  fracta::http::request req;
+  REQUIRE(fracta::core::run_async(f.io, c->authorize(req)).ok());
+  g.refresh_status = FRACTA_E_NEEDS_LOGIN;
+  run_due_refresh(f, *c);
+  CHECK(g.refreshes == 2);
+  CHECK(c->next_refresh_at_ms() == 0);  // nothing scheduled: the next request surfaces it
+  f.clock->advance(std::chrono::hours(24));
+  f.io.restart();
+  f.io.run();
+  CHECK(g.refreshes == 2);
+}
