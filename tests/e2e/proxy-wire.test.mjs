@@ -3,7 +3,8 @@
 // server/discover and modern result fields for a 2026 host on a 2025 server, request ids of
 // both types never confused, no request a host did not declare a capability for (none at all
 // for a 2026 host), subscriptions/listen on a 2025 server, ping and logging/setLevel on a 2026
-// server, only JSON-RPC on stdout, and stdin EOF ending the process (cancelling what runs).
+// server, only JSON-RPC on stdout, and stdin EOF ending the process (calls in flight answer
+// first; what only the host could end is ended).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
@@ -424,6 +425,34 @@ describe('fracta proxy on the wire: stdio hygiene', () => {
     assertCleanStdout(p);
   });
 
+  test('stdin EOF ends what only the host could end: its subscription and a call awaiting its retry', async () => {
+    const { cfg } = await startUpstream(V1_SERVER);
+    const p = startRawProxy(cfg, 'up');
+    const caps = { elicitation: { form: {} } };
+    await p.request('d', 'server/discover', { _meta: modernMeta(caps) });
+    p.send({ jsonrpc: '2.0', id: 'sub', method: 'subscriptions/listen', params: { _meta: modernMeta(caps), notifications: { toolsListChanged: true } } });
+    await p.next((m) => m.method === 'notifications/subscriptions/acknowledged', 'the listen ack');
+    const asked = await p.request('q', 'tools/call', modernCall('ask', {}, caps));
+    assert.equal(asked.result?.resultType, 'input_required', JSON.stringify(asked));
+    const r = await p.end(EOF_DEADLINE_MS * 2);
+    assert.equal(r.code, 0, p.transcript());
+    assert.ok(r.ms < EOF_DEADLINE_MS, `exited after ${r.ms} ms`);
+    assertCleanStdout(p, { noRequests: true });
+  });
+
+  test('stdin EOF with a 2026 server\'s subscription open ends it and exits in time', async () => {
+    const { cfg } = await startUpstream(V2_REJECT);
+    const p = startRawProxy(cfg, 'up');
+    await p.request('d', 'server/discover', { _meta: modernMeta() });
+    p.send({ jsonrpc: '2.0', id: 'sub', method: 'subscriptions/listen', params: { _meta: modernMeta(), notifications: { toolsListChanged: true } } });
+    const ack = await p.next((m) => m.method === 'notifications/subscriptions/acknowledged', 'the listen ack');
+    assert.equal(ack.params?._meta?.['io.modelcontextprotocol/subscriptionId'], 'sub', JSON.stringify(ack));
+    const r = await p.end(EOF_DEADLINE_MS * 2);
+    assert.equal(r.code, 0, p.transcript());
+    assert.ok(r.ms < EOF_DEADLINE_MS, `exited after ${r.ms} ms`);
+    assertCleanStdout(p, { noRequests: true });
+  });
+
   test('a line over the 64 MiB limit is dropped with -32600 on stdout, and the next message is served', async () => {
     const { cfg } = await startUpstream(V2_REJECT);
     const { p } = await legacyHost(cfg);
@@ -462,15 +491,17 @@ describe('fracta proxy on the wire: stdio hygiene', () => {
   });
 
   for (const u of [V2_REJECT, V1_SERVER]) {
-    test(`stdin EOF ends the proxy with exit 0 in time, and the call in flight is cancelled upstream (${u.title})`, async () => {
+    test(`stdin EOF: the call in flight still answers (a piped script reads it), then exit 0 (${u.title})`, async () => {
       const { srv, cfg } = await startUpstream(u);
       const { p } = await legacyHost(cfg);
-      p.send({ jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'slow', arguments: { ms: 30_000 } } });
+      p.send({ jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'slow', arguments: { ms: 800 } } });
       await waitFor(() => events(srv, 'started').length > 0, 'the slow call started');
       const r = await p.end(EOF_DEADLINE_MS * 2);
       assert.equal(r.code, 0, p.transcript());
       assert.ok(r.ms < EOF_DEADLINE_MS, `exited after ${r.ms} ms`);
-      await waitFor(() => events(srv, u.slow.cancelledEvent).length > 0, `the server logged ${u.slow.cancelledEvent}`);
+      const answer = p.messages.find((m) => m.id === 9 && m.method === undefined);
+      assert.equal(answer?.result?.content?.[0]?.text, 'slow done 800', p.transcript());
+      assert.deepEqual(events(srv, u.slow.cancelledEvent), [], 'nothing was cancelled');
       assertCleanStdout(p);
     });
   }

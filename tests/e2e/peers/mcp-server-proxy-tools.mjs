@@ -21,12 +21,17 @@ export function addProxyTools(mcp, logEvent) {
     inputSchema: { ms: z.number().int().min(0) },
   }, async ({ ms }, extra) => new Promise((resolve) => {
     logEvent({ event: 'started', tool: 'slow', rpc_id: extra.requestId });
-    const timer = setTimeout(() => resolve({ content: [{ type: 'text', text: `slow done ${ms}` }] }), ms);
-    extra.signal.addEventListener('abort', () => {
+    const onAbort = () => {
       clearTimeout(timer);
       logEvent({ event: 'cancelled', tool: 'slow', rpc_id: extra.requestId, reason: String(extra.signal.reason ?? '') });
       resolve({ content: [{ type: 'text', text: 'slow aborted' }] });
-    }, { once: true });
+    };
+    // Once answered, a later teardown of the exchange is no cancellation.
+    const timer = setTimeout(() => {
+      extra.signal.removeEventListener('abort', onAbort);
+      resolve({ content: [{ type: 'text', text: `slow done ${ms}` }] });
+    }, ms);
+    extra.signal.addEventListener('abort', onAbort, { once: true });
   }));
   mcp.registerTool('grow', { description: 'Adds the tool `grown` to this session' }, async () => {
     if (!mcp._registeredTools?.grown) {

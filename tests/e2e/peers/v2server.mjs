@@ -178,12 +178,17 @@ function addProxyTools(server) {
   }, async ({ ms }, c) => new Promise((resolve) => {
     const signal = c.mcpReq.signal;
     logEvent({ event: 'started', tool: 'slow', rpc_id: c.mcpReq.id });
-    const timer = setTimeout(() => resolve(text(`slow done ${ms}`)), ms);
-    signal.addEventListener('abort', () => {
+    const onAbort = () => {
       clearTimeout(timer);
       logEvent({ event: 'aborted', tool: 'slow', rpc_id: c.mcpReq.id });
       resolve(text('slow aborted'));
-    }, { once: true });
+    };
+    // Once answered, a later teardown of the exchange is no cancellation.
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(text(`slow done ${ms}`));
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
   }));
   server.registerTool('grow', {
     description: 'Adds the tool `grown` and says so on the subscription streams',
