@@ -102,7 +102,7 @@ error credential::still_no_credential() const {
 }
 
 asio::awaitable<plugin::op_result> credential::refresh() {
-  auto make = [this] { return instance_->refresh(); };
+  auto make = [this] { return locked_refresh(); };
   if (on_refresh) on_refresh(nullptr);
   auto run = refresh_flight_.run(make);
   auto r = co_await std::move(run);
@@ -110,6 +110,58 @@ asio::awaitable<plugin::op_result> credential::refresh() {
   if (r.status == FRACTA_OK && r.expires_at_ms > 0) schedule_refresh(r.expires_at_ms);
   if (on_refresh) on_refresh(&r);
   co_return r;
+}
+
+asio::awaitable<void> credential::settle() {
+  if (!refresh_flight_.in_flight()) co_return;
+  auto join = refresh();  // joins the refresh in flight (single-flight): no new one
+  co_await std::move(join);
+}
+
+asio::awaitable<plugin::op_result> credential::locked_refresh() {
+  std::shared_ptr<login::held_lock> held;
+  if (lock_) {
+    std::string failure;
+    auto take = take_refresh_lock(failure);
+    held = co_await std::move(take);
+    if (!failure.empty()) co_return plugin::op_result{FRACTA_E_TRANSIENT, std::move(failure), 0, {}};
+  }
+  // The provider re-reads the store and adopts what another holder stored, or redeems and
+  // persists: all under the lock.
+  auto op = instance_->refresh();
+  auto r = co_await std::move(op);
+  held.reset();  // on the actor, after the provider persisted what it redeemed
+  co_return r;
+}
+
+asio::awaitable<std::shared_ptr<login::held_lock>> credential::take_refresh_lock(std::string& failure) {
+  const std::filesystem::path* path = &lock_->path;
+  const std::int64_t give_up_at = clock_->monotonic_ms() + refresh_lock_wait_ms;
+  // flock has no event to wait on across processes: try again after a short, growing pause.
+  std::chrono::milliseconds pause{10};
+  bool waiting = false;
+  for (;;) {
+    auto attempt_on_pool = core::run_on(lock_->blocking, login::try_lock_on_pool(path));
+    auto attempt = co_await std::move(attempt_on_pool);
+    if (attempt.held) co_return std::move(attempt.held);
+    if (!attempt.busy) {  // no usable lock file: refresh as before the lock existed
+      if (lock_->debug) lock_->debug("refreshing without the cross-process lock: " + attempt.error);
+      co_return nullptr;
+    }
+    if (!waiting && lock_->debug) {
+      lock_->debug("another fracta process or session is refreshing these tokens; waiting for the lock " +
+                   path->string());
+    }
+    waiting = true;
+    if (clock_->monotonic_ms() >= give_up_at) {
+      failure = "another fracta process or session held the refresh lock " + path->string() + " for over " +
+                std::to_string(refresh_lock_wait_ms / 1000) + " s; the credential is kept, try again";
+      co_return nullptr;
+    }
+    auto sleep = core::sleep_for(*clock_, strand_, pause);
+    co_await std::move(sleep);
+    pause = std::min(pause * 2, std::chrono::milliseconds(200));
+  }
 }
 
 asio::awaitable<result<void>> credential::recover(const http::response& resp) {

@@ -5,8 +5,10 @@
 #include "core/internal.hpp"
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <asio/awaitable.hpp>
@@ -16,6 +18,7 @@
 #include "core/clock.hpp"
 #include "fracta/result.hpp"
 #include "http/client.hpp"
+#include "login/lock.hpp"
 #include "plugin/instance.hpp"
 
 namespace fracta::auth {
@@ -54,12 +57,32 @@ class credential final {
     if (expires_at_ms > 0) schedule_refresh(expires_at_ms);
   }
 
+  /// The server's tokens persist in a store other processes (and other sessions of this one)
+  /// share: every refresh() holds the server's refresh lock (login::refresh_lock_path) around
+  /// the provider's refresh, so the provider re-reads the store, adopts what another holder
+  /// stored, or redeems and persists, with nobody else doing the same meanwhile. Each attempt
+  /// opens the file anew (flock is per open file), one non-blocking try on `blocking`, polled
+  /// with a short backoff for up to refresh_lock_wait_ms; a lock still busy then fails that
+  /// refresh as transient, naming the file, and keeps the credential. Unset: no lock.
+  struct refresh_lock {
+    std::filesystem::path path;
+    asio::any_io_executor blocking;                 // the engine's pool: the attempts touch the disk
+    std::function<void(const std::string&)> debug;  // optional: the waits and a lock that cannot be used
+  };
+  void set_refresh_lock(refresh_lock lock) { lock_ = std::move(lock); }
+  static constexpr std::int64_t refresh_lock_wait_ms = 30'000;
+
   /// Refreshes now (coalesced with any refresh in flight).
   asio::awaitable<plugin::op_result> refresh();
 
   /// Hears each refresh: nullptr when one starts, its outcome when it ends (after a failed
   /// background refresh, once more when its retry is scheduled: next_refresh_at_ms()).
   std::function<void(const plugin::op_result*)> on_refresh;
+  /// Waits for a refresh in flight (a background one included) to finish; starts none. Closing
+  /// a session waits for it: a refresh token the authorization server already rotated must
+  /// reach the store before a short-lived process exits, or every process sharing the store is
+  /// left holding the spent one (the next to present it revokes the grant).
+  asio::awaitable<void> settle();
 
   /// When the next proactive refresh is due (unix ms), or 0 when none is scheduled.
   std::int64_t next_refresh_at_ms() const noexcept { return next_refresh_at_ms_; }
@@ -72,6 +95,9 @@ class credential final {
   void schedule_refresh(std::int64_t expires_at_ms);
   void arm(std::int64_t delay_ms);
   asio::awaitable<void> background_refresh(std::shared_ptr<void> keep);
+  asio::awaitable<plugin::op_result> locked_refresh();
+  /// Held: the lock. Null with `failure` set: the wait ran out. Null alone: proceed unlocked.
+  asio::awaitable<std::shared_ptr<login::held_lock>> take_refresh_lock(std::string& failure);
   error still_no_credential() const;
   error no_other_credential(const std::string& rejection) const;
 
@@ -85,6 +111,7 @@ class credential final {
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // strand-only
   std::weak_ptr<void> owner_;
   bool has_owner_ = false;
+  std::optional<refresh_lock> lock_;
 };
 
 }  // namespace fracta::auth

@@ -12,6 +12,7 @@
 #include "core/async.hpp"
 #include "core/clock.hpp"
 #include "http/client.hpp"
+#include "login/lock.hpp"
 #include "mcp/session_impl.hpp"
 #include "plugin/instance.hpp"
 #include "store/select.hpp"
@@ -161,6 +162,13 @@ result<std::unique_ptr<mcp_session>> engine::open(std::string_view server_name) 
                                                impl_->opts.log);
   p->cred.set_owner(p);
   p->cred.on_refresh = [raw = p.get()](const plugin::op_result* r) { raw->on_refresh(r); };
+  if (store::persists(*srv)) {
+    // Tokens in a store other processes share (keyring or encrypted file): refreshes take the
+    // server's cross-process lock. The in-memory store is this engine's alone.
+    const mcp_session::impl* self = p.get();  // the credential dies with the session
+    p->cred.set_refresh_lock({login::refresh_lock_path(*srv), blocking,
+                              [self](const std::string& m) { self->debug(m); }});
+  }
   p->blocking = blocking;
   p->stores = impl_->selector.get();
   p->interactive = &impl_->opts.interactive;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The cross-process login lock: flock on $XDG_STATE_HOME/fracta/locks/<server>.lock.
+// The cross-process locks beside the token store: flock on $XDG_STATE_HOME/fracta/locks/…: one
+// per server for its login, another for its refresh.
 #pragma once
 #include "core/internal.hpp"
 
@@ -7,7 +8,10 @@
 #include <memory>
 #include <string>
 
+#include <asio/awaitable.hpp>
+
 #include "core/files.hpp"
+#include "fracta/config.hpp"
 
 namespace fracta::login {
 
@@ -29,10 +33,23 @@ struct lock_attempt {
   std::string error;                // set when the lock file cannot be used
 };
 
-/// <state dir>/locks/<server>.lock.
+/// <state dir>/locks/<server>.lock: the login lock.
 std::filesystem::path lock_path(const std::string& server);
 
-/// One non-blocking attempt (directories created 0700). Blocking on disk: call it on the pool.
+/// <state dir>/locks/<server>.refresh-<hash>.lock: the refresh lock of one server's stored
+/// tokens, named from the identity its store items are filed under (store::server_key: name
+/// and canonical URL, hashed), so two servers never share one and a name re-added with another
+/// URL gets another. Apart from the login lock: a login may take minutes, a refresh must not
+/// wait for it. Per server, hence per issuer (a server's tokens come from one issuer).
+std::filesystem::path refresh_lock_path(const config::server& server);
+
+/// One non-blocking attempt (directories created 0700), opening the file anew: flock belongs
+/// to the open file, so two sessions of one process exclude each other too. Blocking on disk:
+/// call it on the pool.
 lock_attempt try_lock(const std::filesystem::path& path);
+
+/// try_lock as a plain coroutine, for core::run_on(pool, …). A pointer, not a value: no class
+/// temporary inside the caller's co_await expression (GCC 12).
+asio::awaitable<lock_attempt> try_lock_on_pool(const std::filesystem::path* path);
 
 }  // namespace fracta::login

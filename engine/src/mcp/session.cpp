@@ -343,6 +343,9 @@ asio::awaitable<result<tool_result>> mcp_session::impl::do_call_tool(std::string
 }
 
 asio::awaitable<void> mcp_session::impl::do_close() {
+  // A refresh in flight (the proactive one may have started during the call) is stored first.
+  auto settled = cred.settle();
+  co_await std::move(settled);
   stop_listening();
   if (listen_done) {
     auto ended = listen_done->wait();

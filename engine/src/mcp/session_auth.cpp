@@ -15,12 +15,8 @@ namespace {
 
 using mcp::make_err;
 
-// Blocking work, run on the engine's pool by core::run_on (plain coroutine functions).
-// Pointers, not values: no class temporaries inside the co_await expression (GCC 12).
-asio::awaitable<login::lock_attempt> try_lock_on_pool(const std::filesystem::path* path) {
-  co_return login::try_lock(*path);
-}
-
+// Blocking work, run on the engine's pool by core::run_on (a plain coroutine function).
+// A pointer, not a value: no class temporaries inside the co_await expression (GCC 12).
 asio::awaitable<result<store::choice>> open_store_on_pool(store::selector* stores, const config::server* srv) {
   co_return stores->open(*srv);
 }
@@ -147,7 +143,7 @@ asio::awaitable<result<login_outcome>> mcp_session::impl::login_once(const std::
   std::shared_ptr<login::held_lock> held;
   bool waited = false;
   for (;;) {
-    auto try_lock = core::run_on(blocking, try_lock_on_pool(&path));
+    auto try_lock = core::run_on(blocking, login::try_lock_on_pool(&path));
     auto attempt = co_await std::move(try_lock);
     if (!attempt.error.empty()) {
       debug("logging in without the cross-process lock: " + attempt.error);

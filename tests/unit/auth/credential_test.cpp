@@ -1,15 +1,24 @@
 // SPDX-License-Identifier: Apache-2.0
 // Credential policy: refresh when the provider asks, coalesced; the 401/403 recovery decision;
 // proactive refresh before a reported expiry and backoff after transient failures, both on the
-// fake clock (no sleeping); rejection descriptions without secrets or terminal escapes.
+// fake clock (no sleeping); the cross-process refresh lock held around the provider's refresh,
+// waited for and given up on, on the fake clock too; rejection descriptions without secrets or
+// terminal escapes.
 #include "auth/credential.hpp"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/io_context.hpp>
+#include <asio/thread_pool.hpp>
 #include <doctest/doctest.h>
 
 #include "fracta/errors.hpp"
+#include "login/lock.hpp"
 
 using fracta::auth::credential;
 using fracta::auth::describe_rejection;
@@ -24,6 +33,8 @@ struct knobs {
   int32_t refresh_status = FRACTA_OK;
   std::int64_t lifetime_ms = 0;  // 0 = report no expiry
   std::string token;
+  std::filesystem::path lock_path;  // checked while the provider refreshes
+  int lock_busy_during_refresh = 0;
 } g;
 
 struct prov {
@@ -48,6 +59,7 @@ struct prov {
     self->host->post(self->host->host_ctx, fracta_completion{[](void* c, int32_t, const fracta_outcome*) {
       auto* rc = static_cast<rctx*>(c);
       ++g.refreshes;
+      if (!g.lock_path.empty() && fracta::login::try_lock(g.lock_path).busy) ++g.lock_busy_during_refresh;
       std::string msg;
       std::int64_t exp = 0;
       if (g.refresh_status == FRACTA_OK) {
@@ -291,4 +303,135 @@ TEST_CASE("a dead grant in the background stops the proactive refreshes (no loop
   f.io.restart();
   f.io.run();
   CHECK(g.refreshes == 2);
+}
+
+namespace {
+
+// A credential whose refreshes take a lock file in a private temp dir, on a one-thread pool.
+struct locked_fixture : fixture {
+  std::filesystem::path dir = std::filesystem::temp_directory_path() / ("fracta-credential-lock-" + std::to_string(::getpid()));
+  asio::thread_pool pool{1};
+  std::vector<std::string> heard;  // the credential's debug lines (on the loop: this thread)
+  std::optional<fracta::plugin::op_result> outcome;
+
+  locked_fixture() : fixture(with_refresh) {
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    g.lock_path = dir / "locks" / "s.refresh.lock";
+  }
+  ~locked_fixture() {
+    pool.join();
+    std::filesystem::remove_all(dir);
+  }
+  std::unique_ptr<credential> make_locked(std::filesystem::path path) {
+    auto c = make();
+    c->set_refresh_lock({std::move(path), pool.get_executor(), [this](const std::string& m) { heard.push_back(m); }});
+    return c;
+  }
+  bool heard_of(std::string_view needle) const {
+    for (const auto& l : heard) {
+      if (l.find(needle) != std::string::npos) return true;
+    }
+    return false;
+  }
+  /// Runs the loop until `until()`: ready handlers first; when only fake-clock timers are left,
+  /// moves the clock on by `step`; else waits for the pool's answer (the refresh coroutine keeps
+  /// the loop's work count up, so run() would block).
+  template <class Until>
+  void drive(std::chrono::milliseconds step, Until until) {
+    for (int i = 0; i < 100'000 && !until(); ++i) {
+      io.restart();
+      if (io.poll() > 0) continue;
+      if (clock->pending_timers() > 0) {
+        clock->advance(step);
+      } else {
+        io.run_one_for(std::chrono::milliseconds(100));
+      }
+    }
+    REQUIRE(until());
+  }
+};
+
+asio::awaitable<void> refresh_into(credential* c, std::optional<fracta::plugin::op_result>* out) {
+  auto r = co_await c->refresh();
+  out->emplace(std::move(r));
+}
+
+}  // namespace
+
+TEST_CASE("a refresh holds the server's refresh lock around the provider's refresh, and waits while another holds it") {
+  locked_fixture f;
+  auto c = f.make_locked(g.lock_path);
+  auto other = fracta::login::try_lock(g.lock_path);  // another process
+  REQUIRE(other.held);
+  asio::co_spawn(f.io, refresh_into(c.get(), &f.outcome), asio::detached);
+  f.drive(std::chrono::milliseconds(50), [&] { return f.heard_of("waiting for the lock " + g.lock_path.string()); });
+  const auto waited_from = f.clock->monotonic_ms();
+  f.drive(std::chrono::milliseconds(50), [&] { return f.clock->monotonic_ms() >= waited_from + 2'000; });
+  CHECK(g.refreshes == 0);  // the provider is not asked while the lock is held elsewhere
+  CHECK_FALSE(f.outcome);
+  other.held.reset();
+  f.drive(std::chrono::milliseconds(50), [&] { return f.outcome.has_value(); });
+  CHECK(f.outcome->status == FRACTA_OK);
+  CHECK(g.refreshes == 1);
+  CHECK(g.lock_busy_during_refresh == 1);  // held while the provider refreshed
+  CHECK(fracta::login::try_lock(g.lock_path).held);  // and released after
+}
+
+TEST_CASE("a refresh lock held elsewhere for over 30 s fails the refresh as transient, naming the file, and keeps the credential") {
+  locked_fixture f;
+  auto c = f.make_locked(g.lock_path);
+  auto other = fracta::login::try_lock(g.lock_path);
+  REQUIRE(other.held);
+  const auto started = f.clock->monotonic_ms();
+  asio::co_spawn(f.io, refresh_into(c.get(), &f.outcome), asio::detached);
+  f.drive(std::chrono::milliseconds(500), [&] { return f.outcome.has_value(); });
+  CHECK(f.clock->monotonic_ms() - started >= credential::refresh_lock_wait_ms);
+  CHECK(f.outcome->status == FRACTA_E_TRANSIENT);
+  CHECK(f.outcome->message.find(g.lock_path.string()) != std::string::npos);
+  CHECK(g.refreshes == 0);
+  // Nothing was dropped: once the lock is free the same credential refreshes.
+  other.held.reset();
+  f.outcome.reset();
+  asio::co_spawn(f.io, refresh_into(c.get(), &f.outcome), asio::detached);
+  f.drive(std::chrono::milliseconds(50), [&] { return f.outcome.has_value(); });
+  CHECK(f.outcome->status == FRACTA_OK);
+  CHECK(g.refreshes == 1);
+}
+
+TEST_CASE("a refresh lock file that cannot be created is logged, and the refresh runs without it") {
+  locked_fixture f;
+  std::ofstream(f.dir / "not-a-dir") << "a file where the locks directory should be";
+  auto c = f.make_locked(f.dir / "not-a-dir" / "s.refresh.lock");
+  asio::co_spawn(f.io, refresh_into(c.get(), &f.outcome), asio::detached);
+  f.drive(std::chrono::milliseconds(50), [&] { return f.outcome.has_value(); });
+  CHECK(f.outcome->status == FRACTA_OK);
+  CHECK(g.refreshes == 1);
+  CHECK(f.heard_of("refreshing without the cross-process lock"));
+}
+
+namespace {
+
+asio::awaitable<void> settle_then_look(credential* c, const std::optional<fracta::plugin::op_result>* refresh,
+                                       bool* refresh_done_first) {
+  co_await c->settle();
+  *refresh_done_first = refresh->has_value();
+}
+
+}  // namespace
+
+TEST_CASE("settle waits for a refresh in flight and starts none itself") {
+  fixture f(with_refresh);
+  auto c = f.make();
+  bool first = false;
+  std::optional<fracta::plugin::op_result> outcome;
+  asio::co_spawn(f.io, settle_then_look(c.get(), &outcome, &first), asio::detached);
+  f.io.run();
+  CHECK(g.refreshes == 0);  // nothing in flight: nothing started
+  f.io.restart();
+  asio::co_spawn(f.io, refresh_into(c.get(), &outcome), asio::detached);
+  asio::co_spawn(f.io, settle_then_look(c.get(), &outcome, &first), asio::detached);
+  f.io.run();
+  CHECK(first);  // settle returned only after the refresh had finished
+  CHECK(g.refreshes == 1);
 }
