@@ -119,7 +119,7 @@ export async function runProgram(bin, args, { env = {}, input, home, timeoutMs =
 
 /** The environment fracta runs in (see fracta()): pass-through variables, HOME and the XDG dirs
  *  under `home`, FRACTA_PLUGIN_PATH; `env` adds or (with undefined) removes variables. */
-export function cleanEnv(home, env) {
+export function cleanEnv(home, env = {}) {
   const childEnv = {};
   for (const k of PASS_THROUGH_ENV) if (process.env[k] !== undefined) childEnv[k] = process.env[k];
   Object.assign(childEnv, {
@@ -313,11 +313,12 @@ export const EVERYTHING_SCRIPT = path.resolve(here, '..', 'node_modules', '@mode
 
 /**
  * Starts peers/v2server.mjs: `legacy` 'reject' (modern only) or 'stateless' (dual era, the
- * default); `auth` 'bearer:TOKEN'; `log` a path (default: a temp file). Resolves to the
+ * default); `auth` 'bearer:TOKEN'; `log` a path (default: a temp file); `args` more flags
+ * (e.g. ['--proxy-tools']). Resolves to the
  * startPeer handle with .url (http://127.0.0.1:<port>/mcp) and .log() (parsed JSON lines).
  */
-export async function startV2Server({ legacy = 'stateless', auth, log, t } = {}) {
-  const args = ['--legacy', legacy];
+export async function startV2Server({ legacy = 'stateless', auth, log, args: more = [], t } = {}) {
+  const args = ['--legacy', legacy, ...more];
   if (auth) args.push('--auth', auth);
   if (log) args.push('--log', log);
   const peer = await startPeer(V2_SERVER_SCRIPT, args, { t, name: `v2server-${legacy}` });

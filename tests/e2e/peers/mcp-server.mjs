@@ -52,6 +52,8 @@
 //                   token_client_id, auth_error.
 // Tools: echo {text} → "echo: <text>"; add {a,b} → "<a+b>"; whoami → "authenticated";
 // fail → isError "tool failed on purpose"; the unlisted `jsonrpc_error` → JSON-RPC error -32603.
+// --proxy-tools adds fracta proxy's tools and resource (mcp-server-proxy-tools.mjs; their events
+// go to the --log as {event, …} lines).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -65,6 +67,7 @@ import * as jose from 'jose';
 import { z } from 'zod';
 
 import { HMAC_WINDOW_S, hmacSignature } from './hmac.mjs';
+import { addProxyTools } from './mcp-server-proxy-tools.mjs';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -72,7 +75,7 @@ import { HMAC_WINDOW_S, hmacSignature } from './hmac.mjs';
 const USAGE = `usage: mcp-server.mjs [--mode stateful|stateless] [--json]
   [--auth none|bearer|header|basic|hmac] [--expect VALUE] [--header-name NAME]
   [--rotate-file PATH --rotate-to VALUE [--rotate-still-reject]]
-  [--reject-status 401|403] [--log PATH] [--path /mcp] [--ignore-stdin]
+  [--reject-status 401|403] [--log PATH] [--path /mcp] [--proxy-tools] [--ignore-stdin]
   [--auth jwt (--issuer URL | --issuer-file PATH) [--jwks URL] [--scopes-supported "a b"]
    [--required-scope S] [--challenge-scope "a b"] [--admin-scope S]]`;
 
@@ -107,6 +110,7 @@ try {
       'challenge-scope': { type: 'string' },
       'admin-scope': { type: 'string', default: 'mcp:admin' },
       'hostile-tool': { type: 'boolean', default: false },
+      'proxy-tools': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   }));
@@ -350,6 +354,7 @@ function newMcpServer() {
       description: 'Clears \u001b[2Jthe screen\u0007 and \u001b]0;retitles\u0007 the window',
     }, async () => ({ content: [{ type: 'text', text: 'line one\u001b[31m red\u001b[0m\r\nline two\u0008\u0008' }] }));
   }
+  if (opts['proxy-tools']) addProxyTools(mcp, logEvent);
   if (opts.auth === 'jwt') {
     mcp.registerTool('admin', {
       description: `An administrative tool: needs scope ${opts['admin-scope']} (step-up)`,
@@ -368,6 +373,10 @@ function newMcpServer() {
     return callTool(request, extra);
   });
   return mcp;
+}
+
+function logEvent(entry) {
+  if (opts.log) fs.appendFileSync(opts.log, `${JSON.stringify({ ...entry, time: new Date().toISOString() })}\n`);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@
 // Exits on SIGTERM/SIGINT and when stdin closes (so it never outlives the test that spawned it).
 //
 // Usage: node v2server.mjs [--legacy reject|stateless] [--auth bearer:TOKEN] [--log PATH]
-//          [--path /mcp] [--ignore-stdin]
+//          [--path /mcp] [--proxy-tools] [--ignore-stdin]
 //
 //   --legacy stateless  (default) dual era: 2026-07-28 requests, and 2025 clients served
 //                       statelessly per request (no Mcp-Session-Id, GET/DELETE → 405).
@@ -20,7 +20,23 @@
 //                       MCP-Protocol-Version header), mcp_method, mcp_name (headers),
 //                       mcp_param_region, meta_present, meta_protocol_version (the body's
 //                       _meta io.modelcontextprotocol/protocolVersion), input_responses (keys),
-//                       auth_present. Never an Authorization value.
+//                       auth_present, meta_log_level (_meta io.modelcontextprotocol/logLevel).
+//                       Never an Authorization value. With --proxy-tools also event lines:
+//                       {event: "aborted", tool: "slow", rpc_id} when a slow call was cancelled
+//                       (its HTTP exchange closed before the answer), {event: "started", tool:
+//                       "slow", rpc_id} when one began, {event: "grown"}.
+//   --proxy-tools       adds the tools the proxy's tests drive: progress {steps, ms?} (one
+//                       notifications/progress per step to the request's progressToken, ms apart,
+//                       then "progressed <steps>"); slow {ms} (answers "slow done <ms>" after ms, or logs
+//                       its cancellation); grow (adds the tool `grown` to every later list, then
+//                       publishes tools/list_changed to the open subscriptions/listen streams:
+//                       "grown"); chatty (a notifications/message at level info, sent only when
+//                       the request asked for logging, then "chatted"); bad_header (its
+//                       x-mcp-header "Bad Header" is not an HTTP token: a client drops it); touch
+//                       (changes the resource note://one, whose subscribers hear
+//                       notifications/resources/updated: "touched <version>"); the
+//                       unlisted pushy (input_required for sampling/createMessage, whatever the
+//                       client declared — a server breaking the MRTR rule; the retry → "pushy done").
 // Tools: echo {text} → "echo: <text>"; add {a,b: integer} → "<a+b>"; headers {region, with
 // x-mcp-header Region} → "region header: <Mcp-Param-Region received>"; confirm → MRTR: first
 // input_required with an elicitation/create form (name: string, default "Ada"; ok: boolean),
@@ -37,7 +53,7 @@ import {
 } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 
-const USAGE = 'usage: v2server.mjs [--legacy reject|stateless] [--auth bearer:TOKEN] [--log PATH] [--path /mcp] [--ignore-stdin]';
+const USAGE = 'usage: v2server.mjs [--legacy reject|stateless] [--auth bearer:TOKEN] [--log PATH] [--path /mcp] [--proxy-tools] [--ignore-stdin]';
 const META_VERSION_KEY = 'io.modelcontextprotocol/protocolVersion';
 
 function die(msg) {
@@ -54,6 +70,7 @@ try {
       log: { type: 'string' },
       path: { type: 'string', default: '/mcp' },
       'ignore-stdin': { type: 'boolean', default: false },
+      'proxy-tools': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   }).values;
@@ -98,7 +115,8 @@ function text(s) {
 
 function makeServer(ctx) {
   const req = ctx.requestInfo;
-  const server = new McpServer({ name: 'fracta-e2e-v2server', version: '1.0.0' });
+  const server = new McpServer({ name: 'fracta-e2e-v2server', version: '1.0.0' },
+    opts['proxy-tools'] ? { capabilities: { logging: {}, resources: { subscribe: true, listChanged: true } } } : undefined);
   server.registerTool('echo', {
     description: 'Returns its text argument',
     inputSchema: { text: z.string() },
@@ -126,7 +144,89 @@ function makeServer(ctx) {
       },
     });
   });
+  if (opts['proxy-tools']) addProxyTools(server);
   return server;
+}
+
+// The tools for the proxy's tests (--proxy-tools). `grown` is process state: the factory makes
+// a server per request, and every later one lists the new tool.
+let grown = false;
+const NOTE_URI = 'note://one';
+let noteVersion = 1;
+
+function logEvent(entry) {
+  if (opts.log) fs.appendFileSync(opts.log, `${JSON.stringify({ ...entry, time: new Date().toISOString() })}\n`);
+}
+
+function addProxyTools(server) {
+  server.registerTool('progress', {
+    description: 'Reports one progress notification per step, then answers',
+    inputSchema: { steps: z.number().int().min(1).max(20), ms: z.number().int().min(0).max(1000).optional() },
+  }, async ({ steps, ms = 0 }, c) => {
+    const token = c.mcpReq._meta?.progressToken;
+    for (let i = 1; i <= steps; i += 1) {
+      if (token !== undefined) {
+        await c.mcpReq.notify({ method: 'notifications/progress', params: { progressToken: token, progress: i, total: steps } });
+      }
+      if (ms > 0) await new Promise((r) => setTimeout(r, ms));
+    }
+    return text(`progressed ${steps}`);
+  });
+  server.registerTool('slow', {
+    description: 'Answers after ms milliseconds, unless the call is cancelled first (logged)',
+    inputSchema: { ms: z.number().int().min(0) },
+  }, async ({ ms }, c) => new Promise((resolve) => {
+    const signal = c.mcpReq.signal;
+    logEvent({ event: 'started', tool: 'slow', rpc_id: c.mcpReq.id });
+    const onAbort = () => {
+      clearTimeout(timer);
+      logEvent({ event: 'aborted', tool: 'slow', rpc_id: c.mcpReq.id });
+      resolve(text('slow aborted'));
+    };
+    // Once answered, a later teardown of the exchange is no cancellation.
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(text(`slow done ${ms}`));
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  }));
+  server.registerTool('grow', {
+    description: 'Adds the tool `grown` and says so on the subscription streams',
+    inputSchema: {},
+  }, async () => {
+    grown = true;
+    logEvent({ event: 'grown' });
+    handler.notify.toolsChanged();
+    return text('grown');
+  });
+  if (grown) {
+    server.registerTool('grown', { description: 'Exists once grow was called', inputSchema: {} },
+      async () => text('i am new'));
+  }
+  server.registerResource('note', NOTE_URI, { description: 'A note that `touch` changes', mimeType: 'text/plain' },
+    async () => ({ contents: [{ uri: NOTE_URI, mimeType: 'text/plain', text: `note, version ${noteVersion}` }] }));
+  server.registerTool('touch', {
+    description: 'Changes the note resource and says so to the streams subscribed to it',
+    inputSchema: {},
+  }, async () => {
+    noteVersion += 1;
+    handler.notify.resourceUpdated(NOTE_URI);
+    return text(`touched ${noteVersion}`);
+  });
+  server.registerTool('bad_header', {
+    description: 'Declares an invalid x-mcp-header (not an HTTP token): clients must not list it',
+    inputSchema: fromJsonSchema({
+      type: 'object',
+      properties: { where: { type: 'string', 'x-mcp-header': 'Bad Header' } },
+    }),
+  }, async () => text('bad header called'));
+  server.registerTool('chatty', {
+    description: 'Logs one message at level info (when the request asked for logging)',
+    inputSchema: {},
+  }, async (_args, c) => {
+    await c.mcpReq.log('info', 'chatty says hello');
+    return text('chatted');
+  });
 }
 
 const handler = createMcpHandler(makeServer, {
@@ -145,7 +245,10 @@ function summarise(bodyText) {
   try {
     msg = JSON.parse(bodyText);
   } catch {
-    return { rpc_method: null, rpc_id: null, meta_present: false, meta_protocol_version: null, input_responses: null };
+    return {
+      rpc_method: null, rpc_id: null, meta_present: false, meta_protocol_version: null, meta_log_level: null,
+      input_responses: null,
+    };
   }
   const first = Array.isArray(msg) ? msg[0] : msg;
   const meta = first?.params?._meta;
@@ -155,6 +258,7 @@ function summarise(bodyText) {
     rpc_id: first?.id ?? null,
     meta_present: meta !== undefined,
     meta_protocol_version: meta?.[META_VERSION_KEY] ?? null,
+    meta_log_level: meta?.['io.modelcontextprotocol/logLevel'] ?? null,
     input_responses: ir && typeof ir === 'object' ? Object.keys(ir) : null,
   };
 }
@@ -169,7 +273,7 @@ function plain(status, body, headers = {}) {
   return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json', ...headers } });
 }
 
-async function serve(req, body, url) {
+async function serve(req, body, url, signal) {
   const headers = new Headers();
   for (const [k, v] of Object.entries(req.headers)) {
     if (Array.isArray(v)) for (const x of v) headers.append(k, x);
@@ -179,6 +283,7 @@ async function serve(req, body, url) {
     method: req.method,
     headers,
     body: req.method === 'GET' || req.method === 'HEAD' ? undefined : body,
+    signal,
   });
   const refused = hostHeaderValidationResponse(request, allowedHosts) ?? originValidationResponse(request, allowedOrigins);
   if (refused) return refused;
@@ -187,14 +292,44 @@ async function serve(req, body, url) {
     return plain(401, { error: 'invalid_token', error_description: 'missing or wrong bearer token' },
       { 'WWW-Authenticate': 'Bearer error="invalid_token", error_description="missing or wrong bearer token"' });
   }
+  if (opts['proxy-tools']) {
+    const pushy = pushyAnswer(body);
+    if (pushy) return pushy;
+  }
   return handler.fetch(request);
+}
+
+// The unlisted tool `pushy` (--proxy-tools), answered here rather than by the SDK (which would
+// refuse): a server that breaks the MRTR rule and asks for sampling whatever the client
+// declared; the retry with inputResponses completes it ("pushy done").
+function pushyAnswer(body) {
+  let msg;
+  try {
+    msg = JSON.parse(body.toString('utf8'));
+  } catch {
+    return null;
+  }
+  if (msg?.method !== 'tools/call' || msg.params?.name !== 'pushy') return null;
+  const done = msg.params.inputResponses !== undefined;
+  const result = done ? { content: [{ type: 'text', text: 'pushy done' }], resultType: 'complete' } : {
+    resultType: 'input_required',
+    inputRequests: {
+      s: { method: 'sampling/createMessage', params: { messages: [{ role: 'user', content: { type: 'text', text: 'hi' } }], maxTokens: 5 } },
+    },
+    requestState: 'pushy-state',
+  };
+  return plain(200, { jsonrpc: '2.0', id: msg.id, result });
 }
 
 const httpServer = http.createServer(async (req, res) => {
   try {
     const body = await readBody(req);
     const url = new URL(req.url, `http://${req.headers.host ?? '127.0.0.1'}`);
-    const response = await serve(req, body, url);
+    // The client closing the exchange before the answer is its cancellation (2026-07-28 HTTP):
+    // the SDK hears it through the request's signal.
+    const aborter = new AbortController();
+    res.on('close', () => { if (!res.writableFinished) aborter.abort(); });
+    const response = await serve(req, body, url, aborter.signal);
     if (opts.log) {
       // Synchronous, before the response goes out: a client that has its answer finds the line.
       fs.appendFileSync(opts.log, `${JSON.stringify({
