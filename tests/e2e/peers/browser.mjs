@@ -155,7 +155,7 @@ async function main() {
 }
 
 async function clickAndWait(page, selector) {
-  const nav = page.waitForNavigation({ waitUntil: 'domcontentloaded', timeout: 10000 }).catch((e) => {
+  const nav = page.waitForNavigation({ waitUntil: 'domcontentloaded', timeout: 30000 }).catch((e) => {
     if (!outcome) throw e;
   });
   await page.click(selector);
