@@ -119,7 +119,7 @@ class bridge final {
   bool shim_retry(const message& m);
   asio::awaitable<void> listen_locally(const message& m);
   void end_local_listen(const std::string& host_id);
-  void notify_listeners(const message& m, const std::string& text);
+  void notify_listeners(const message& m);
   void restart_upstream_listen();
   static asio::awaitable<void> upstream_listen(bridge* self, std::uint64_t key, std::string params);
 

@@ -92,7 +92,7 @@ void bridge::on_session_message(std::string text) {
   }
   if (!m->is_notification()) return;
   if (host_ == era::modern) {
-    notify_listeners(*m, text);  // a 2026 host hears only what it listens for
+    notify_listeners(*m);  // a 2026 host hears only what it listens for
     return;
   }
   write(std::move(text));
@@ -249,14 +249,13 @@ void bridge::end_local_listen(const std::string& host_id) {
   listens_.erase(it);
 }
 
-void bridge::notify_listeners(const message& m, const std::string& text) {
+void bridge::notify_listeners(const message& m) {
   std::string uri;
   if (m.method == "notifications/resources/updated") {
     simdjson::dom::parser parser;
     simdjson::dom::element doc;
     if (json::parse(parser, m.params_json, doc).empty()) uri = std::string(json::get_string(doc, "uri").value_or(""));
   }
-  (void)text;
   for (const auto& [id, f] : listens_) {
     const bool match = (m.method == "notifications/tools/list_changed" && f.tools) ||
                        (m.method == "notifications/prompts/list_changed" && f.prompts) ||

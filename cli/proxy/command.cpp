@@ -88,7 +88,8 @@ std::optional<config::config> with_implicit_server(const global_options& g, cons
     for (const auto& h : o.headers) {
       const auto colon = h.find(':');
       if (colon == std::string::npos || colon == 0) {
-        print_error("--header '" + h.substr(0, h.find(':')) + "…' must be written 'Name: value'");
+        // Never the text itself: without a colon, it may be nothing but the secret.
+        print_error("a --header must be written 'Name: value' (one has no header name before a colon)");
         return std::nullopt;
       }
       std::string header = h.substr(0, colon), value = h.substr(colon + 1), why;

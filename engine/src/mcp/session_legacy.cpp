@@ -40,9 +40,13 @@ asio::awaitable<std::string> elicit_on_pool(const interactive_options* who, std:
 
 asio::awaitable<void> mcp_session::impl::stream_message_on_actor(std::shared_ptr<impl> self, std::string message,
                                                                  std::int64_t stream_id) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (!json::parse(parser, message, doc).empty()) co_return;
+  const std::string method(json::get_string(doc, "method").value_or(""));
   // A response is never a message for anyone: an answer of ours is read by the exchange (a
   // server's error with id null, say, to a probe it could not parse).
-  if (message.find("\"method\"") == std::string::npos) co_return;
+  if (method.empty()) co_return;
   // The raw face's listeners first: the request whose stream it came on, else the session's.
   if (auto it = self->raw_by_id.find(stream_id); it != self->raw_by_id.end() && it->second->on_message) {
     it->second->on_message(std::move(message));
@@ -52,10 +56,6 @@ asio::awaitable<void> mcp_session::impl::stream_message_on_actor(std::shared_ptr
     self->message_handler(std::move(message));
     co_return;
   }
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  if (!json::parse(parser, message, doc).empty()) co_return;
-  const std::string method(json::get_string(doc, "method").value_or(""));
   if (json::get(doc, "id") && !method.empty()) {
     if (self->era == wire::modern) {
       // The stateless wire has no server-to-client requests (it asks through input_required).
@@ -78,7 +78,7 @@ asio::awaitable<void> mcp_session::impl::stream_message_on_actor(std::shared_ptr
     else self->debug(line);
     co_return;
   }
-  self->debug("server message " + mcp::server_text(method.empty() ? "(no method)" : method, self->sent, 100));
+  self->debug("server message " + mcp::server_text(method, self->sent, 100));
 }
 
 void mcp_session::impl::on_stream_message(std::string message, std::int64_t stream_id) {
