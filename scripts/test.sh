@@ -48,10 +48,17 @@ import json, sys
 passed = failed = skipped = 0
 for path in sys.argv[1:]:
     for line in open(path):
-        r = json.loads(line)["result"]
+        t = json.loads(line)
+        r = t["result"]
         if r in ("OK", "EXPECTEDFAIL"): passed += 1
         elif r == "SKIP": skipped += 1
-        else: failed += 1
+        else:
+            failed += 1
+            # The end of a failing test's output again, here at the end where a CI summary
+            # that shows only the tail still has it.
+            tail = ((t.get("stdout") or "") + (t.get("stderr") or "")).splitlines()[-40:]
+            print(f"--- {path.split('/')[0]} {t['name']}: {r}; the last {len(tail)} lines of its output:")
+            for l in tail: print(f"    {l}")
 print(f"tests: {passed} passed, {failed} failed, {skipped} skipped")
 PY
 exit $status

@@ -12,7 +12,7 @@
 //     "Sign-in Success" page.
 // Every request to a non-loopback address is aborted (the pages import web fonts).
 // Exit 0 on success; 1 with a message on stderr otherwise (an `error=` callback, an error page,
-// no progress); gives up after BROWSER_TIMEOUT_MS (default 30000).
+// no progress); gives up after BROWSER_TIMEOUT_MS (default 60000).
 // Optional env: FRACTA_TEST_BROWSER_LOG=<file> appends one JSON line per run (URLs without
 // query strings, outcome); FRACTA_TEST_LOGIN=<name> is the login to type (default "e2e-user").
 // It never relies on its parent: fracta may start it and not wait.
@@ -21,7 +21,7 @@ import fs from 'node:fs';
 import { chromium } from 'playwright-core';
 
 const CHROMIUM = process.env.FRACTA_TEST_CHROMIUM || '/usr/bin/chromium';
-const TIMEOUT_MS = Number(process.env.BROWSER_TIMEOUT_MS || 30000);
+const TIMEOUT_MS = Number(process.env.BROWSER_TIMEOUT_MS || 60000);
 const LOGIN = process.env.FRACTA_TEST_LOGIN || 'e2e-user';
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 
@@ -86,7 +86,7 @@ async function main() {
       '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
     ],
-    timeout: 15000,
+    timeout: 30000,
   });
   const context = await browser.newContext();
   await context.route('**/*', (route) => {
@@ -103,7 +103,7 @@ async function main() {
   page.on('request', (req) => {
     if (req.isNavigationRequest()) checkRedirect(req.url());
   });
-  page.setDefaultTimeout(10000);
+  page.setDefaultTimeout(30000);
 
   try {
     await page.goto(startUrl, { waitUntil: 'domcontentloaded' });
