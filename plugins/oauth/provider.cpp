@@ -121,6 +121,9 @@ oauth_provider::oauth_provider(sdk::host h, std::string_view config_json, grant 
     hold(std::move(t));
     persist_tokens_ = false;
   }
+  // Injected tokens need no store: the client comes from client_registration_file, the auth
+  // table or the token record, so a headless machine without a keyring or store key works.
+  if (injected()) persist_registration_ = false;
   if (!cfg_.client_registration_file.empty()) {
     std::string text = read_mounted_file("client_registration_file", cfg_.client_registration_file);
     auto rec = parse_registration_record(text);
@@ -241,14 +244,21 @@ std::int32_t oauth_provider::on_challenge(const sdk::challenge& ch, sdk::complet
   }
   needs_login_ = true;
   deferred_.complete(std::move(done), FRACTA_E_NEEDS_LOGIN,
-                     tokens_ ? "the stored token was refused and there is no refresh token; run " + login_cmd
-                             : server_ + " requires an OAuth login; run " + login_cmd);
+                     injected() ? "the injected access token was refused and there is no refresh token; " + reexport_hint()
+                     : tokens_  ? "the stored token was refused and there is no refresh token; run " + login_cmd
+                                : server_ + " requires an OAuth login; run " + login_cmd);
   return FRACTA_PENDING;
 }
 
 std::int32_t oauth_provider::login(std::string_view options, sdk::completion& done) {
   login_options o = parse_login_options(options);
   enqueue(login_job(std::move(o)), std::move(done));
+  return FRACTA_PENDING;
+}
+
+std::int32_t oauth_provider::export_credentials(sdk::completion& done) {
+  if (cfg_.kind == grant::client_credentials) return FRACTA_E_UNSUPPORTED;  // its secrets are the config's
+  enqueue(export_job(), std::move(done));
   return FRACTA_PENDING;
 }
 
