@@ -9,6 +9,7 @@
 
 #include <fracta/proto/json.hpp>
 #include <fracta/proto/text.hpp>
+#include <fracta/proto/time.hpp>
 #include <fracta/proto/url.hpp>
 #include <fracta/proto/www_authenticate.hpp>
 #include "scopes.hpp"
@@ -28,21 +29,6 @@ bool is_scope_token(std::string_view t) {
     const auto c = static_cast<unsigned char>(ch);
     return c == 0x21 || (c >= 0x23 && c <= 0x5B) || (c >= 0x5D && c <= 0x7E);
   });
-}
-
-// `s` as one POSIX shell word: as is when it holds nothing a shell treats specially, else
-// single-quoted.
-std::string shell_word(std::string_view s) {
-  const bool plain = !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) != 0 || std::string_view("@%+=:,./_-").find(c) != std::string_view::npos;
-  });
-  if (plain) return std::string(s);
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') out += "'\\''";
-    else out.push_back(c);
-  }
-  return out + "'";
 }
 
 }  // namespace
@@ -117,6 +103,13 @@ oauth_provider::oauth_provider(sdk::host h, std::string_view config_json, grant 
     t.access_token = resolve(cfg_.access_token, "access_token").value_or("");
     t.refresh_token = resolve(cfg_.refresh_token, "refresh_token");
     t.expires_at_s = cfg_.expires_at_s;
+    if (cfg_.expires_at_secret) {
+      std::string value = resolve(cfg_.expires_at_secret, "expires_at").value_or("");
+      const auto at = text::parse_instant(value);
+      if (!at) fail(FRACTA_E_CONFIG, "expires_at (" + server_ + "): the value read is not unix seconds or an RFC 3339 "
+                                     "date-time such as 2026-01-01T00:00:00Z");
+      t.expires_at_s = *at;
+    }
     t.issuer = cfg_.issuer;  // "" with metadata_url: the issuer it declares (parse_settings checked)
     hold(std::move(t));
     persist_tokens_ = false;
@@ -221,7 +214,7 @@ std::int32_t oauth_provider::on_challenge(const sdk::challenge& ch, sdk::complet
       return FRACTA_NEED_REFRESH;
     }
     std::string cmd = login_cmd;
-    for (const auto& s : wanted_tokens) cmd += " --scope " + shell_word(s);
+    for (const auto& s : wanted_tokens) cmd += " --scope " + text::shell_word(s);
     const std::string asked = b.scope.empty() ? std::string("insufficient_scope") : join_scopes(split_scopes(b.scope));
     deferred_.complete(std::move(done), FRACTA_E_NEEDS_LOGIN,
                        "the server needs more scope (" + asked + "); a refresh cannot widen a grant, so log in again: " + cmd);

@@ -323,9 +323,10 @@ typedef struct fracta_provider {
   /* Optional (ABI 1.1). Hands over the credentials the instance holds, for another machine
      (`fracta config mcp auth export`): completes with FRACTA_OK and, as the outcome's value,
      a JSON object {"files": {NAME: TEXT, ...}, "fields": {AUTH_KEY: TEXT, ...}} where files
-     are what the auth table reads back from a file (e.g. "token.json" for token_file; NAME
-     is [a-z0-9._-], at most 64 bytes) and fields the same credentials as auth-table keys,
-     for injection through the environment. The value holds secrets: the host never logs it.
+     are what the auth table reads back from a file: NAME is "<k>.json" for the auth-table
+     key "<k, with - as _>_file" (token.json: token_file; client-registration.json:
+     client_registration_file), [a-z0-9._-], at most 64 bytes; and fields are the same
+     credentials as auth-table keys, for injection through the environment. The value holds secrets: the host never logs it.
      FRACTA_E_NOT_FOUND: nothing is held (the message says how to get it). Never contacts a
      server. */
   int32_t (*export_credentials)(void* instance, fracta_completion done);
