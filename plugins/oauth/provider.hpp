@@ -172,6 +172,7 @@ class oauth_provider {
   bool force_refresh_ = false;
   bool reread_store_ = false;  ///< a 401 with nothing to refresh: look for another process's login first
   bool needs_login_ = false;
+  std::int64_t token_file_read_at_s_ = 0;  ///< when token_file was last read (unix s, host clock)
   std::optional<std::pair<std::int32_t, std::string>> load_error_;
   std::optional<discovered> disc_;
   std::optional<std::string> challenge_rm_, challenge_scope_;

@@ -106,9 +106,12 @@ sdk::task<bool> oauth_provider::reread_token_file() {
   auto t = sdk::resolve_secret(host_, "token_file", w.take());
   sdk::host_result r = co_await t;
   if (!r.ok()) co_return false;
+  token_file_read_at_s_ = host_.wall_clock_ms() / 1000;
   auto rec = parse_token_record(r.value);
   sdk::secure_wipe(r.value);
-  if (!rec || (tokens_ && rec->access_token == tokens_->access_token)) co_return false;
+  // Either token differing is a new export (a re-exported grant may keep its access token).
+  if (!rec || (tokens_ && rec->access_token == tokens_->access_token && rec->refresh_token == tokens_->refresh_token))
+    co_return false;
   if (!record_fits(*rec, "tokens in token_file")) co_return false;
   host_.log_info("token_file changed; using the new token");
   hold(std::move(*rec));
