@@ -111,6 +111,7 @@ oauth_provider::oauth_provider(sdk::host h, std::string_view config_json, grant 
     auto rec = parse_token_record(text);
     sdk::secure_wipe(text);
     if (!rec) fail(FRACTA_E_CONFIG, "token_file " + cfg_.token_file + ": " + rec.err().message);
+    token_file_seen_ = file_tokens_digest(*rec);
     if (record_fits(*rec, "tokens in token_file")) hold(std::move(*rec));
     persist_tokens_ = false;
   } else if (cfg_.access_token) {

@@ -10,7 +10,6 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -72,32 +71,14 @@ struct mounted_secret {
   std::string path() const { return (dir / "token.json").string(); }
 };
 
-// Log lines from any thread.
-struct log_lines {
-  std::mutex m;
-  std::vector<std::string> lines;
-  int count(std::string_view needle) {
-    std::lock_guard lk(m);
-    int n = 0;
-    for (const auto& l : lines) n += l.find(needle) != std::string::npos ? 1 : 0;
-    return n;
-  }
-  std::string all() {
-    std::lock_guard lk(m);
-    std::string out;
-    for (const auto& l : lines) out += l + "\n";
-    return out;
-  }
-};
-
 struct client {
   asio::io_context io;
-  log_lines log;
+  fracta::test::log_lines log;
   fracta::engine eng;
   std::unique_ptr<fracta::mcp_session> session;
 
   client(const std::string& url, const std::string& token_file)
-      : eng(io.get_executor(), config_for(url, token_file), options(log)) {
+      : eng(io.get_executor(), config_for(url, token_file), fracta::test::logging_to(log)) {
     auto s = eng.open("s");
     REQUIRE_MESSAGE(s.ok(), (s.ok() ? std::string() : s.err().message));
     session = std::move(s).value();
@@ -106,14 +87,6 @@ struct client {
     const std::string text = "[mcp.servers.s.remote]\nurl = \"" + url +
                              "\"\n\n[mcp.servers.s.remote.auth]\ntype = \"oauth\"\ntoken_store = \"file\"\ntoken_file = \"" + token_file + "\"\n";
     return fracta::config::parse(text, "/virtual/config.toml");
-  }
-  static fracta::engine_options options(log_lines& log) {
-    fracta::engine_options o;
-    o.log = [&log](fracta::log_level, std::string_view m) {
-      std::lock_guard lk(log.m);
-      log.lines.emplace_back(m);
-    };
-    return o;
   }
   fracta::result<fracta::tool_result> call(const std::string& text) {
     const std::string args = "{\"text\":\"" + text + "\"}";

@@ -87,6 +87,7 @@ struct file_watch::state final : std::enable_shared_from_this<state> {
   asio::steady_timer debounce, retry;
   std::chrono::milliseconds retry_wait;
   int wd = -1;
+  int open_error = 0, watch_error = 0;  // of open(), reported by begin()
   bool stopped = false, armed = false, reading = false, dirty = false;
   bool retrying = false, lost_said = false;
   bool have_sum = false;
@@ -98,19 +99,37 @@ struct file_watch::state final : std::enable_shared_from_this<state> {
     if (opts.log) opts.log(level, m);
   }
 
-  void start() {
+  // On the caller's thread: the watch is in place (events queue up) before open() returns.
+  // No handler exists yet, so nothing races with this.
+  void open() {
     const int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (fd < 0) {
-      unavailable(errno);
+      open_error = errno;
+      return;
+    }
+    std::error_code ec;
+    events.assign(fd, ec);
+    if (ec) {
+      ::close(fd);
+      open_error = ec.value();
+      return;
+    }
+    wd = ::inotify_add_watch(fd, dir.c_str(), watched_events);
+    if (wd < 0) watch_error = errno;
+  }
+
+  // On the strand: everything asynchronous.
+  void begin() {
+    if (stopped) return;
+    if (open_error != 0) {
+      unavailable(open_error);
+    } else if (watch_error == ENOENT || watch_error == ENOTDIR) {
+      look_again_later();
+      read_events();
+    } else if (watch_error != 0) {
+      unavailable(watch_error);
     } else {
-      std::error_code ec;
-      events.assign(fd, ec);
-      if (ec) {
-        ::close(fd);
-        unavailable(ec.value());
-      } else if (add_watch()) {
-        read_events();
-      }
+      read_events();
     }
     start_check();  // the contents the next checks compare with
   }
@@ -245,7 +264,8 @@ file_watch::file_watch(asio::any_io_executor ex, asio::any_io_executor blocking,
                        change_handler on_change, options opts)
     : s_(std::make_shared<state>(std::move(ex), std::move(blocking), std::move(path), std::move(on_change),
                                  std::move(opts))) {
-  s_->start();
+  s_->open();
+  asio::post(s_->ex, [s = s_] { s->begin(); });
 }
 
 file_watch::~file_watch() { stop(); }

@@ -27,7 +27,8 @@ namespace fracta::core {
 /// A file missing or unreadable for a moment (mid-swap) is no change. A directory removed or
 /// replaced is watched again when it is back. Without inotify (ENOSYS, no watches left) it says
 /// so once (warn) and watches nothing. Contents never reach the log.
-/// Actor-bound: made, stopped and destroyed on `ex` (a strand); `on_change` runs there.
+/// Actor-bound: stopped, queried and destroyed on `ex` (a strand), where `on_change` runs; it
+/// may be made on any thread (the asynchronous part starts through a post to `ex`).
 class file_watch final {
  public:
   struct options {
@@ -39,7 +40,8 @@ class file_watch final {
   /// The new contents, valid for the call only (wiped after it).
   using change_handler = std::function<void(std::string_view contents)>;
 
-  /// Starts watching at once (the first check reads the file soon after).
+  /// The inotify watch is in place when this returns; the first check reads the file once
+  /// `ex` runs.
   file_watch(asio::any_io_executor ex, asio::any_io_executor blocking, std::string path, change_handler on_change,
              options opts);
   ~file_watch();

@@ -201,12 +201,11 @@ void mcp_session::impl::watch_token_file() {
     };
   }
   std::weak_ptr<impl> weak = weak_from_this();
-  token_watch = std::make_unique<core::file_watch>(
-      strand, blocking, server.auth.token_file,
-      [weak](std::string_view) {
-        if (auto self = weak.lock()) asio::co_spawn(self->strand, token_file_changed(self), asio::detached);
-      },
-      std::move(o));
+  auto on_change = [weak](std::string_view) {
+    if (auto self = weak.lock()) asio::co_spawn(self->strand, token_file_changed(self), asio::detached);
+  };
+  token_watch = std::make_unique<core::file_watch>(strand, blocking, server.auth.token_file, std::move(on_change),
+                                                   std::move(o));
 }
 
 // A plain coroutine (GCC 12 rule). Holds the session while the refresh runs, as a background

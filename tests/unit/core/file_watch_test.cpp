@@ -74,6 +74,12 @@ struct watched_dir {
     CHECK(seen.empty());
   }
 
+  /// dir/token.json holding `contents`, watched.
+  void start_with(const std::string& contents) {
+    write_file(dir / "token.json", contents);
+    start(dir / "token.json");
+  }
+
   /// Waits until every event so far has been checked: an unrelated file is created, and the
   /// check it starts (or joins) has completed.
   void settle() {
@@ -94,8 +100,7 @@ struct watched_dir {
 
 TEST_CASE("file_watch: a file rewritten in place gives one callback with the new contents") {
   watched_dir w;
-  write_file(w.dir / "token.json", R"({"access_token":"A"})");
-  w.start(w.dir / "token.json");
+  w.start_with(R"({"access_token":"A"})");
   write_file(w.dir / "token.json", R"({"access_token":"B"})");
   w.expect_callbacks(1);
   CHECK(w.seen.at(0) == R"({"access_token":"B"})");
@@ -103,8 +108,7 @@ TEST_CASE("file_watch: a file rewritten in place gives one callback with the new
 
 TEST_CASE("file_watch: a file replaced by a rename over it gives one callback with the new contents") {
   watched_dir w;
-  write_file(w.dir / "token.json", R"({"access_token":"A"})");
-  w.start(w.dir / "token.json");
+  w.start_with(R"({"access_token":"A"})");
   write_file(w.dir / ".token.json.tmp", R"({"access_token":"B"})");
   fs::rename(w.dir / ".token.json.tmp", w.dir / "token.json");
   w.expect_callbacks(1);
@@ -133,8 +137,7 @@ TEST_CASE("file_watch: a Kubernetes Secret update (the ..data symlink swapped) g
 
 TEST_CASE("file_watch: events that leave the contents as they were give no callback") {
   watched_dir w;
-  write_file(w.dir / "token.json", R"({"access_token":"A"})");
-  w.start(w.dir / "token.json");
+  w.start_with(R"({"access_token":"A"})");
   const std::uint64_t before = w.watch->checks();
   write_file(w.dir / "token.json", R"({"access_token":"A"})");  // the same bytes again
   fs::permissions(w.dir / "token.json", fs::perms::owner_read | fs::perms::owner_write);
@@ -146,8 +149,7 @@ TEST_CASE("file_watch: events that leave the contents as they were give no callb
 
 TEST_CASE("file_watch: a removed file is no change; the file created again with new contents gives one callback") {
   watched_dir w;
-  write_file(w.dir / "token.json", R"({"access_token":"A"})");
-  w.start(w.dir / "token.json");
+  w.start_with(R"({"access_token":"A"})");
   const std::uint64_t before = w.watch->checks();
   fs::remove(w.dir / "token.json");
   REQUIRE(w.run_until([&] { return w.watch->checks() > before && w.watch->idle(); }));
@@ -179,8 +181,7 @@ TEST_CASE("file_watch: a directory removed and made again is watched again, and 
 
 TEST_CASE("file_watch: after stop() nothing is called back and the loop runs out of work") {
   watched_dir w;
-  write_file(w.dir / "token.json", R"({"access_token":"A"})");
-  w.start(w.dir / "token.json");
+  w.start_with(R"({"access_token":"A"})");
   write_file(w.dir / "token.json", R"({"access_token":"B"})");
   w.watch->stop();
   CHECK_FALSE(w.watch->watching());
