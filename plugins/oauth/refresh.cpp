@@ -101,7 +101,10 @@ sdk::task<void> oauth_provider::adopt_other_login() {
 }
 
 std::string oauth_provider::file_tokens_digest(const token_record& rec) {
-  std::string both = rec.access_token + (rec.refresh_token ? "\n1" + *rec.refresh_token : std::string("\n0"));
+  std::string both;  // built in place: no temporary copy of a token is left unwiped
+  both.reserve(rec.access_token.size() + 2 + (rec.refresh_token ? rec.refresh_token->size() : 0));
+  both.append(rec.access_token).append(rec.refresh_token ? "\n1" : "\n0");
+  if (rec.refresh_token) both.append(*rec.refresh_token);
   std::string digest = s256_challenge(both);
   sdk::secure_wipe(both);
   return digest;
