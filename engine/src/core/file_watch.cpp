@@ -225,7 +225,8 @@ struct file_watch::state final : std::enable_shared_from_this<state> {
   void start_check() {
     reading = true;
     // The pool holds no reference: a watch stopped meanwhile drops the result unread.
-    asio::post(blocking, [weak = weak_from_this(), ex = ex, path = path, max = opts.max_bytes != 0 ? opts.max_bytes : config::detail::max_secret_bytes] {
+    const std::size_t max = opts.max_bytes != 0 ? opts.max_bytes : config::detail::max_secret_bytes;
+    asio::post(blocking, [weak = weak_from_this(), ex = ex, path = path, max] {
       auto r = std::make_shared<file_read>(read_and_hash(path, max));
       asio::post(ex, [weak, r] {
         if (auto self = weak.lock()) self->on_read(*r);
