@@ -129,6 +129,11 @@ status_entry describe(const config::server& srv, engine& eng, asio::io_context& 
   if (const auto grant = str("grant"); !grant.empty()) line += "; grant: " + grant;
   if (const auto store = str("store"); !store.empty()) line += "; store: " + store;
   if (const auto err = str("store_error"); !err.empty()) line += " (" + err + ")";
+  if (const auto path = str("source_path"); !path.empty()) {
+    std::int64_t read_at = 0;
+    if (d["source_read_at"].get(read_at) != simdjson::SUCCESS) read_at = 0;
+    line += "\n  source: token_file " + path + (read_at > 0 ? " (read " + utc(read_at) + ")" : std::string());
+  }
   e.line = line;
   return e;
 }
