@@ -130,7 +130,7 @@ sdk::task<bool> oauth_provider::reread_token_file() {
   if (tokens_ && rec->access_token == tokens_->access_token && rec->refresh_token == tokens_->refresh_token)
     co_return false;
   if (!record_fits(*rec, "tokens in token_file")) co_return false;
-  host_.log_info("token_file changed; using the new token");
+  host_.log_debug("token_file changed; using the new token");
   hold(std::move(*rec));
   co_return true;
 }
