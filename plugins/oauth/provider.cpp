@@ -100,7 +100,7 @@ oauth_provider::oauth_provider(sdk::host h, std::string_view config_json, grant 
     token_file_seen_ = file_tokens_digest(*rec);
     if (record_fits(*rec, "tokens in token_file")) hold(std::move(*rec));
     persist_tokens_ = false;
-  } else if (cfg_.access_token) {
+  } else if (cfg_.access_token || cfg_.refresh_token) {  // a refresh token alone: the first refresh fetches the rest
     token_record t;
     t.access_token = resolve(cfg_.access_token, "access_token").value_or("");
     t.refresh_token = resolve(cfg_.refresh_token, "refresh_token");
