@@ -115,7 +115,7 @@ int main(int argc, char** argv) {
     cmd->add_flag("--no-browser", login.no_browser,
                   "Print the login URL instead of opening a browser; the redirect address may be pasted back");
   };
-  auto* auth = mcp->add_subcommand("auth", "Log in to OAuth servers, inspect and remove stored credentials");
+  auto* auth = mcp->add_subcommand("auth", "Log in to OAuth servers; inspect, export and remove stored credentials");
   auth->require_subcommand(1);
   // `auth login` and `auth status`, also under their deprecated names.
   auto add_login = [&](CLI::App* parent, const char* name, const char* help, const char* scope_help,
