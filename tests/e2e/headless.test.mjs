@@ -14,7 +14,7 @@ import YAML from 'yaml';
 
 import { closedPort, fracta, fractaPty, tmpdir, tomlStr, writeConfig } from './lib/harness.mjs';
 import {
-  container, firstLine, jtiOf, lastCallJti, laptop, listFiles, mountedAuth, noteTokens, outputs,
+  container, firstLine, jtiOf, lastCallJti, laptop, mountedAuth, noteTokens, outputs,
   pastUnixTime, recordOutput, refreshGrants, secrets, show, snapshot, startProxy, waitFor,
 } from './lib/headless.mjs';
 import { secretLeak, statusFor } from './lib/oauth-fracta.mjs';
@@ -78,7 +78,8 @@ describe('headless: k8s-secret export', () => {
     const files = tmpdir('fracta-e2e-files-');
     await exportFiles(o, path.join(files, 'out'));
     for (const k of Object.keys(secret.data)) {
-      assert.equal(fs.readFileSync(path.join(mount, k), 'utf8'), fs.readFileSync(path.join(files, 'out', k), 'utf8'), k);
+      const same = fs.readFileSync(path.join(mount, k), 'utf8') === fs.readFileSync(path.join(files, 'out', k), 'utf8');
+      assert.ok(same, `${k}: the Secret's bytes are the files export's`); // (not printed: secrets)
     }
 
     // --namespace goes into metadata.
@@ -92,8 +93,13 @@ describe('headless: k8s-secret export', () => {
     assert.match(call.stdout, /authenticated/);
     assert.equal(lastCallJti(o.mcp), jtiOf(tokens.access_token), 'the resource server saw the exported token');
     assert.deepEqual(c.files().filter((f) => /token|\.enc$/.test(f)), [], 'no token store in the container');
+  });
 
-    // status names the live source and when it was read.
+  test('auth status of a mounted token_file names the live source, its path and when it was read', async (t) => {
+    const o = await laptop(t, { server: S });
+    const mount = path.join(tmpdir('fracta-e2e-mount-'), 'secret');
+    await exportFiles(o, mount);
+    const c = container(S, o.resource, mountedAuth(mount));
     const st = await c.run(['config', 'mcp', 'auth', 'status', S, '--json']);
     assert.equal(st.code, 0, show(st));
     const entry = statusFor(st.stdout, S);
@@ -104,6 +110,7 @@ describe('headless: k8s-secret export', () => {
     const text = await c.run(['config', 'mcp', 'auth', 'status', S]);
     assert.equal(text.code, 0, show(text));
     assert.match(text.stdout, /source: token_file/);
+    assert.ok(text.stdout.includes(path.join(mount, 'token.json')), text.stdout);
   });
 
   test('a server name that ends in an underscore still gives a valid DNS-1123 Secret name', async (t) => {
@@ -254,14 +261,16 @@ function parseEnvExport(text) {
   const vars = {};
   for (const line of text.split('\n')) {
     if (line === '' || line.startsWith('#')) continue;
-    const m = /^export ([A-Z][A-Z0-9_]*)='((?:[^']|'\\'')*)'$/.exec(line);
-    assert.ok(m, `not a shell-safe export line: ${line.slice(0, 40)}…`);
-    vars[m[1]] = m[2].replaceAll("'\\''", "'");
+    // One POSIX shell word: single-quoted, or plain when nothing in it is special to a shell.
+    const m = /^export ([A-Z][A-Z0-9_]*)=(?:'((?:[^']|'\\'')*)'|([A-Za-z0-9@%+=:,./_-]+))$/.exec(line);
+    assert.ok(m, `not a shell-safe export line: ${line.split('=')[0]}=…`);
+    vars[m[1]] = m[2] !== undefined ? m[2].replaceAll("'\\''", "'") : m[3];
   }
   return vars;
 }
 
 describe('headless: inline tokens from env', () => {
+  let inlineContainerFiles; // what the container's HOME held after the test below
   // Non-rotating refresh tokens: inline tokens cannot be written back, so every process started
   // from the same variables refreshes with the same refresh token (the rotation caveat).
   test('the env export is shell-safe; a config reading it works in a HOME with no store and refreshes in memory after expiry', async (t) => {
@@ -275,16 +284,24 @@ describe('headless: inline tokens from env', () => {
     secrets.delete(vars[`${ENV_PREFIX}EXPIRES_AT`]);
     secrets.delete(vars[`${ENV_PREFIX}CLIENT_ID`]);
 
-    // bash reads back exactly these values.
-    const sourced = execFileSync('bash', ['-c', 'source /dev/stdin; env -0'], { input: r.stdout, env: { PATH: process.env.PATH } });
+    // bash reads back exactly these values, from the file --out writes (mode 0600).
+    const envFile = path.join(tmpdir('fracta-e2e-envfile-'), 'server.env');
+    const written = await o.run(exportCmd('--format', 'env', '--out', envFile));
+    assert.equal(written.code, 0, o.explain(written));
+    assert.equal(fs.statSync(envFile).mode & 0o777, 0o600);
+    assert.ok(fs.readFileSync(envFile, 'utf8') === r.stdout, '--out FILE holds what --stdout prints');
+    const sourced = execFileSync('bash', ['--norc', '--noprofile', '-c', 'source "$1"; env -0', 'bash', envFile],
+      { env: { PATH: process.env.PATH } });
     const env = Object.fromEntries(sourced.toString('utf8').split('\0').filter(Boolean)
       .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]).filter(([k]) => k.startsWith('FRACTA_MCP_')));
-    assert.deepEqual(env, vars);
+    // (compared without printing: the values are tokens)
+    assert.deepEqual(Object.keys(env).sort(), Object.keys(vars).sort());
+    for (const k of Object.keys(vars)) assert.ok(env[k] === vars[k], `bash reads ${k} back unchanged`);
 
     // The same values as the files export of this login.
     const files = await exportFiles(o, path.join(tmpdir('fracta-e2e-files-'), 'out'));
-    assert.equal(vars[`${ENV_PREFIX}ACCESS_TOKEN`], files.tokens.access_token);
-    assert.equal(vars[`${ENV_PREFIX}REFRESH_TOKEN`], files.tokens.refresh_token);
+    assert.ok(vars[`${ENV_PREFIX}ACCESS_TOKEN`] === files.tokens.access_token, 'ACCESS_TOKEN is token.json\'s');
+    assert.ok(vars[`${ENV_PREFIX}REFRESH_TOKEN`] === files.tokens.refresh_token, 'REFRESH_TOKEN is token.json\'s');
     assert.equal(Number(vars[`${ENV_PREFIX}EXPIRES_AT`]), files.tokens.expires_at);
     assert.equal(vars[`${ENV_PREFIX}CLIENT_ID`], files.registration.client_id);
 
@@ -315,6 +332,12 @@ describe('headless: inline tokens from env', () => {
     assert.equal(grants.filter((g) => g.status === 200).length, 1, `one refresh after expiry: ${JSON.stringify(grants)}`);
     assert.notEqual(lastCallJti(o.mcp), jtiOf(vars[`${ENV_PREFIX}ACCESS_TOKEN`]), 'the refreshed token was sent');
     assert.deepEqual(c.files().filter((f) => /token|\.enc$/.test(f)), [], 'nothing was written: refreshed in memory');
+    inlineContainerFiles = c.files();
+  });
+
+  test('the container HOME stays empty: in-memory tokens take no store and no refresh lock', () => {
+    assert.ok(inlineContainerFiles !== undefined, 'the test above ran to its end');
+    assert.deepEqual(inlineContainerFiles, []);
   });
 });
 

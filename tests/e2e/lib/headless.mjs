@@ -3,6 +3,7 @@
 // HOMEs with no token store) that run from what the laptop exported, a long-running
 // `fracta proxy` host, and a record of every output for the no-secret checks.
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -81,11 +82,12 @@ export function listFiles(dir) {
   return out.sort();
 }
 
-/** Bytes, mode and mtime of each file (lstat and stat), to show a mount was never written. */
+/** A hash of the bytes, mode, times and inode of each file, to show a mount was never written. */
 export function snapshot(paths) {
   return Object.fromEntries(paths.map((p) => {
     const st = fs.statSync(p);
-    return [p, { bytes: fs.readFileSync(p, 'utf8'), mode: st.mode & 0o777, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino }];
+    const sha256 = crypto.createHash('sha256').update(fs.readFileSync(p)).digest('hex'); // not the secret itself
+    return [p, { sha256, mode: st.mode & 0o777, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino }];
   }));
 }
 
