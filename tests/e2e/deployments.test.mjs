@@ -104,9 +104,12 @@ function kubeletVolume(dir, files, mode = 0o644) {
   const stamp = `..${new Date().toISOString().replace(/[-:.TZ]/g, '_')}${crypto.randomBytes(3).toString('hex')}`;
   fs.mkdirSync(path.join(dir, stamp));
   for (const [k, v] of Object.entries(files)) fs.writeFileSync(path.join(dir, stamp, k), v, { mode });
+  const dataLink = path.join(dir, '..data');
+  const old = fs.existsSync(dataLink) ? fs.readlinkSync(dataLink) : null;
   const tmpLink = path.join(dir, '..data_tmp');
   fs.symlinkSync(stamp, tmpLink);
-  fs.renameSync(tmpLink, path.join(dir, '..data')); // the atomic swap Kubernetes does
+  fs.renameSync(tmpLink, dataLink); // the atomic swap Kubernetes does
+  if (old) fs.rmSync(path.join(dir, old), { recursive: true, force: true });
   for (const k of Object.keys(files)) {
     if (!fs.existsSync(path.join(dir, k))) fs.symlinkSync(path.join('..data', k), path.join(dir, k));
   }
@@ -138,10 +141,18 @@ async function startHost(t, entry, { home, env, bin }) {
   transport.stderr.on('data', (d) => { stderr += d; });
   const client = new Client({ name: 'e2e-host', version: '1.0.0' }, { capabilities: {} });
   t.after(() => client.close());
-  await client.connect(transport);
+  try {
+    await client.connect(transport);
+  } catch (e) {
+    throw new Error(`the host could not start \`${entry.command} ${entry.args.join(' ')}\`: ${e.message}\nstderr:\n${stderr}`);
+  }
   const call = async (text) => {
-    const r = await client.callTool({ name: 'echo', arguments: { text } });
-    return r.content.map((c) => c.text).join('\n');
+    try {
+      const r = await client.callTool({ name: 'echo', arguments: { text } });
+      return r.content.map((c) => c.text).join('\n');
+    } catch (e) {
+      throw new Error(`the host's tools/call through fracta proxy failed: ${e.message}\nproxy stderr:\n${stderr}`);
+    }
   };
   return { client, call, stderr: () => stderr };
 }
@@ -198,7 +209,8 @@ describe('docs/deployments.md', () => {
     await l.sh('k8s-export');
     const { secret, files } = appliedSecret(l);
 
-    const docs = YAML.parseAllDocuments(block(DOC, 'k8s-manifests', 'yaml')).map((d) => d.toJS());
+    // Kubernetes reads manifests as YAML 1.1: `defaultMode: 0400` is octal there.
+    const docs = YAML.parseAllDocuments(block(DOC, 'k8s-manifests', 'yaml'), { version: '1.1' }).map((d) => d.toJS());
     const cm = docs.find((d) => d.kind === 'ConfigMap');
     const dep = docs.find((d) => d.kind === 'Deployment');
     assert.ok(cm && dep, 'the manifests have a ConfigMap and a Deployment');
