@@ -167,6 +167,17 @@ async function eventually(fn, ms, what) {
   assert.fail(`${what} did not happen within ${ms} ms`);
 }
 
+/** Calls echo through `host` until `done()` (checked after each call), at most `ms`. */
+async function callUntil(host, label, done, ms, what) {
+  let n = 0;
+  await eventually(async () => {
+    const text = `${label}-${n}`;
+    n += 1;
+    assert.equal(await host.call(text), `echo: ${text}`, host.stderr());
+    return done();
+  }, ms, what);
+}
+
 const refreshGrants = (l) => l.pair.as.log().filter((e) => e.event === 'token' && e.grant_type === 'refresh_token');
 const reuse = (l) => l.pair.as.log().filter((e) => e.event === 'refresh_token_reuse');
 
@@ -186,12 +197,7 @@ describe('docs/deployments.md', () => {
     assert.equal(entry.command, 'fracta');
     assert.deepEqual(entry.args, ['proxy', SERVER]);
     const host = await startHost(t, entry, l);
-    let n = 0;
-    await eventually(async () => {
-      assert.equal(await host.call(`local-${n}`), `echo: local-${n}`, host.stderr());
-      n += 1;
-      return refreshGrants(l).some((e) => e.status === 200);
-    }, 30_000, 'a refresh by the proxy');
+    await callUntil(host, 'local', () => refreshGrants(l).some((e) => e.status === 200), 30_000, 'a refresh by the proxy');
     await host.client.close();
     // A new process reads the store and sends the refreshed token: had the rotated tokens not
     // been written back, it would send the login's token or present a spent refresh token.
@@ -257,12 +263,8 @@ describe('docs/deployments.md', () => {
     const newJti = l.pair.as.log().filter((e) => e.event === 'token' && e.grant_type === 'authorization_code').at(-1).access_token_jti;
     await l.sh('k8s-export');
     kubeletVolume(under(root, secretMount.mountPath), appliedSecret(l).files, secretVol.secret.defaultMode ?? 0o644);
-    let i = 0;
-    await eventually(async () => {
-      assert.equal(await host.call(`after-${i}`), `echo: after-${i}`, host.stderr());
-      i += 1;
-      return l.pair.mcp.log().filter((e) => e.method === 'POST').at(-1)?.token_jti === newJti;
-    }, 20_000, 'the running proxy sending the re-exported token');
+    await callUntil(host, 'after', () => l.pair.mcp.log().filter((e) => e.method === 'POST').at(-1)?.token_jti === newJti,
+      20_000, 'the running proxy sending the re-exported token');
     assert.notEqual(sha(tokenPath), tokenHash, 'the volume now holds the new export');
   });
 
@@ -395,12 +397,7 @@ describe('docs/deployments.md', () => {
     const denv = { FRACTA_CONFIG: config, CREDENTIALS_DIRECTORY: outDir };
     const tokenHash = sha(path.join(outDir, 'token.json'));
     const host = await startHost(t, { command: 'fracta', args: ['proxy', SERVER] }, { home: tmpdir('fracta-e2e-deployed-'), env: denv, bin: l.bin });
-    let n = 0;
-    await eventually(async () => {
-      assert.equal(await host.call(`first-${n}`), `echo: first-${n}`, host.stderr());
-      n += 1;
-      return refreshGrants(l).some((e) => e.status === 200);
-    }, 30_000, 'a refresh in memory');
+    await callUntil(host, 'first', () => refreshGrants(l).some((e) => e.status === 200), 30_000, 'a refresh in memory');
     await host.client.close();
     assert.equal(sha(path.join(outDir, 'token.json')), tokenHash, 'token.json was not written');
 

@@ -2,12 +2,11 @@
 // Code blocks of a docs/ page marked `<!-- test: NAME -->` (the line right before the fence),
 // so a test runs what the page shows: extraction, placeholder substitution, bash runs with
 // `fracta` on PATH.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { cleanEnv, fractaBin, tmpdir } from './harness.mjs';
+import { fractaBin, runProgram, tmpdir } from './harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const DOCS_DIR = path.resolve(here, '..', '..', '..', 'docs');
@@ -68,18 +67,6 @@ export function binDir(extra = {}) {
 /** Runs `script` with `bash -euo pipefail` in `cwd`, in fracta()'s clean environment plus
  *  `env`, with `bin` first on PATH. Resolves to { code, signal, stdout, stderr }. */
 export function runBash(script, { cwd, home, env = {}, bin, timeoutMs = 120_000 }) {
-  const childEnv = cleanEnv(home, env);
-  childEnv.PATH = `${bin}:${childEnv.PATH ?? '/usr/bin:/bin'}`;
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-euo', 'pipefail', '-c', script], { cwd, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8');
-    child.stderr.setEncoding('utf8');
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', (e) => { clearTimeout(timer); reject(e); });
-    child.on('close', (code, signal) => { clearTimeout(timer); resolve({ code, signal, stdout, stderr }); });
-  });
+  const PATH = `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}`;
+  return runProgram('bash', ['-euo', 'pipefail', '-c', script], { cwd, home, env: { ...env, PATH }, timeoutMs });
 }
