@@ -359,27 +359,38 @@ describe('docs/deployments.md', () => {
     assert.equal(secretLeak(r.stdout + r.stderr), null);
   });
 
-  test('client credentials: no login; the secret from env, or from a systemd credential', async (t) => {
-    const id = 'acme-crm-service';
-    const secret = 'e2e-client-secret-value-1234';
-    const l = await laptop(t, { asArgs: ['--client', `${id}:${secret}:client_secret_basic`], login: false });
-    const toml = substitute(block(DOC, 'client-credentials-config', 'toml'), { [URL_PH]: l.pair.resource, [ISSUER_PH]: l.pair.issuer }, [URL_PH, ISSUER_PH]);
+  const CC_ID = 'acme-crm-service';
+  const CC_SECRET = 'e2e-client-secret-value-1234';
+  /** The authorization server with the static client, and the page's client-credentials table. */
+  async function clientCredentials(t) {
+    const l = await laptop(t, { asArgs: ['--client', `${CC_ID}:${CC_SECRET}:client_secret_basic`], login: false });
+    const toml = substitute(block(DOC, 'client-credentials-config', 'toml'),
+      { [URL_PH]: l.pair.resource, [ISSUER_PH]: l.pair.issuer }, [URL_PH, ISSUER_PH]);
     assert.match(toml, /grant_type = "client_credentials"/);
-    const dir = tmpdir('fracta-e2e-svc-');
+    return { l, toml, dir: tmpdir('fracta-e2e-svc-') };
+  }
+  const onlyClientCredentials = (l) => assert.ok(l.pair.as.log().filter((e) => e.event === 'token').every((e) => e.grant_type === 'client_credentials'));
+
+  test('client credentials: no login, the id and secret from env vars', async (t) => {
+    const { l, toml, dir } = await clientCredentials(t);
     const config = path.join(dir, 'config.toml');
     fs.writeFileSync(config, toml);
-    await validateAndCall(deployed(config, { ACME_CRM_CLIENT_ID: id, ACME_CRM_CLIENT_SECRET: secret }), l, 'client credentials');
+    await validateAndCall(deployed(config, { ACME_CRM_CLIENT_ID: CC_ID, ACME_CRM_CLIENT_SECRET: CC_SECRET }), l, 'client credentials');
+    onlyClientCredentials(l);
+  });
 
-    const unitLine = block(DOC, 'systemd-client-secret-unit', 'ini');
-    const [, credId] = /^LoadCredential=([^:\n]+):(\S+)$/m.exec(unitLine);
+  test('client credentials: the secret from a systemd credential (LoadCredential=, ${CREDENTIALS_DIRECTORY})', async (t) => {
+    const { l, toml, dir } = await clientCredentials(t);
+    const [, credId] = /^LoadCredential=([^:\n]+):(\S+)$/m.exec(block(DOC, 'systemd-client-secret-unit', 'ini'));
     const line = block(DOC, 'systemd-client-secret-config', 'toml').trim();
+    assert.ok(line.includes(`\${CREDENTIALS_DIRECTORY}/${credId}`), `the config line reads the credential ${credId}`);
     const credDir = path.join(dir, 'credentials');
     fs.mkdirSync(credDir);
-    fs.writeFileSync(path.join(credDir, credId), secret, { mode: 0o400 });
-    const sdConfig = path.join(dir, 'systemd.toml');
-    fs.writeFileSync(sdConfig, toml.replace(/^client_secret = .*$/m, line));
-    await validateAndCall(deployed(sdConfig, { ACME_CRM_CLIENT_ID: id, CREDENTIALS_DIRECTORY: credDir }), l, 'client credentials from a credential');
-    assert.ok(l.pair.as.log().filter((e) => e.event === 'token').every((e) => e.grant_type === 'client_credentials'));
+    fs.writeFileSync(path.join(credDir, credId), CC_SECRET, { mode: 0o400 });
+    const config = path.join(dir, 'systemd.toml');
+    fs.writeFileSync(config, toml.replace(/^client_secret = .*$/m, line));
+    await validateAndCall(deployed(config, { ACME_CRM_CLIENT_ID: CC_ID, CREDENTIALS_DIRECTORY: credDir }), l, 'client credentials from a credential');
+    onlyClientCredentials(l);
   });
 
   test('rotation caveat: forget on the laptop; a restarted token_file process with a spent refresh token is told to re-export; the re-export works', async (t) => {
