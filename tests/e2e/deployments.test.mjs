@@ -210,7 +210,9 @@ describe('docs/deployments.md', () => {
     assert.deepEqual(reuse(l), [], 'no spent refresh token was presented');
   });
 
-  test('kubernetes: the exported Secret, mounted as the Deployment says, serves the ConfigMap\'s config; a re-export is adopted without a restart', async (t) => {
+  /** The laptop's export applied with `kubectl`, checked against the page's ConfigMap and
+   *  Deployment, and mounted as the kubelet would under a temporary root. */
+  async function k8sPod(t) {
     const l = await laptop(t);
     await l.sh('k8s-export');
     const { secret, files } = appliedSecret(l);
@@ -237,15 +239,27 @@ describe('docs/deployments.md', () => {
     const root = tmpdir('fracta-e2e-pod-');
     const paths = rooted(root, [secretMount.mountPath, cmMount.mountPath]);
     const toml = substitute(cm.data['config.toml'], { [URL_PH]: l.pair.resource, ...paths }, [URL_PH]);
-    assert.match(toml, new RegExp(`token_file = "${under(root, secretMount.mountPath)}/token.json"`), toml);
-    kubeletVolume(under(root, secretMount.mountPath), files, secretVol.secret.defaultMode ?? 0o644);
+    const mountDir = under(root, secretMount.mountPath);
+    assert.match(toml, new RegExp(`token_file = "${mountDir}/token.json"`), toml);
+    const mode = secretVol.secret.defaultMode ?? 0o644;
+    kubeletVolume(mountDir, files, mode);
     kubeletVolume(under(root, cmMount.mountPath), { 'config.toml': toml });
     const configEnv = c.env.find((e) => e.name === 'FRACTA_CONFIG').value;
     const config = substitute(configEnv, paths);
     assert.ok(fs.existsSync(config), `FRACTA_CONFIG (${configEnv}) is a file of the ConfigMap volume`);
-    const tokenPath = path.join(under(root, secretMount.mountPath), 'token.json');
-    const tokenHash = sha(tokenPath);
+    return {
+      l, config, tokenPath: path.join(mountDir, 'token.json'),
+      /** Re-runs the export on the laptop and swaps the volume's data, as the kubelet does. */
+      async reapply() {
+        await l.sh('k8s-export');
+        kubeletVolume(mountDir, appliedSecret(l).files, mode);
+      },
+    };
+  }
 
+  test('kubernetes: the exported Secret, mounted as the Deployment says, serves the ConfigMap\'s config; status names the file', async (t) => {
+    const { l, config, tokenPath } = await k8sPod(t);
+    const tokenHash = sha(tokenPath);
     const run = deployed(config);
     await validateAndCall(run, l, 'kubernetes');
     const st = await run(['config', 'mcp', 'auth', 'status', SERVER, '--json']);
@@ -253,19 +267,23 @@ describe('docs/deployments.md', () => {
     const s = statusFor(st.stdout, SERVER);
     assert.equal(s.source, 'token_file', st.stdout);
     assert.equal(s.source_path, tokenPath, st.stdout);
+    assert.equal(sha(tokenPath), tokenHash, 'the mounted token.json is never written');
+  });
 
-    // A running process (the proxy the agent starts), then a new login and a re-exported Secret.
+  test('kubernetes: a re-exported Secret is adopted by the running process without a restart', async (t) => {
+    const pod = await k8sPod(t);
+    const { l, config, tokenPath } = pod;
+    const tokenHash = sha(tokenPath);
     const host = await startHost(t, { command: 'fracta', args: ['proxy', SERVER] },
       { home: tmpdir('fracta-e2e-deployed-'), env: { FRACTA_CONFIG: config }, bin: l.bin });
     assert.equal(await host.call('before'), 'echo: before', host.stderr());
     const relogin = await fracta(['config', 'mcp', 'auth', 'login', SERVER], { home: l.home, env: l.env, timeoutMs: 90_000 });
     assert.equal(relogin.code, 0, l.explain(relogin));
     const newJti = l.pair.as.log().filter((e) => e.event === 'token' && e.grant_type === 'authorization_code').at(-1).access_token_jti;
-    await l.sh('k8s-export');
-    kubeletVolume(under(root, secretMount.mountPath), appliedSecret(l).files, secretVol.secret.defaultMode ?? 0o644);
+    await pod.reapply();
+    assert.notEqual(sha(tokenPath), tokenHash, 'the volume now holds the new export');
     await callUntil(host, 'after', () => l.pair.mcp.log().filter((e) => e.method === 'POST').at(-1)?.token_jti === newJti,
       20_000, 'the running proxy sending the re-exported token');
-    assert.notEqual(sha(tokenPath), tokenHash, 'the volume now holds the new export');
   });
 
   test('docker compose: the files export, mounted as compose.yaml\'s secrets, serves fracta.toml; never written', async (t) => {
