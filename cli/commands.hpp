@@ -49,7 +49,17 @@ struct proxy_options {
   login_options login;
 };
 
+/// `fracta config mcp auth export`.
+struct export_options {
+  std::string format;         // env | files | k8s-secret
+  std::string out;            // --out: DIR for files, FILE for the others
+  bool to_stdout = false;     // --stdout: print even to a terminal
+  bool force = false;         // --force: replace existing files
+  std::string k8s_namespace;  // --namespace (k8s-secret)
+};
+
 int cmd_proxy(const global_options& g, const proxy_options& o);
+int cmd_auth_export(const global_options& g, const std::string& server, const export_options& o);
 int cmd_config_add(const global_options& g, const add_options& o);
 int cmd_config_list(const global_options& g, bool json);
 int cmd_config_show(const global_options& g, const std::string& name, bool json);

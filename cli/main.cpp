@@ -148,7 +148,38 @@ int main(int argc, char** argv) {
   logout_cmd->add_option("server", server, "Server name")->required();
   logout_cmd->callback([&] { rc = cmd_auth_logout(g, server); });
 
-  // Deprecated aliases (one release): fracta mcp login, fracta mcp auth-status.
+  export_options ex;
+  auto add_export = [&](CLI::App* parent, const char* name, const char* help) {
+    auto* cmd = parent->add_subcommand(name, help);
+    cmd->add_option("server", server, "Server name")->required();
+    cmd->add_option("--format", ex.format, "env, files or k8s-secret")->required();
+    cmd->add_option("--out", ex.out, "files: the directory to write into; env, k8s-secret: a file to write (mode 0600)");
+    cmd->add_flag("--stdout", ex.to_stdout, "Print to standard output even when it is a terminal");
+    cmd->add_flag("--force", ex.force, "Replace files that exist");
+    cmd->add_option("--namespace", ex.k8s_namespace, "k8s-secret: the Secret's namespace (default: kubectl's)");
+    cmd->footer(
+        "Hands a server's stored OAuth credentials to a headless machine (Kubernetes, Compose, systemd, CI), "
+        "without contacting any server. The output holds secrets.\n"
+        "Formats:\n"
+        "  files       DIR/token.json and, when a dynamic client registration is stored, "
+        "DIR/client-registration.json (mode 0600); the auth table reads them with token_file and "
+        "client_registration_file.\n"
+        "  env         export lines FRACTA_MCP_<SERVER>_<FIELD> for ACCESS_TOKEN, REFRESH_TOKEN, EXPIRES_AT, "
+        "CLIENT_ID and CLIENT_SECRET (when known); <SERVER> is the name upper-cased, other characters as _. "
+        "The leading comments show the auth table that reads them back.\n"
+        "  k8s-secret  a v1 Secret fracta-mcp-<server> with those files as keys, for kubectl apply -f -.\n"
+        "env and k8s-secret print to a terminal only with --stdout. A mounted copy is refreshed in memory "
+        "and never written back; with rotating refresh tokens, export again when the other machine says so.\n"
+        "Examples:\n"
+        "  fracta config mcp auth export notion --format k8s-secret --namespace tools | kubectl apply -f -\n"
+        "  fracta config mcp auth export notion --format files --out ./secrets/notion\n"
+        "  fracta config mcp auth export notion --format env --out notion.env");
+    return cmd;
+  };
+  auto* export_cmd = add_export(auth, "export", "Export a server's stored credentials for a headless machine");
+  export_cmd->callback([&] { rc = cmd_auth_export(g, server, ex); });
+
+  // Deprecated aliases (one release): fracta mcp login, fracta mcp export, fracta mcp auth-status.
   auto* old_mcp = app.add_subcommand("mcp", "Deprecated: use `fracta config mcp auth …`");
   old_mcp->require_subcommand(1);
   auto* old_login = add_login(old_mcp, "login", "Deprecated alias of `fracta config mcp auth login`",
@@ -156,6 +187,11 @@ int main(int argc, char** argv) {
   old_login->callback([&] {
     print_error("`fracta mcp login` is deprecated and will be removed; use `fracta config mcp auth login`");
     rc = cmd_auth_login(g, server, login, json);
+  });
+  auto* old_export = add_export(old_mcp, "export", "Deprecated alias of `fracta config mcp auth export`");
+  old_export->callback([&] {
+    print_error("`fracta mcp export` is deprecated and will be removed; use `fracta config mcp auth export`");
+    rc = cmd_auth_export(g, server, ex);
   });
   auto* old_status = add_status(old_mcp, "auth-status", "Deprecated alias of `fracta config mcp auth status`",
                                 "Machine-readable output");

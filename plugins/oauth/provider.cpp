@@ -9,6 +9,7 @@
 
 #include <fracta/proto/json.hpp>
 #include <fracta/proto/text.hpp>
+#include <fracta/proto/time.hpp>
 #include <fracta/proto/url.hpp>
 #include <fracta/proto/www_authenticate.hpp>
 #include "scopes.hpp"
@@ -28,21 +29,6 @@ bool is_scope_token(std::string_view t) {
     const auto c = static_cast<unsigned char>(ch);
     return c == 0x21 || (c >= 0x23 && c <= 0x5B) || (c >= 0x5D && c <= 0x7E);
   });
-}
-
-// `s` as one POSIX shell word: as is when it holds nothing a shell treats specially, else
-// single-quoted.
-std::string shell_word(std::string_view s) {
-  const bool plain = !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) != 0 || std::string_view("@%+=:,./_-").find(c) != std::string_view::npos;
-  });
-  if (plain) return std::string(s);
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') out += "'\\''";
-    else out.push_back(c);
-  }
-  return out + "'";
 }
 
 }  // namespace
@@ -117,10 +103,20 @@ oauth_provider::oauth_provider(sdk::host h, std::string_view config_json, grant 
     t.access_token = resolve(cfg_.access_token, "access_token").value_or("");
     t.refresh_token = resolve(cfg_.refresh_token, "refresh_token");
     t.expires_at_s = cfg_.expires_at_s;
+    if (cfg_.expires_at_secret) {
+      std::string value = resolve(cfg_.expires_at_secret, "expires_at").value_or("");
+      const auto at = text::parse_instant(value);
+      if (!at) fail(FRACTA_E_CONFIG, "expires_at (" + server_ + "): the value read is not unix seconds or an RFC 3339 "
+                                     "date-time such as 2026-01-01T00:00:00Z");
+      t.expires_at_s = *at;
+    }
     t.issuer = cfg_.issuer;  // "" with metadata_url: the issuer it declares (parse_settings checked)
     hold(std::move(t));
     persist_tokens_ = false;
   }
+  // Injected tokens need no store: the client comes from client_registration_file, the auth
+  // table or the token record, so a headless machine without a keyring or store key works.
+  if (injected()) persist_registration_ = false;
   if (!cfg_.client_registration_file.empty()) {
     std::string text = read_mounted_file("client_registration_file", cfg_.client_registration_file);
     auto rec = parse_registration_record(text);
@@ -218,7 +214,7 @@ std::int32_t oauth_provider::on_challenge(const sdk::challenge& ch, sdk::complet
       return FRACTA_NEED_REFRESH;
     }
     std::string cmd = login_cmd;
-    for (const auto& s : wanted_tokens) cmd += " --scope " + shell_word(s);
+    for (const auto& s : wanted_tokens) cmd += " --scope " + text::shell_word(s);
     const std::string asked = b.scope.empty() ? std::string("insufficient_scope") : join_scopes(split_scopes(b.scope));
     deferred_.complete(std::move(done), FRACTA_E_NEEDS_LOGIN,
                        "the server needs more scope (" + asked + "); a refresh cannot widen a grant, so log in again: " + cmd);
@@ -241,14 +237,21 @@ std::int32_t oauth_provider::on_challenge(const sdk::challenge& ch, sdk::complet
   }
   needs_login_ = true;
   deferred_.complete(std::move(done), FRACTA_E_NEEDS_LOGIN,
-                     tokens_ ? "the stored token was refused and there is no refresh token; run " + login_cmd
-                             : server_ + " requires an OAuth login; run " + login_cmd);
+                     injected() ? "the injected access token was refused and there is no refresh token; " + reexport_hint()
+                     : tokens_  ? "the stored token was refused and there is no refresh token; run " + login_cmd
+                                : server_ + " requires an OAuth login; run " + login_cmd);
   return FRACTA_PENDING;
 }
 
 std::int32_t oauth_provider::login(std::string_view options, sdk::completion& done) {
   login_options o = parse_login_options(options);
   enqueue(login_job(std::move(o)), std::move(done));
+  return FRACTA_PENDING;
+}
+
+std::int32_t oauth_provider::export_credentials(sdk::completion& done) {
+  if (cfg_.kind == grant::client_credentials) return FRACTA_E_UNSUPPORTED;  // its secrets are the config's
+  enqueue(export_job(), std::move(done));
   return FRACTA_PENDING;
 }
 

@@ -67,6 +67,7 @@ class oauth_provider {
   std::int32_t logout(sdk::completion& done);
   std::string status() const;
   void cancel();
+  std::int32_t export_credentials(sdk::completion& done);
 
  private:
   // ---- job queue (provider.cpp) ----
@@ -80,6 +81,11 @@ class oauth_provider {
   /// Throws the store error of the read at create, once.
   void take_load_error();
   std::string login_command() const { return "fracta config mcp auth login " + server_; }
+  /// Injected tokens (token_file, or inline access_token): no store is read or written, and
+  /// what fixes a dead grant is a fresh export from the machine that logged in.
+  bool injected() const { return !persist_tokens_; }
+  /// For an injected grant that can no longer be used: what to run, and where.
+  std::string reexport_hint() const;
   /// The content of a mounted file named by `key` (token_file, client_registration_file),
   /// read now through the host; FRACTA_E_CONFIG when it cannot be. Wipe it when done.
   std::string read_mounted_file(std::string_view key, const std::string& path) const;
@@ -105,6 +111,7 @@ class oauth_provider {
   sdk::task<void> save_registration(registration_record rec);
   sdk::task<void> drop_tokens();
   sdk::task<void> drop_registration();
+  sdk::task<std::string> export_job();
 
   // ---- refresh policy (refresh.cpp) ----
   sdk::task<std::string> refresh_job(std::uint64_t asked_at);

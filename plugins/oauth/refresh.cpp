@@ -44,8 +44,8 @@ sdk::task<std::string> oauth_provider::refresh_job(std::uint64_t asked_at) {
   }
   if (tokens_ && !usable()) {
     needs_login_ = true;
-    fail(FRACTA_E_NEEDS_LOGIN, "the access token for " + server_ + " expired and no refresh token was issued; run " +
-                                   login_command());
+    fail(FRACTA_E_NEEDS_LOGIN, "the access token for " + server_ + " expired and no refresh token was issued; " +
+                                   (injected() ? reexport_hint() : "run " + login_command()));
   }
   if (!tokens_ && persist_tokens_ && !load_only) {
     // Another process (a CLI login beside a gateway) may have stored tokens since we looked.
@@ -187,6 +187,11 @@ sdk::task<void> oauth_provider::refresh_grant(bool may_adopt) {
         co_return;
       }
       if (adopted) fail(FRACTA_E_TRANSIENT, "the tokens of " + server_ + " were rotated by another process meanwhile; try again");
+      if (injected())
+        fail(FRACTA_E_NEEDS_LOGIN, "the authorization server no longer accepts the refresh token of " + server_ + " (" +
+                                       e.message + "); a mounted or injected refresh token is spent once any process "
+                                       "refreshed it (this one before a restart, or the machine it was exported from); " +
+                                       reexport_hint());
       fail(FRACTA_E_NEEDS_LOGIN, "the authorization server no longer accepts the refresh token (" + e.message +
                                      "); run " + login_command());
     }

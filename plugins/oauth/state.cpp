@@ -9,6 +9,7 @@
 #include <variant>
 
 #include <fracta/proto/json.hpp>
+#include <fracta/proto/time.hpp>
 #include "fracta/errors.hpp"
 #include "fracta/json_writer.hpp"
 #include <fracta/proto/url.hpp>
@@ -209,9 +210,12 @@ result<settings> parse_settings(std::string_view text) {
     std::string_view str;
     if (e->get_int64().get(n) == simdjson::SUCCESS) {
       s.expires_at_s = n;
+    } else if (e->is_object()) {
+      s.expires_at_secret = json::to_string(*e);
     } else if (e->get_string().get(str) == simdjson::SUCCESS) {
-      return config_error("expires_at as a date-time string is not supported by the oauth plugin; "
-                          "write unix seconds");
+      auto t = text::parse_instant(str);
+      if (!t) return config_error("expires_at must be unix seconds or an RFC 3339 date-time such as 2026-01-01T00:00:00Z");
+      s.expires_at_s = *t;
     }
   }
   read_fields<settings>(doc, s, settings_strings);

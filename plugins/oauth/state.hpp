@@ -24,6 +24,7 @@ struct settings {
   std::optional<std::string> client_id, client_secret, private_key;  ///< SecretValue JSON
   std::optional<std::string> access_token, refresh_token;            ///< SecretValue JSON
   std::int64_t expires_at_s = 0;
+  std::optional<std::string> expires_at_secret;  ///< expires_at = { env = "…" }: SecretValue JSON
   std::string token_file, client_registration_file;
   std::string issuer;  ///< the pinned authorization server ("" = none configured)
   std::string metadata_url, redirect_uri, resource, client_metadata_url, key_id;

@@ -156,4 +156,51 @@ sdk::task<void> oauth_provider::drop_registration() {
   }
 }
 
+// ---- export ----
+
+std::string oauth_provider::reexport_hint() const {
+  const std::string where = cfg_.token_file.empty() ? std::string("the inline tokens (access_token, refresh_token)")
+                                                    : "the mounted token_file " + cfg_.token_file;
+  const std::string format = cfg_.token_file.empty() ? "env --stdout" : "files --out DIR (or --format k8s-secret)";
+  return "replace " + where + " with a fresh export: on the machine that logged in, run " + login_command() +
+         " then fracta config mcp auth export " + server_ + " --format " + format +
+         (cfg_.token_file.empty() ? std::string(", and restart with the new values")
+                                  : std::string("; a replaced token_file is picked up without a restart"));
+}
+
+sdk::task<std::string> oauth_provider::export_job() {
+  take_load_error();
+  if (!tokens_) {
+    fail(FRACTA_E_NOT_FOUND, injected() ? "the configured tokens of " + server_ + " could not be read"
+                                        : "no OAuth tokens are stored for " + server_ + "; run " + login_command() +
+                                              " first (on a machine with a browser, or with --device)");
+  }
+  sdk::json_object files;
+  std::string token = to_json(*tokens_);
+  files.add_string("token.json", token);
+  sdk::secure_wipe(token);
+  // A dynamic registration travels with the tokens; a configured client is the config's.
+  const bool registered = registration_ && !client_id_;
+  if (registered) {
+    std::string reg = to_json(*registration_);
+    files.add_string("client-registration.json", reg);
+    sdk::secure_wipe(reg);
+  }
+  sdk::json_object fields;
+  fields.add_string("access_token", tokens_->access_token);
+  if (tokens_->refresh_token) fields.add_string("refresh_token", *tokens_->refresh_token);
+  if (tokens_->expires_at_s > 0) fields.add_string("expires_at", std::to_string(tokens_->expires_at_s));
+  if (!client_id_) {
+    const std::string id = registered ? registration_->client_id : tokens_->client_id;
+    if (!id.empty()) fields.add_string("client_id", id);
+    if (registered && registration_->client_secret) fields.add_string("client_secret", *registration_->client_secret);
+  }
+  if (!tokens_->issuer.empty()) fields.add_string("issuer", tokens_->issuer);
+  std::string files_json = files.str(), fields_json = fields.str();
+  std::string out = "{\"files\":" + files_json + ",\"fields\":" + fields_json + "}";
+  sdk::secure_wipe(files_json);
+  sdk::secure_wipe(fields_json);
+  co_return out;
+}
+
 }  // namespace fracta::oauth

@@ -3,7 +3,9 @@
 // one sanitiser for outside text.
 #include <fracta/proto/text.hpp>
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 #include <utility>
 
 namespace fracta::text {
@@ -218,6 +220,19 @@ void append_escaped_ascii(std::string& out, unsigned char c, bool upper_hex) {
   } else {
     out.push_back(static_cast<char>(c));
   }
+}
+
+std::string shell_word(std::string_view s) {
+  const bool plain = !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || std::string_view("@%+=:,./_-").find(c) != std::string_view::npos;
+  });
+  if (plain) return std::string(s);
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') out += "'\\''";
+    else out.push_back(c);
+  }
+  return out + "'";
 }
 
 }  // namespace fracta::text

@@ -183,10 +183,15 @@ static int32_t p_status(void* instance, const fracta_sink* json_out) {
   return FRACTA_OK;
 }
 static void p_cancel(void* instance) { (void)instance; }
+static int32_t p_export(void* instance, fracta_completion done) {
+  (void)instance;
+  (void)done;
+  return FRACTA_E_NOT_FOUND;
+}
 
 static const fracta_provider provider = {
     sizeof(fracta_provider), "abi-c99", FRACTA_PROVIDER_INTERACTIVE,
-    p_create, p_destroy, p_apply, p_refresh, p_challenge, p_login, p_logout, p_status, p_cancel,
+    p_create, p_destroy, p_apply, p_refresh, p_challenge, p_login, p_logout, p_status, p_cancel, p_export,
 };
 static const fracta_provider* const providers[] = {&provider};
 static const fracta_plugin plugin = {
@@ -322,6 +327,7 @@ int main(void) {
   EXPECT(p->providers[0]->struct_size >= FRACTA_PROVIDER_MIN_SIZE);
   EXPECT(FRACTA_PROVIDER_MIN_SIZE == offsetof(fracta_provider, refresh));
   EXPECT((p->providers[0]->flags & FRACTA_PROVIDER_INTERACTIVE) != 0);
+  EXPECT(FRACTA_HAS_FIELD(p->providers[0], fracta_provider, export_credentials));
   EXPECT(strcmp(FRACTA_PLUGIN_ENTRY_V1_NAME, "fracta_plugin_entry_v1") == 0);
 
   /* Statuses: distinct, errors negative, log levels increasing. */

@@ -34,8 +34,8 @@ std::string read_file(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-// The checksum of engine/include/fracta/auth_plugin.h at ABI 1.0.
-constexpr std::uint64_t pinned_header_fnv1a = 0x2738a3c532748bf8ULL;
+// The checksum of engine/include/fracta/auth_plugin.h at ABI 1.1.
+constexpr std::uint64_t pinned_header_fnv1a = 0xab2af01191a829afULL;
 
 }  // namespace
 
@@ -134,7 +134,7 @@ PIN(fracta_host, redirect_listen, 176);
 PIN(fracta_host, redirect_await, 184);
 PIN(fracta_host, resolve_secret_async, 192);
 
-PIN_SIZE(fracta_provider, 96);
+PIN_SIZE(fracta_provider, 104);
 PIN(fracta_provider, struct_size, 0);
 PIN(fracta_provider, type, 8);
 PIN(fracta_provider, flags, 16);
@@ -147,6 +147,7 @@ PIN(fracta_provider, login, 64);
 PIN(fracta_provider, logout, 72);
 PIN(fracta_provider, status, 80);
 PIN(fracta_provider, cancel, 88);
+PIN(fracta_provider, export_credentials, 96);  // 1.1
 static_assert(FRACTA_PROVIDER_MIN_SIZE == 48);
 
 PIN_SIZE(fracta_plugin, 48);
@@ -197,13 +198,14 @@ PIN_FN(fracta_provider, login, std::int32_t (*)(void*, fracta_str, fracta_comple
 PIN_FN(fracta_provider, logout, std::int32_t (*)(void*, fracta_completion));
 PIN_FN(fracta_provider, status, std::int32_t (*)(void*, const fracta_sink*));
 PIN_FN(fracta_provider, cancel, void (*)(void*));
+PIN_FN(fracta_provider, export_credentials, std::int32_t (*)(void*, fracta_completion));
 static_assert(std::is_same_v<fracta_plugin_entry_v1_fn, const fracta_plugin* (*)(std::uint32_t)>);
 static_assert(std::is_same_v<fracta_status, std::int32_t>);
 static_assert(std::is_same_v<fracta_op_id, std::uint64_t>);
 
-TEST_CASE("the ABI version is 1.0") {
+TEST_CASE("the ABI version is 1.1") {
   CHECK(FRACTA_ABI_MAJOR == 1);
-  CHECK(FRACTA_ABI_MINOR == 0);
+  CHECK(FRACTA_ABI_MINOR == 1);
   CHECK(std::string(FRACTA_PLUGIN_ENTRY_V1_NAME) == "fracta_plugin_entry_v1");
 }
 

@@ -41,7 +41,7 @@ extern "C" {
 
 #define FRACTA_ABI_MAJOR 1
 /* Minor versions only append fields at the end of structs. */
-#define FRACTA_ABI_MINOR 0
+#define FRACTA_ABI_MINOR 1
 
 /* The one exported symbol. Its name carries the major version. */
 #define FRACTA_PLUGIN_ENTRY_V1 fracta_plugin_entry_v1
@@ -319,6 +319,17 @@ typedef struct fracta_provider {
   /* Optional. Cancels every pending operation of the instance: each completes with
      FRACTA_E_CANCELLED. */
   void (*cancel)(void* instance);
+
+  /* Optional (ABI 1.1). Hands over the credentials the instance holds, for another machine
+     (`fracta config mcp auth export`): completes with FRACTA_OK and, as the outcome's value,
+     a JSON object {"files": {NAME: TEXT, ...}, "fields": {AUTH_KEY: TEXT, ...}} where files
+     are what the auth table reads back from a file: NAME is "<k>.json" for the auth-table
+     key "<k, with - as _>_file" (token.json: token_file; client-registration.json:
+     client_registration_file), [a-z0-9._-], at most 64 bytes; and fields are the same
+     credentials as auth-table keys, for injection through the environment. The value holds secrets: the host never logs it.
+     FRACTA_E_NOT_FOUND: nothing is held (the message says how to get it). Never contacts a
+     server. */
+  int32_t (*export_credentials)(void* instance, fracta_completion done);
 } fracta_provider;
 
 /* The smallest provider table the host accepts: create, destroy and apply present. */

@@ -78,6 +78,7 @@ struct auth {
   std::optional<secret_value> client_id, client_secret, access_token, refresh_token;
   std::optional<secret_value> passphrase;  // the encrypted file store's passphrase (Argon2id)
   std::optional<std::int64_t> expires_at;  // unix seconds, for inline access_token
+  std::optional<secret_value> expires_at_secret;  // or expires_at = { env = "…" }: unix seconds or RFC 3339
   std::string token_file;                  // absolute path
   std::string client_registration_file;    // absolute path
   std::string metadata_url;

@@ -88,6 +88,21 @@ struct login_outcome {
   std::int64_t expires_at_unix_ms = 0;  // the new token's expiry; 0 = unknown
 };
 
+/// The credentials a session's provider holds, handed over for another machine (`fracta
+/// config mcp auth export`). Holds secrets: print it only where the user asked for it, and
+/// never log it. A value type (thread-compatible).
+struct exported_credentials {
+  struct item {
+    std::string name;  // files: a file name ([a-z0-9._-]); fields: an auth-table key
+    std::string text;
+  };
+  /// What the auth table reads back from files, e.g. token.json (token_file) and
+  /// client-registration.json (client_registration_file), in the provider's order.
+  std::vector<item> files;
+  /// The same credentials as auth-table keys (access_token, refresh_token, expires_at,
+  /// client_id, client_secret, issuer), for injection through the environment.
+  std::vector<item> fields;
+};
 /// A user attached to the engine (the CLI), for interactive logins. When `enabled`, the host
 /// lends providers the interactive services (open a browser, show a device code, the loopback
 /// redirect listener); otherwise those stay NULL (gateways, embedders without a user).
@@ -200,6 +215,12 @@ class mcp_session final {
   /// Forgets the server's stored credentials (provider logout). errc::unsupported when the
   /// auth type stores nothing. Thread-safe.
   asio::awaitable<result<void>> logout();
+  /// The credentials the provider holds (its store, or the token_file it read), to move
+  /// them to another machine. Never contacts a server. Errors: errc::unsupported when the
+  /// auth type has nothing to export (its secrets are in the config); needs_login when
+  /// nothing is held (the message names the login command); protocol for a provider's
+  /// malformed answer. Thread-safe.
+  asio::awaitable<result<exported_credentials>> export_credentials();
   /// True when the server's provider offers an interactive login. Thread-safe (immutable).
   bool can_login() const noexcept;
 

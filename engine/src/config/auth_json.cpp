@@ -2,21 +2,12 @@
 // TOML values as text: the auth table as JSON for its provider, and TOML dates and times.
 #include "config/parser.hpp"
 #include <fracta/proto/json.hpp>
+#include <fracta/proto/time.hpp>
 
 #include <type_traits>
 
 namespace fracta::config::detail {
 namespace {
-
-// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2 ? 1 : 0;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
 
 std::string two(unsigned v) {
   std::string s = std::to_string(v);
@@ -108,7 +99,7 @@ class auth_writer final {
 }  // namespace
 
 std::int64_t unix_seconds(const toml::date_time& dt) {
-  const std::int64_t days = days_from_civil(dt.date.year, dt.date.month, dt.date.day);
+  const std::int64_t days = text::days_from_civil(dt.date.year, dt.date.month, dt.date.day);
   return days * 86400 + dt.time.hour * 3600 + dt.time.minute * 60 + dt.time.second -
          static_cast<std::int64_t>(dt.offset->minutes) * 60;
 }

@@ -155,8 +155,38 @@ bool parser::need_bool(const toml::node& n, std::string_view key, std::string_vi
   return b->get();
 }
 
+namespace {
+
+// The rest of a path that starts with systemd's credentials directory (LoadCredential=),
+// written ${CREDENTIALS_DIRECTORY}/… or $CREDENTIALS_DIRECTORY/…; nullopt otherwise.
+std::optional<std::string> after_credentials_directory(const std::string& p) {
+  for (std::string_view prefix : {"${CREDENTIALS_DIRECTORY}/", "$CREDENTIALS_DIRECTORY/"}) {
+    if (p.rfind(prefix, 0) == 0) return p.substr(prefix.size());
+  }
+  return std::nullopt;
+}
+
+std::string credentials_directory() {
+  const char* d = std::getenv("CREDENTIALS_DIRECTORY");
+  return d != nullptr ? std::string(d) : std::string();
+}
+
+}  // namespace
+
+void parser::check_credentials_directory(const toml::node& n, std::string_view key, const std::string& p) const {
+  if (after_credentials_directory(p) && credentials_directory().empty()) {
+    fail(n.source(), key, "starts with $CREDENTIALS_DIRECTORY, which is not set in fracta's environment",
+         "systemd sets it for a service with LoadCredential=NAME:PATH (docs/deployments.md); outside such a "
+         "service, write the file's full path");
+  }
+}
+
 std::string parser::absolute_path(const std::string& p) const {
   std::filesystem::path fp(p);
+  if (auto rest = after_credentials_directory(p)) {
+    const std::string dir = credentials_directory();
+    if (!dir.empty()) fp = std::filesystem::path(dir) / *rest;
+  }
   if (p == "~" || p.rfind("~/", 0) == 0) {
     const std::string home = home_dir();
     if (!home.empty()) fp = std::filesystem::path(home) / p.substr(p.size() > 1 ? 2 : 1);
@@ -175,6 +205,7 @@ std::string parser::need_path(const toml::node& n, std::string_view key,
                      "directory), e.g. ") +
              std::string(example));
   }
+  check_credentials_directory(n, key, s);
   return absolute_path(s);
 }
 

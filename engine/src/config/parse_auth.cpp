@@ -186,7 +186,9 @@ void parser::parse_oauth(const toml::table& t, const std::string& prefix, auth& 
     } else if (name == "private_key") {
       (void)parse_secret(*n, key, name);
     } else if (name == "expires_at") {
-      a.expires_at = parse_expires_at(*n, key);
+      // A table is a SecretValue (an exported expiry injected beside its token).
+      if (n->is_table()) a.expires_at_secret = parse_secret(*n, key, name);
+      else a.expires_at = parse_expires_at(*n, key);
     } else if (name == "token_file") {
       a.token_file = need_path(*n, key, "token_file = \"/var/run/secrets/fracta/token.json\"");
     } else if (name == "client_registration_file") {
@@ -257,8 +259,9 @@ void parser::check_oauth_combinations(const toml::table& t, const std::string& p
 std::int64_t parser::parse_expires_at(const toml::node& n, const std::string& key) const {
   if (const auto* i = n.as_integer()) return i->get();
   const std::string fix =
-      "Write unix seconds (expires_at = 1767225600) or a date-time with an offset "
-      "(expires_at = 2026-01-01T00:00:00Z)";
+      "Write unix seconds (expires_at = 1767225600), a date-time with an offset "
+      "(expires_at = 2026-01-01T00:00:00Z), or read either from the environment "
+      "(expires_at = { env = \"NAME\" })";
   if (const auto* dt = n.as_date_time()) {
     if (!dt->get().offset) fail(n.source(), key, "date-time has no UTC offset", fix);
     return unix_seconds(dt->get());
@@ -355,6 +358,7 @@ secret_value parser::parse_secret(const toml::node& n, const std::string& key,
       fail(sv->source(), source_key, "is empty",
            "Write the path of a file holding the secret, e.g. file = \"/run/secrets/token\"");
     }
+    check_credentials_directory(*sv, source_key, str->get());
     out.from = secret_value::source::file;
     out.ref = absolute_path(str->get());
   }

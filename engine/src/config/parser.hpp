@@ -57,7 +57,11 @@ class parser final {
   const std::string& need_string(const toml::node& n, std::string_view key,
                                  std::string_view fix) const;
   bool need_bool(const toml::node& n, std::string_view key, std::string_view name) const;
+  /// `p` made absolute: ${CREDENTIALS_DIRECTORY}/ (systemd) and ~/ expanded, a relative path
+  /// taken from the config file's directory.
   std::string absolute_path(const std::string& p) const;
+  /// Fails at `n` when `p` starts with $CREDENTIALS_DIRECTORY and the variable is not set.
+  void check_credentials_directory(const toml::node& n, std::string_view key, const std::string& p) const;
   std::string need_path(const toml::node& n, std::string_view key, std::string_view example) const;
   void check_url_at(const toml::node& n, std::string_view url, std::string_view key, url_use use,
                     bool allow_insecure_http, std::string_view example) const;

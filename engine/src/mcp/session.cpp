@@ -440,6 +440,10 @@ asio::awaitable<result<void>> mcp_session::logout() {
   return core::run_on(impl_->strand, impl_->do_logout(), impl_);
 }
 
+asio::awaitable<result<exported_credentials>> mcp_session::export_credentials() {
+  return core::run_on(impl_->strand, impl_->do_export(), impl_);
+}
+
 bool mcp_session::can_login() const noexcept { return impl_->cred.instance().has_login(); }
 
 }  // namespace fracta

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The session's login, logout and auth status: the cross-process login lock, reuse of another
 // process's login, and the provider's status document with the store it uses.
+#include <algorithm>
 #include <filesystem>
 
 #include <simdjson.h>
@@ -9,6 +10,7 @@
 #include "login/lock.hpp"
 #include "mcp/messages.hpp"
 #include "mcp/session_impl.hpp"
+#include "plugin/host_common.hpp"
 
 namespace fracta {
 namespace {
@@ -58,6 +60,36 @@ bool status_flag(const std::string& doc_text, const char* name) {
 }
 
 constexpr std::int64_t loading_wait_limit_ms = 30'000;
+
+// A file name a provider may export: written into a directory the user named, so nothing
+// that could leave it or hide in it.
+bool is_export_file_name(std::string_view n) {
+  if (n.empty() || n.size() > 64 || n.front() == '.' || n.front() == '-') return false;
+  return std::all_of(n.begin(), n.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+  });
+}
+
+// The provider's {"files":{…},"fields":{…}} document; false when it is malformed.
+bool read_export(const std::string& text, exported_credentials& out) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (!json::parse(parser, text, doc).empty() || !doc.is_object()) return false;
+  const auto take = [&](const char* key, std::vector<exported_credentials::item>& into, bool files) {
+    auto member = json::get(doc, key);
+    if (!member) return true;
+    simdjson::dom::object obj;
+    if (member->get_object().get(obj) != simdjson::SUCCESS) return false;
+    for (auto [k, v] : obj) {
+      std::string_view value;
+      if (v.get_string().get(value) != simdjson::SUCCESS) return false;
+      if (files && !is_export_file_name(k)) return false;
+      into.push_back({std::string(k), std::string(value)});
+    }
+    return true;
+  };
+  return take("files", out.files, true) && take("fields", out.fields, false);
+}
 constexpr std::chrono::milliseconds lock_poll_interval{250};
 
 }  // namespace
@@ -188,6 +220,31 @@ asio::awaitable<result<void>> mcp_session::impl::do_logout() {
                                               "', which stores no credentials to log out from");
   }
   co_return op_error(r, "logout");
+}
+
+asio::awaitable<result<exported_credentials>> mcp_session::impl::do_export() {
+  auto exporting = cred.instance().export_credentials();
+  plugin::op_result r = co_await std::move(exporting);
+  if (r.status == FRACTA_E_UNSUPPORTED) {
+    co_return make_err(errc::unsupported, where() + " uses auth type '" + server.auth.type +
+                                              "', whose secrets are in the config itself (SecretValues); there is "
+                                              "nothing to export: give the other machine the same secret source");
+  }
+  if (r.status == FRACTA_E_NOT_FOUND) {
+    co_return make_err(errc::needs_login, where() + ": nothing to export: " +
+                                              (r.message.empty() ? std::string("no credentials are held") : r.message));
+  }
+  if (r.status != FRACTA_OK) co_return op_error(r, "export");
+  exported_credentials out;
+  const bool ok = read_export(r.value, out);
+  plugin::wipe(r.value);
+  if (!ok || out.files.empty()) {
+    for (auto& i : out.files) plugin::wipe(i.text);
+    for (auto& i : out.fields) plugin::wipe(i.text);
+    co_return make_err(errc::protocol, where() + ": the " + server.auth.type +
+                                           " provider exported a malformed document (a plugin bug)");
+  }
+  co_return out;
 }
 
 }  // namespace fracta

@@ -245,6 +245,7 @@ struct mcp_session::impl : std::enable_shared_from_this<mcp_session::impl> {
   asio::awaitable<std::optional<login_outcome>> reuse_other_login();
   asio::awaitable<result<login_outcome>> login_once(const std::string& options);
   asio::awaitable<result<void>> do_logout();
+  asio::awaitable<result<exported_credentials>> do_export();
 };
 
 }  // namespace fracta

@@ -16,7 +16,7 @@ int32_t none_apply(void*, fracta_request*, const fracta_sink*) { return FRACTA_O
 
 const fracta_provider none = {
     sizeof(fracta_provider), "none", 0, none_create, none_destroy, none_apply,
-    nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
+    nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
 };
 
 }  // namespace

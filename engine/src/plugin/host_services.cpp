@@ -31,6 +31,7 @@ const std::optional<config::secret_value>* typed_secret(const config::auth& a, s
   if (key == "access_token") return &a.access_token;
   if (key == "refresh_token") return &a.refresh_token;
   if (key == "passphrase") return &a.passphrase;
+  if (key == "expires_at") return &a.expires_at_secret;
   return nullptr;
 }
 

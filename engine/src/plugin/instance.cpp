@@ -281,6 +281,15 @@ asio::awaitable<op_result> provider_instance::logout() {
   co_return co_await std::move(run);
 }
 
+asio::awaitable<op_result> provider_instance::export_credentials() {
+  if (!(FRACTA_HAS_FIELD(&provider_, fracta_provider, export_credentials) && provider_.export_credentials)) {
+    co_return op_result{FRACTA_E_UNSUPPORTED, "this auth type has no credentials to export", 0, {}};
+  }
+  auto invoke = [this](fracta_completion c) { return provider_.export_credentials(instance_, c); };
+  auto run = call_async(invoke);
+  co_return co_await std::move(run);
+}
+
 std::optional<std::string> provider_instance::status_json() {
   if (!(FRACTA_HAS_FIELD(&provider_, fracta_provider, status) && provider_.status)) return std::nullopt;
   string_sink out;

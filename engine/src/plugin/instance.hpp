@@ -115,6 +115,9 @@ class provider_instance final {
                                           std::string_view body);
   asio::awaitable<op_result> login(const std::string& options_json);
   asio::awaitable<op_result> logout();
+  /// The credentials held, for another machine (ABI 1.1): `value` is the provider's
+  /// {"files":{…},"fields":{…}} document. Holds secrets.
+  asio::awaitable<op_result> export_credentials();
   /// The provider's status document, or nullopt when it offers none.
   std::optional<std::string> status_json();
 

@@ -77,9 +77,9 @@ struct prov {
 };
 
 const fracta_provider with_refresh = {sizeof(fracta_provider), "t", 0, &prov::create, &prov::destroy, &prov::apply,
-                                      &prov::refresh, nullptr, nullptr, nullptr, nullptr, nullptr};
+                                      &prov::refresh, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
 const fracta_provider without_refresh = {sizeof(fracta_provider), "static", 0, &prov::create, &prov::destroy,
-                                         &prov::apply, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+                                         &prov::apply, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
 
 struct fixture {
   asio::io_context io;

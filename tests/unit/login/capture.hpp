@@ -94,7 +94,7 @@ inline const fracta_provider capturing = {
       return FRACTA_OK;
     },
     [](void*) {}, [](void*, fracta_request*, const fracta_sink*) -> std::int32_t { return FRACTA_OK; },
-    nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+    nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
 
 /// One provider instance with the engine's real pieces: a blocking pool, a store selector and
 /// (optionally) a user who hears everything said.

@@ -66,7 +66,7 @@ const fracta_provider probing = {
       probe.destroyed = true;
     },
     [](void*, fracta_request*, const fracta_sink*) -> int32_t { return FRACTA_OK; },
-    nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+    nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
 
 // What one instance needs, on an io_context run by four threads.
 struct actor_fixture {

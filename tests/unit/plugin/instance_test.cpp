@@ -130,7 +130,7 @@ struct test_provider {
 const fracta_provider test_table = {sizeof(fracta_provider), "test", 0, &test_provider::create,
                                     &test_provider::destroy, &test_provider::apply, &test_provider::refresh,
                                     nullptr, &test_provider::login, &test_provider::logout,
-                                    &test_provider::status, nullptr};
+                                    &test_provider::status, nullptr, nullptr};
 
 // A plain coroutine, not a capturing lambda (GCC 12 rule).
 asio::awaitable<void> logout_into(provider_instance* p, std::optional<op_result>* out) {
@@ -255,7 +255,7 @@ TEST_CASE("json access services follow RFC 6901 and tell absent from wrong type"
   static const fracta_provider capture = {sizeof(fracta_provider), "capture", 0,
       [](const fracta_host* h, fracta_str, void** inst, const fracta_sink*) -> int32_t { captured = h; *inst = &captured; return FRACTA_OK; },
       [](void*) {}, [](void*, fracta_request*, const fracta_sink*) -> int32_t { return FRACTA_OK; },
-      nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+      nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
   auto inst = provider_instance::create(capture, f.ctx());
   REQUIRE(inst.ok());
   const std::string doc = R"({"a":{"b~c":"x","n":1},"arr":["p","q"]})";
@@ -285,7 +285,7 @@ const fracta_provider capturing = {
       return FRACTA_OK;
     },
     [](void*) {}, [](void*, fracta_request*, const fracta_sink*) -> int32_t { return FRACTA_OK; },
-    nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+    nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
 
 struct async_result {
   bool called = false;

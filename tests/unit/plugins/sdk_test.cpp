@@ -121,6 +121,7 @@ TEST_CASE("a provider table has NULL for every optional operation the class does
   CHECK_FALSE(present(p.logout));
   CHECK_FALSE(present(p.status));
   CHECK_FALSE(present(p.cancel));
+  CHECK_FALSE(present(p.export_credentials));
 
   const fracta_provider& a = *sdk::provider_table<async_provider>();
   CHECK(present(a.refresh));

@@ -117,6 +117,10 @@ concept has_status = requires(I& i) {
 };
 template <class I>
 concept has_cancel = requires(I& i) { i.cancel(); };
+template <class I>
+concept has_export = requires(I& i, completion& c) {
+  { i.export_credentials(c) } -> std::same_as<std::int32_t>;
+};
 
 // What an instance pointer points at: the provider plus the host it was created with, so
 // that operations without an error sink can still report an exception through the log.
@@ -245,6 +249,9 @@ struct trampolines final {
         },
         [&](std::string_view what) { log_failure(b.host_, "status", what); });
   }
+  static std::int32_t export_credentials(void* instance, fracta_completion c) noexcept {
+    return run_async(instance, "export_credentials", c, [](Impl& i, completion& d) { return i.export_credentials(d); });
+  }
   static void cancel(void* instance) noexcept {
     if (instance == nullptr) return;
     box& b = *static_cast<box*>(instance);
@@ -276,6 +283,8 @@ constexpr fracta_provider make_table() noexcept {
                 "logout must be `std::int32_t logout(sdk::completion&)`");
   static_assert(has_status<Impl> || !requires { &Impl::status; }, "status must be `std::string status()`");
   static_assert(has_cancel<Impl> || !requires { &Impl::cancel; }, "cancel must be `void cancel()`");
+  static_assert(has_export<Impl> || !requires { &Impl::export_credentials; },
+                "export_credentials must be `std::int32_t export_credentials(sdk::completion&)`");
 
   using t = trampolines<Impl>;
   std::uint32_t flags = 0;
@@ -297,6 +306,7 @@ constexpr fracta_provider make_table() noexcept {
   if constexpr (has_logout<Impl>) p.logout = &t::logout;
   if constexpr (has_status<Impl>) p.status = &t::status;
   if constexpr (has_cancel<Impl>) p.cancel = &t::cancel;
+  if constexpr (has_export<Impl>) p.export_credentials = &t::export_credentials;
   return p;
 }
 

@@ -75,4 +75,8 @@ void append_escaped_ascii(std::string& out, unsigned char c, bool upper_hex);
 /// whitespace (CR, VT, FF) becomes a space, and nothing is collapsed or cut. Thread-safe.
 [[nodiscard]] std::string terminal_text(std::string_view s);
 
+/// `s` as one POSIX shell word, for a command or an `export` line people paste: as it is when
+/// it holds only characters no shell treats specially, else single-quoted. Thread-safe.
+[[nodiscard]] std::string shell_word(std::string_view s);
+
 }  // namespace fracta::text
