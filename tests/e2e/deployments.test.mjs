@@ -360,8 +360,8 @@ describe('docs/deployments.md', () => {
     const envFile = path.resolve(l.cwd, out);
     assert.equal(fs.statSync(envFile).mode & 0o777, 0o600);
     const lines = fs.readFileSync(envFile, 'utf8').split('\n').filter(Boolean);
-    const exported = lines.filter((x) => !x.startsWith('#')).map((x) => /^export (FRACTA_MCP_ACME_CRM_[A-Z_]+)='/.exec(x)?.[1]);
-    assert.ok(exported.every(Boolean), `every line is a comment or export NAME='…':\n${lines.map((x) => x.replace(/=.*/, '=…')).join('\n')}`);
+    const exported = lines.filter((x) => !x.startsWith('#')).map((x) => /^export (FRACTA_MCP_ACME_CRM_[A-Z_]+)=/.exec(x)?.[1]);
+    assert.ok(exported.every(Boolean), `every line is a comment or export NAME=…:\n${lines.map((x) => x.replace(/=.*/, '=…')).join('\n')}`);
     const toml = block(DOC, 'inline-config', 'toml');
     const wanted = [...toml.matchAll(/\{ env = "([A-Z0-9_]+)" \}/g)].map((m) => m[1]);
     for (const v of wanted) assert.ok(exported.includes(v), `the export sets ${v}, which the page's table reads`);
