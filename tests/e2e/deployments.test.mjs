@@ -438,8 +438,9 @@ describe('docs/deployments.md', () => {
       return last.code !== 0;
     }, 30_000, 'the restarted process needing the file\'s refresh token');
     assert.equal(last.code, 3, l.explain(last));
-    assert.match(last.stderr, /re-?export/i, last.stderr);
-    assert.match(last.stderr, new RegExp(`fracta config mcp auth export ${SERVER}`), last.stderr);
+    assert.match(last.stderr, /spent/, last.stderr);
+    assert.match(last.stderr, new RegExp(`fracta config mcp auth login ${SERVER}\\b`), last.stderr);
+    assert.match(last.stderr, new RegExp(`fracta config mcp auth export ${SERVER} --format files`), last.stderr);
     assert.equal(secretLeak(last.stderr), null);
 
     await l.sh('rotation-reexport');
