@@ -68,5 +68,5 @@ export function binDir(extra = {}) {
  *  `env`, with `bin` first on PATH. Resolves to { code, signal, stdout, stderr }. */
 export function runBash(script, { cwd, home, env = {}, bin, timeoutMs = 120_000 }) {
   const PATH = `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}`;
-  return runProgram('bash', ['-euo', 'pipefail', '-c', script], { cwd, home, env: { ...env, PATH }, timeoutMs });
+  return runProgram('bash', ['--norc', '--noprofile', '-euo', 'pipefail', '-c', script], { cwd, home, env: { ...env, PATH }, timeoutMs });
 }
