@@ -251,7 +251,7 @@ std::int32_t oauth_provider::login(std::string_view options, sdk::completion& do
 
 std::int32_t oauth_provider::export_credentials(sdk::completion& done) {
   if (cfg_.kind == grant::client_credentials) return FRACTA_E_UNSUPPORTED;  // its secrets are the config's
-  enqueue(export_job(), std::move(done));
+  enqueue(export_job(), std::move(done), true);
   return FRACTA_PENDING;
 }
 
@@ -297,8 +297,8 @@ void oauth_provider::cancel() {
 
 // ---- job queue ----
 
-void oauth_provider::enqueue(sdk::task<std::string> work, sdk::completion done) {
-  jobs_.push_back(job{std::move(work), std::move(done)});
+void oauth_provider::enqueue(sdk::task<std::string> work, sdk::completion done, bool yields_value) {
+  jobs_.push_back(job{std::move(work), std::move(done), yields_value});
   pump();
 }
 
@@ -310,19 +310,23 @@ void oauth_provider::pump() {
     jobs_.pop_front();
     busy_ = true;
     auto keep = std::make_shared<sdk::completion>(std::move(next.done));
-    sdk::start(std::move(next.work), [this, keep, alive = alive_](sdk::outcome<std::string> o) {
+    sdk::start(std::move(next.work), [this, keep, alive = alive_, as_value = next.yields_value](sdk::outcome<std::string> o) {
       if (!*alive) return;  // the completion's destructor cancels it
-      finish_job(std::move(*keep), std::move(o));
+      finish_job(std::move(*keep), std::move(o), as_value);
     });
   }
   pumping_ = false;
 }
 
-void oauth_provider::finish_job(sdk::completion done, sdk::outcome<std::string> o) {
+void oauth_provider::finish_job(sdk::completion done, sdk::outcome<std::string> o, bool yields_value) {
   busy_ = false;
   if (o.ok()) {
     const std::int64_t expiry = tokens_ ? saturating_mul(tokens_->expires_at_s, 1000) : 0;
-    if (done.armed()) deferred_.complete(std::move(done), FRACTA_OK, std::move(o.value()), expiry);
+    if (done.armed() && yields_value) {
+      deferred_.complete(std::move(done), FRACTA_OK, {}, expiry, std::move(o.value()));
+    } else if (done.armed()) {
+      deferred_.complete(std::move(done), FRACTA_OK, std::move(o.value()), expiry);
+    }
   } else {
     auto [st, msg] = o.failure();
     if (done.armed()) deferred_.complete(std::move(done), st, std::move(msg));

@@ -74,10 +74,11 @@ class oauth_provider {
   struct job {
     sdk::task<std::string> work;
     sdk::completion done;  ///< empty for internal jobs (the store read at create)
+    bool yields_value = false;  ///< the work's text is the outcome's value (a secret), not its message
   };
-  void enqueue(sdk::task<std::string> work, sdk::completion done);
+  void enqueue(sdk::task<std::string> work, sdk::completion done, bool yields_value = false);
   void pump();
-  void finish_job(sdk::completion done, sdk::outcome<std::string> o);
+  void finish_job(sdk::completion done, sdk::outcome<std::string> o, bool yields_value);
   /// Throws the store error of the read at create, once.
   void take_load_error();
   std::string login_command() const { return "fracta config mcp auth login " + server_; }
