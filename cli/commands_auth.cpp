@@ -127,8 +127,17 @@ status_entry describe(const config::server& srv, engine& eng, asio::io_context& 
   if (const auto scopes = str("scopes"); !scopes.empty()) line += "; scopes: " + scopes;
   if (const auto issuer = str("issuer"); !issuer.empty()) line += "; issuer: " + issuer;
   if (const auto grant = str("grant"); !grant.empty()) line += "; grant: " + grant;
-  if (const auto store = str("store"); !store.empty()) line += "; store: " + store;
-  if (const auto err = str("store_error"); !err.empty()) line += " (" + err + ")";
+  // Injected tokens (inline, token_file) use no store: say where they come from instead.
+  const std::string source = str("source");
+  const bool injected = source == "inline" || source == "token_file";
+  if (const auto store = str("store"); !store.empty() && !injected) line += "; store: " + store;
+  if (const auto err = str("store_error"); !err.empty() && !injected) line += " (" + err + ")";
+  if (source == "inline") line += "; source: inline (access_token in the config, refreshed in memory only)";
+  if (const auto path = str("source_path"); !path.empty()) {
+    std::int64_t read_at = 0;
+    if (d["source_read_at"].get(read_at) != simdjson::SUCCESS) read_at = 0;
+    line += "\n  source: token_file " + path + (read_at > 0 ? " (read " + utc(read_at) + ")" : std::string());
+  }
   e.line = line;
   return e;
 }

@@ -93,12 +93,14 @@ oauth_provider::oauth_provider(sdk::host h, std::string_view config_json, grant 
   // Injected tokens (inline or token_file) are a read-only bootstrap, resolved now.
   if (!cfg_.token_file.empty()) {
     std::string text = read_mounted_file("token_file", cfg_.token_file);
+    token_file_read_at_s_ = host_.wall_clock_ms() / 1000;
     auto rec = parse_token_record(text);
     sdk::secure_wipe(text);
     if (!rec) fail(FRACTA_E_CONFIG, "token_file " + cfg_.token_file + ": " + rec.err().message);
+    token_file_seen_ = file_tokens_digest(*rec);
     if (record_fits(*rec, "tokens in token_file")) hold(std::move(*rec));
     persist_tokens_ = false;
-  } else if (cfg_.access_token) {
+  } else if (cfg_.access_token || cfg_.refresh_token) {  // a refresh token alone: the first refresh fetches the rest
     token_record t;
     t.access_token = resolve(cfg_.access_token, "access_token").value_or("");
     t.refresh_token = resolve(cfg_.refresh_token, "refresh_token");
@@ -283,6 +285,10 @@ std::string oauth_provider::status() const {
                          : registration_                     ? "registered"
                          : !cfg_.client_metadata_url.empty() ? "metadata-document"
                                                              : "none");
+  if (!cfg_.token_file.empty()) {  // where the tokens come from, and how fresh the read is
+    j.add_string("source_path", cfg_.token_file);
+    j.add_int("source_read_at", token_file_read_at_s_);
+  }
   if (load_error_) j.add_string("store_error", load_error_->second);
   return j.str();
 }

@@ -119,6 +119,8 @@ class oauth_provider {
   sdk::task<bool> adopt_newer_stored_tokens();
   sdk::task<void> adopt_other_login();
   sdk::task<bool> reread_token_file();
+  /// A digest of a record's access and refresh tokens (SHA-256): what a token_file held.
+  static std::string file_tokens_digest(const token_record& rec);
   sdk::task<void> refresh_grant(bool may_adopt);
   /// After invalid_grant: forget the spent grant, erasing the stored one only if it is still
   /// the one spent; adopts a newer one another process stored. True when it adopted.
@@ -180,6 +182,8 @@ class oauth_provider {
   bool force_refresh_ = false;
   bool reread_store_ = false;  ///< a 401 with nothing to refresh: look for another process's login first
   bool needs_login_ = false;
+  std::int64_t token_file_read_at_s_ = 0;  ///< when token_file was last read (unix s, host clock)
+  std::string token_file_seen_;            ///< file_tokens_digest of what token_file held when last read
   std::optional<std::pair<std::int32_t, std::string>> load_error_;
   std::optional<discovered> disc_;
   std::optional<std::string> challenge_rm_, challenge_scope_;

@@ -3,6 +3,7 @@
 #include <fracta/proto/json.hpp>
 #include "fracta/errors.hpp"
 #include "fracta/json_writer.hpp"
+#include "pkce.hpp"
 #include "provider.hpp"
 #include "scopes.hpp"
 
@@ -99,6 +100,16 @@ sdk::task<void> oauth_provider::adopt_other_login() {
                                      : server_ + " requires an OAuth login; run " + login_command());
 }
 
+std::string oauth_provider::file_tokens_digest(const token_record& rec) {
+  std::string both;  // built in place: no temporary copy of a token is left unwiped
+  both.reserve(rec.access_token.size() + 2 + (rec.refresh_token ? rec.refresh_token->size() : 0));
+  both.append(rec.access_token).append(rec.refresh_token ? "\n1" : "\n0");
+  if (rec.refresh_token) both.append(*rec.refresh_token);
+  std::string digest = s256_challenge(both);
+  sdk::secure_wipe(both);
+  return digest;
+}
+
 // A mounted token_file may have been replaced since start-up: pick up a new token.
 sdk::task<bool> oauth_provider::reread_token_file() {
   json::writer w;
@@ -106,11 +117,20 @@ sdk::task<bool> oauth_provider::reread_token_file() {
   auto t = sdk::resolve_secret(host_, "token_file", w.take());
   sdk::host_result r = co_await t;
   if (!r.ok()) co_return false;
+  token_file_read_at_s_ = host_.wall_clock_ms() / 1000;
   auto rec = parse_token_record(r.value);
   sdk::secure_wipe(r.value);
-  if (!rec || (tokens_ && rec->access_token == tokens_->access_token)) co_return false;
+  if (!rec) co_return false;
+  // A change is the file holding other tokens than when it was last read (either token: a
+  // re-export may keep its access token). Not other tokens than held: after a refresh in
+  // memory those differ from the file's, which are expired or spent by then.
+  std::string seen = file_tokens_digest(*rec);
+  if (seen == token_file_seen_) co_return false;
+  token_file_seen_ = std::move(seen);
+  if (tokens_ && rec->access_token == tokens_->access_token && rec->refresh_token == tokens_->refresh_token)
+    co_return false;
   if (!record_fits(*rec, "tokens in token_file")) co_return false;
-  host_.log_info("token_file changed; using the new token");
+  host_.log_debug("token_file changed; using the new token");
   hold(std::move(*rec));
   co_return true;
 }

@@ -43,6 +43,7 @@ class fake_mcp_server final {
  public:
   // Knobs (set before the client runs).
   std::string expected_authorization = "Bearer good";
+  std::string also_accepted;  // a second Authorization value accepted (a credential switched mid-test)
   std::string www_authenticate = R"(Bearer error="invalid_token", error_description="token not accepted here")";
   bool sse = true;                     // answer requests with text/event-stream
   bool reject_everything = false;      // 401 every request, whatever its credential
@@ -134,7 +135,8 @@ class fake_mcp_server final {
 
  private:
   bool authorized(const httplib::Request& req) const {
-    return !reject_everything && req.get_header_value("Authorization") == expected_authorization;
+    const std::string got = req.get_header_value("Authorization");
+    return !reject_everything && (got == expected_authorization || (!also_accepted.empty() && got == also_accepted));
   }
 
   static seen_request seen_of(const httplib::Request& req, std::string rpc_method, int status) {

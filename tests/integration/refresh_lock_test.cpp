@@ -24,11 +24,14 @@
 
 #include "../unit/http/test_support.hpp"
 #include "fake_mcp_server.hpp"
+#include "session_helpers.hpp"
 #include "fracta/json_writer.hpp"
 #include "store/file_store.hpp"
 #include "store/select.hpp"
 
 using fracta::test::fake_mcp_server;
+using fracta::test::log_lines;
+using fracta::test::logging_to;
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
@@ -145,38 +148,6 @@ std::string stored_tokens(const fracta::config::config& cfg) {
   auto got = file.get({fracta::store::server_key(cfg.servers.at(0)), "", "tokens"});
   REQUIRE(got.ok());
   return *got;
-}
-
-// Every engine's log lines, from any thread.
-struct log_lines {
-  std::mutex m;
-  std::condition_variable changed;
-  std::vector<std::string> lines;
-  void add(std::string_view line) {
-    {
-      std::lock_guard lk(m);
-      lines.emplace_back(line);
-    }
-    changed.notify_all();
-  }
-  int count(std::string_view needle) {
-    std::lock_guard lk(m);
-    int n = 0;
-    for (const auto& l : lines) n += l.find(needle) != std::string::npos ? 1 : 0;
-    return n;
-  }
-  std::string all() {
-    std::lock_guard lk(m);
-    std::string out;
-    for (const auto& l : lines) out += l + "\n";
-    return out;
-  }
-};
-
-fracta::engine_options logging_to(log_lines& log) {
-  fracta::engine_options o;
-  o.log = [&log](fracta::log_level, std::string_view m) { log.add(m); };
-  return o;
 }
 
 // A plain coroutine (GCC 12 rule): one call, its outcome through a promise.

@@ -1,14 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
-// Helpers the session integration tests share: the loop run until something happened, and a
-// member of a recorded JSON body.
+// Helpers the session integration tests share: the loop run until something happened, a
+// member of a recorded JSON body, and the engine's log lines.
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <initializer_list>
+#include <mutex>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <asio/io_context.hpp>
 #include <simdjson.h>
+
+#include "fracta/engine.hpp"
 
 namespace fracta::test {
 
@@ -32,6 +38,38 @@ inline std::string body_member(const std::string& body, std::initializer_list<co
     if (e.at_key(key).get(e)) return "";
   }
   return simdjson::minify(e);
+}
+
+// Every engine's log lines, from any thread.
+struct log_lines {
+  std::mutex m;
+  std::condition_variable changed;
+  std::vector<std::string> lines;
+  void add(std::string_view line) {
+    {
+      std::lock_guard lk(m);
+      lines.emplace_back(line);
+    }
+    changed.notify_all();
+  }
+  int count(std::string_view needle) {
+    std::lock_guard lk(m);
+    int n = 0;
+    for (const auto& l : lines) n += l.find(needle) != std::string::npos ? 1 : 0;
+    return n;
+  }
+  std::string all() {
+    std::lock_guard lk(m);
+    std::string out;
+    for (const auto& l : lines) out += l + "\n";
+    return out;
+  }
+};
+
+inline fracta::engine_options logging_to(log_lines& log) {
+  fracta::engine_options o;
+  o.log = [&log](fracta::log_level, std::string_view m) { log.add(m); };
+  return o;
 }
 
 }  // namespace fracta::test

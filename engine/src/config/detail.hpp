@@ -123,6 +123,10 @@ struct file_read {
   std::string kind;  // not_regular: "a directory", "a FIFO", "a socket", "a device", …
 };
 
+/// The size cap of a SecretValue file (and of a watched token_file): a secret is a token, a
+/// password or a key, far below this.
+inline constexpr std::size_t max_secret_bytes = 64 * 1024;
+
 /// Reads a regular file of at most `max_bytes`, following symlinks, without ever blocking on
 /// a FIFO or device: stat, then open with O_NONBLOCK, fstat, read. Blocking (disk I/O).
 /// Thread-safe.

@@ -244,6 +244,29 @@ void parser::check_oauth_combinations(const toml::table& t, const std::string& p
          "Keep only one: token_file for a mounted token (preferred), or access_token for an "
          "injected one");
   }
+  // The inline token's companions need the token itself; a token_file already holds them.
+  for (const char* companion : {"refresh_token", "expires_at"}) {
+    const toml::node* c = t.get(companion);
+    if (c == nullptr) continue;
+    if (token_file_node != nullptr) {
+      fail(c->source(), prefix + "." + companion, "token_file already holds the tokens and their expiry",
+           "Remove " + std::string(companion) + " (export again to change what token_file holds)");
+    }
+    // A refresh token alone is a bootstrap: the first refresh fetches the access token.
+    if (access_node == nullptr && std::string_view(companion) == "expires_at") {
+      fail(c->source(), prefix + "." + companion, "is set without access_token",
+           "Add access_token = { env = \"NAME\" } beside it (the exported FRACTA_MCP_<SERVER>_ACCESS_TOKEN), "
+           "or use token_file");
+    }
+  }
+  if (a.grant_type == "client_credentials") {
+    for (const toml::node* injected : {access_node, token_file_node}) {
+      if (injected == nullptr) continue;
+      fail(injected->source(), prefix + (injected == access_node ? ".access_token" : ".token_file"),
+           "grant_type = \"client_credentials\" fetches its own tokens with client_id and client_secret",
+           "Remove it, or drop grant_type = \"client_credentials\" to use the injected token");
+    }
+  }
   // A refresh token is bound to the authorization server that issued it; without knowing
   // which one that is, it would go to whichever server the MCP server's metadata names.
   if (const toml::node* refresh = t.get("refresh_token");

@@ -23,8 +23,7 @@ error make(int errno_value, const secret_value& s, std::string_view problem, std
                detail::make_error(s.where, "", s.key, problem, fix).what()};
 }
 
-// A secret is a token, a password or a key: far below this.
-constexpr std::size_t max_secret_bytes = 64 * 1024;
+using detail::max_secret_bytes;
 
 result<std::string> read_secret_file(const secret_value& s) {
   const std::string& path = s.ref;

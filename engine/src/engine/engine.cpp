@@ -172,6 +172,7 @@ result<std::unique_ptr<mcp_session>> engine::open(std::string_view server_name) 
   p->blocking = blocking;
   p->stores = impl_->selector.get();
   p->interactive = &impl_->opts.interactive;
+  if (!srv->auth.token_file.empty()) p->watch_token_file();
   return std::unique_ptr<mcp_session>(new mcp_session(std::move(p)));
 }
 

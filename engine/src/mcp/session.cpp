@@ -343,6 +343,7 @@ asio::awaitable<result<tool_result>> mcp_session::impl::do_call_tool(std::string
 }
 
 asio::awaitable<void> mcp_session::impl::do_close() {
+  token_watch.reset();  // nothing of the session's keeps the loop busy once closed
   // A refresh in flight (the proactive one may have started during the call) is stored first.
   auto settled = cred.settle();
   co_await std::move(settled);
@@ -374,6 +375,7 @@ mcp_session::~mcp_session() {
   const auto strand = impl_->strand;
   core::run_or_post_on(strand, [p = std::move(impl_)]() mutable {
     p->stop_listening();  // the GET stream holds the actor until it ends
+    p->token_watch.reset();
     p.reset();
   });
 }

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // The session's login, logout and auth status: the cross-process login lock, reuse of another
-// process's login, and the provider's status document with the store it uses.
+// process's login, the provider's status document with the store it uses, the export of what
+// it holds, and the watch of a mounted token_file.
 #include <algorithm>
 #include <filesystem>
 
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
 #include <simdjson.h>
 
 #include <fracta/proto/json.hpp>
@@ -245,6 +248,38 @@ asio::awaitable<result<exported_credentials>> mcp_session::impl::do_export() {
                                            " provider exported a malformed document (a plugin bug)");
   }
   co_return out;
+}
+
+void mcp_session::impl::watch_token_file() {
+  core::file_watch::options o;
+  if (log) {
+    o.log = [lg = log, name = server.name](log_level level, std::string_view m) {
+      lg(level, "server '" + name + "': " + std::string(m));
+    };
+  }
+  std::weak_ptr<impl> weak = weak_from_this();
+  auto on_change = [weak](std::string_view) {
+    if (auto self = weak.lock()) asio::co_spawn(self->strand, token_file_changed(self), asio::detached);
+  };
+  token_watch = std::make_unique<core::file_watch>(strand, blocking, server.auth.token_file, std::move(on_change),
+                                                   std::move(o));
+}
+
+// A plain coroutine (GCC 12 rule). Holds the session while the refresh runs, as a background
+// refresh does; close() waits for it (credential::settle).
+asio::awaitable<void> mcp_session::impl::token_file_changed(std::shared_ptr<impl> self) {
+  if (!self->token_watch) co_return;  // closed since the change was seen
+  // The provider re-reads the file and adopts what it holds (coalesced with any refresh in
+  // flight), without waiting for the old token to be refused.
+  auto run = self->cred.refresh();
+  auto r = co_await std::move(run);
+  if (!self->log) co_return;
+  if (r.status == FRACTA_OK) {
+    self->log(log_level::info, "token_file of " + self->server.name + " changed; using the new token");
+  } else {
+    self->log(log_level::warn, "token_file of " + self->server.name +
+                                   " changed, but the credential could not be refreshed: " + self->sent.scrub(r.message));
+  }
 }
 
 }  // namespace fracta

@@ -25,6 +25,7 @@
 #include "core/actor.hpp"
 #include "core/async.hpp"
 #include "core/clock.hpp"
+#include "core/file_watch.hpp"
 #include "fracta/engine.hpp"
 #include "http/client.hpp"
 #include "mcp/redact.hpp"
@@ -131,6 +132,9 @@ struct mcp_session::impl : std::enable_shared_from_this<mcp_session::impl> {
   store::selector* stores = nullptr;
   const interactive_options* interactive = nullptr;
   core::single_flight<result<login_outcome>> login_flight;
+  // A mounted token_file (auth.token_file): a change of its contents refreshes the credential
+  // at once (the provider re-reads it). Stopped by close and teardown.
+  std::unique_ptr<core::file_watch> token_watch;
 
   void say(const std::string& line) const;
   /// Moves to `s`, telling the watcher when something changed.
@@ -246,6 +250,9 @@ struct mcp_session::impl : std::enable_shared_from_this<mcp_session::impl> {
   asio::awaitable<result<login_outcome>> login_once(const std::string& options);
   asio::awaitable<result<void>> do_logout();
   asio::awaitable<result<exported_credentials>> do_export();
+  /// Starts token_watch (engine::open, when the server has a token_file; `blocking` set).
+  void watch_token_file();
+  static asio::awaitable<void> token_file_changed(std::shared_ptr<impl> self);
 };
 
 }  // namespace fracta

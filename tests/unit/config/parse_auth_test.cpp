@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 #include <simdjson.h>
 
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -303,7 +304,7 @@ client_id = { value = "cid" }
 client_secret = { file = "secret.txt" }
 refresh_token = { env = "RT" }
 expires_at = 2024-01-01T01:00:00+01:00
-token_file = "tokens/token.json"
+access_token = { env = "AT" }
 client_registration_file = "reg/client-registration.json"
 metadata_url = "https://auth.example.com/.well-known/oauth-authorization-server"
 redirect_uri = "http://127.0.0.1:33418/callback"
@@ -328,10 +329,10 @@ passphrase = { env = "PP" }
   CHECK(a.client_id->ref == "cid");
   CHECK(a.client_secret->ref == d + "/secret.txt");
   CHECK(a.refresh_token->ref == "RT");
-  CHECK_FALSE(a.access_token.has_value());
+  CHECK(a.access_token->ref == "AT");
   REQUIRE(a.expires_at.has_value());
   CHECK(*a.expires_at == 1704067200);
-  CHECK(a.token_file == d + "/tokens/token.json");
+  CHECK(a.token_file.empty());
   CHECK(a.client_registration_file == d + "/reg/client-registration.json");
   CHECK(a.metadata_url == "https://auth.example.com/.well-known/oauth-authorization-server");
 
@@ -340,7 +341,6 @@ passphrase = { env = "PP" }
   REQUIRE(p.parse(a.json).get(doc) == simdjson::SUCCESS);
   CHECK(std::string_view(doc["grant_type"]) == "device_code");
   CHECK(std::string_view(doc["expires_at"]) == "2024-01-01T01:00:00+01:00");
-  CHECK(std::string_view(doc["token_file"]) == d + "/tokens/token.json");
   CHECK(std::string_view(doc["client_registration_file"]) == d + "/reg/client-registration.json");
   CHECK(std::string_view(doc["client_secret"]["file"]) == d + "/secret.txt");
   CHECK(std::string_view(doc["private_key"]["file"]) == d + "/key.pem");
@@ -352,6 +352,15 @@ passphrase = { env = "PP" }
   // Keys as written, in file order.
   CHECK(a.json.find("\"type\"") < a.json.find("\"grant_type\""));
   CHECK(a.json.find("\"key_id\"") < a.json.find("\"passphrase\""));
+}
+
+TEST_CASE("oauth: a relative token_file is taken from the config file's directory, in the model and the json") {
+  temp_dir dir;
+  const std::string path = (dir / "config.toml").string();
+  const config c = parse(with_auth("type = \"oauth\"\ntoken_file = \"tokens/token.json\"\n"), path);
+  const std::string want = dir.path().string() + "/tokens/token.json";
+  CHECK(c.servers[0].auth.token_file == want);
+  CHECK(c.servers[0].auth.json.find("\"token_file\":\"" + want + "\"") != std::string::npos);
 }
 
 TEST_CASE("oauth: expires_at as unix seconds stays a JSON number") {
@@ -484,6 +493,40 @@ TEST_CASE("rule: oauth pass-through keys are type-checked") {
       "mcp.servers.gh.remote.auth.token_params.audience: must be a string, not an integer."));
   CHECK(contains(parse_error(with_auth("type = \"oauth\"\nredirect_uri = 1\n")),
                  "mcp.servers.gh.remote.auth.redirect_uri: must be a string, not an integer."));
+}
+
+TEST_CASE("rule: expires_at goes with an inline access_token; neither it nor refresh_token with token_file") {
+  const std::string alone = parse_error(with_auth("type = \"oauth\"\nexpires_at = 1767225600\n"));
+  CHECK(starts_with(alone, "/etc/fracta/config.toml:6:14: server 'gh': mcp.servers.gh.remote.auth.expires_at: "
+                           "is set without access_token. "));
+  const std::string with_file = parse_error(with_auth(
+      "type = \"oauth\"\ntoken_file = \"/run/token.json\"\nexpires_at = { env = \"E\" }\n"));
+  CHECK(starts_with(with_file, "/etc/fracta/config.toml:7:14: server 'gh': mcp.servers.gh.remote.auth.expires_at: "
+                               "token_file already holds the tokens and their expiry. "));
+  CHECK_NOTHROW(parse(with_auth("type = \"oauth\"\naccess_token = { env = \"AT\" }\n"
+                                "expires_at = { env = \"E\" }\n"),
+                      cfg_path));
+}
+
+TEST_CASE("rule: client_credentials takes no injected token") {
+  const std::string msg = parse_error(with_auth(
+      "type = \"oauth\"\ngrant_type = \"client_credentials\"\nclient_id = { env = \"I\" }\n"
+      "client_secret = { env = \"S\" }\ntoken_file = \"/run/token.json\"\n"));
+  CHECK(contains(msg, "mcp.servers.gh.remote.auth.token_file: grant_type = \"client_credentials\" fetches its own "
+                      "tokens"));
+}
+
+TEST_CASE("${CREDENTIALS_DIRECTORY} in a path is systemd's directory, and an error when it is unset") {
+  ::setenv("CREDENTIALS_DIRECTORY", "/run/credentials/fracta.service", 1);
+  const auto c = parse(with_auth("type = \"oauth\"\ntoken_file = \"${CREDENTIALS_DIRECTORY}/token.json\"\n"
+                                 "client_id = { file = \"$CREDENTIALS_DIRECTORY/client-id\" }\n"),
+                       cfg_path);
+  const auto& a = c.servers[0].auth;
+  CHECK(a.token_file == "/run/credentials/fracta.service/token.json");
+  CHECK(a.client_id->ref == "/run/credentials/fracta.service/client-id");
+  ::unsetenv("CREDENTIALS_DIRECTORY");
+  const std::string msg = parse_error(with_auth("type = \"oauth\"\ntoken_file = \"${CREDENTIALS_DIRECTORY}/t.json\"\n"));
+  CHECK(contains(msg, "mcp.servers.gh.remote.auth.token_file: starts with $CREDENTIALS_DIRECTORY, which is not set"));
 }
 
 TEST_CASE("rule: a refresh_token in the config requires issuer or metadata_url") {

@@ -264,6 +264,50 @@ TEST_CASE("refresh: a token_file refresh token without an issuer is never sent t
   check_no_secrets(host, inst, {done.message});
 }
 
+TEST_CASE("refresh: a token_file re-exported with only a new refresh token is adopted without a token request; status names the file and its read") {
+  oauth_fake_host host;
+  host.base.files["/run/tokens.json"] = tokens_json(old_access, old_refresh, now_s + 3600);
+  script_login(host);
+  oauth_instance inst(host, "oauth-authcode", R"({"type":"oauth","token_file":"/run/tokens.json"})");
+  REQUIRE_MESSAGE(inst.status == FRACTA_OK, inst.error.text);
+  host.run();
+  CHECK(contains(inst.status_json(), R"("source":"token_file")"));
+  CHECK(contains(inst.status_json(), R"("source_path":"/run/tokens.json")"));
+  CHECK(contains(inst.status_json(), "\"source_read_at\":" + std::to_string(now_s)));
+  // The same access token, another refresh token: a new export, not the one already held.
+  host.base.files["/run/tokens.json"] = tokens_json(old_access, new_refresh, now_s + 3600);
+  host.base.wall_ms += 90'000;
+  completion_probe done;
+  finish(host, inst.refresh(done), done);
+  CHECK_MESSAGE(done.status == FRACTA_OK, done.message);
+  CHECK(host.sent("POST", token_url).empty());  // the new grant is not spent: it is adopted
+  CHECK(contains(inst.status_json(), "\"source_read_at\":" + std::to_string(now_s + 90)));
+  check_no_secrets(host, inst, {done.message});
+}
+
+TEST_CASE("refresh: a token_file that did not change is not taken again after a refresh in memory (its refresh token is spent)") {
+  oauth_fake_host host;
+  host.base.files["/run/tokens.json"] = tokens_json(old_access, old_refresh, now_s - 60);
+  host.on("POST", token_url, http_reply::json(200, token_response(new_access, new_refresh)));
+  oauth_instance inst(host, "oauth-authcode", R"({"type":"oauth","token_file":"/run/tokens.json"})");
+  REQUIRE_MESSAGE(inst.status == FRACTA_OK, inst.error.text);
+  host.run();
+  completion_probe first;
+  finish(host, inst.refresh(first), first);
+  REQUIRE_MESSAGE(first.status == FRACTA_OK, first.message);
+  CHECK(inst.authorization() == "Bearer " + std::string(new_access));
+  // The next refresh re-reads the file, which still holds the bootstrap tokens: they are not
+  // the news, the rotated refresh token held in memory is what is redeemed.
+  completion_probe second;
+  finish(host, inst.refresh(second), second);
+  REQUIRE_MESSAGE(second.status == FRACTA_OK, second.message);
+  const auto posts = host.sent("POST", token_url);
+  REQUIRE(posts.size() == 2);
+  CHECK(param(form_params(posts[0].body), "refresh_token") == old_refresh);
+  CHECK(param(form_params(posts[1].body), "refresh_token") == new_refresh);
+  check_no_secrets(host, inst, {first.message, second.message});
+}
+
 // ---- failures that must not lose a grant ---------------------------------------------------------
 
 TEST_CASE_FIXTURE(refresh_fixture, "refresh: invalid_grant adopts a grant another process rotated meanwhile, and erases nothing") {
