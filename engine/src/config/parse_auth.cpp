@@ -217,6 +217,9 @@ void parser::parse_oauth(const toml::table& t, const std::string& prefix, auth& 
     }
   }
   check_oauth_combinations(t, prefix, a);
+  // Last, so that a combination that cannot work is named first.
+  if (const toml::node* tf = t.get("token_file"); tf != nullptr && options_.check_files)
+    check_file_exists(*tf, prefix + ".token_file", a.token_file);
 }
 
 void parser::check_oauth_combinations(const toml::table& t, const std::string& prefix,
@@ -294,16 +297,22 @@ std::int64_t parser::parse_expires_at(const toml::node& n, const std::string& ke
 
 void parser::check_file_exists(const toml::node& n, const std::string& key,
                                const std::string& path) const {
+  const bool tokens = key.size() >= 10 && key.compare(key.size() - 10, 10, "token_file") == 0;
+  const std::string file = tokens ? "token.json" : "client-registration.json";
+  const std::string holds = tokens ? "the tokens" : "the dynamic client registration";
   std::error_code ec;
   const auto st = std::filesystem::status(path, ec);
   if (!std::filesystem::exists(st)) {
     fail(n.source(), key, "file '" + path + "' does not exist",
-         "Create it (it holds the dynamic client registration a login produced), fix the path, "
-         "or remove the key");
+         "Create it with fracta config mcp auth export <server> --format files (it holds " + holds +
+             " a login produced), mount it there, fix the path, or remove the key");
   }
   if (std::filesystem::is_directory(st)) {
-    fail(n.source(), key, "'" + path + "' is a directory",
-         "Point it at the client-registration.json file");
+    fail(n.source(), key, "'" + path + "' is a directory", "Point it at the " + file + " file inside it");
+  }
+  if (!std::filesystem::is_regular_file(st)) {
+    fail(n.source(), key, "'" + path + "' is not a regular file (a FIFO, socket or device would block or lie)",
+         "Point it at the " + file + " file fracta config mcp auth export wrote");
   }
 }
 

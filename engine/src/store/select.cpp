@@ -158,6 +158,8 @@ std::string display_path(const fs::path& p) {
 
 bool persists(const config::server& s) {
   if (s.auth.type != "oauth") return false;
+  // Injected tokens (token_file, inline) are refreshed in memory, never stored.
+  if (!s.auth.token_file.empty() || s.auth.access_token || s.auth.refresh_token) return false;
   const auto& g = s.auth.grant_type;
   return g.empty() || g == "authorization_code" || g == "device_code";
 }

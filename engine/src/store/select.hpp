@@ -28,7 +28,8 @@ std::filesystem::path default_file_path();
 std::string display_path(const std::filesystem::path& p);
 
 /// True when the server's credentials persist across runs: type "oauth" with grant_type
-/// authorization_code or device_code. Everything else keeps an in-memory store.
+/// authorization_code or device_code, without injected tokens (token_file, access_token,
+/// refresh_token). Everything else keeps an in-memory store.
 bool persists(const config::server& s);
 
 /// What the host files the server's items under (item_key::server): its name, a newline and

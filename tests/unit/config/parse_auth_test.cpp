@@ -6,6 +6,8 @@
 #include <doctest/doctest.h>
 #include <simdjson.h>
 
+#include <sys/stat.h>
+
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -356,6 +358,7 @@ passphrase = { env = "PP" }
 
 TEST_CASE("oauth: a relative token_file is taken from the config file's directory, in the model and the json") {
   temp_dir dir;
+  dir.write("tokens/token.json", "{}");
   const std::string path = (dir / "config.toml").string();
   const config c = parse(with_auth("type = \"oauth\"\ntoken_file = \"tokens/token.json\"\n"), path);
   const std::string want = dir.path().string() + "/tokens/token.json";
@@ -429,6 +432,20 @@ TEST_CASE("rule: access_token and token_file are mutually exclusive") {
       "/etc/fracta/config.toml:7:14: server 'gh': mcp.servers.gh.remote.auth.token_file: "
       "access_token and token_file are mutually exclusive. "));
   CHECK(contains(msg, "Keep only one: token_file for a mounted token (preferred)"));
+}
+
+TEST_CASE("rule: token_file must be an existing regular file") {
+  temp_dir dir;
+  dir.write("d/x", "");
+  const std::string path = (dir / "config.toml").string();
+  const std::string missing = parse_error(with_auth("type = \"oauth\"\ntoken_file = \"token.json\"\n"), path);
+  CHECK(starts_with(missing, path + ":6:14: server 'gh': mcp.servers.gh.remote.auth.token_file: file '"));
+  CHECK(contains(missing, "fracta config mcp auth export <server> --format files"));
+  const std::string is_dir = parse_error(with_auth("type = \"oauth\"\ntoken_file = \"d\"\n"), path);
+  CHECK(contains(is_dir, "is a directory. Point it at the token.json file inside it"));
+  REQUIRE(::mkfifo((dir / "fifo").c_str(), 0600) == 0);
+  const std::string fifo = parse_error(with_auth("type = \"oauth\"\ntoken_file = \"fifo\"\n"), path);
+  CHECK(contains(fifo, "is not a regular file"));
 }
 
 TEST_CASE("rule: client_registration_file must exist") {
@@ -517,13 +534,15 @@ TEST_CASE("rule: client_credentials takes no injected token") {
 }
 
 TEST_CASE("${CREDENTIALS_DIRECTORY} in a path is systemd's directory, and an error when it is unset") {
-  ::setenv("CREDENTIALS_DIRECTORY", "/run/credentials/fracta.service", 1);
+  temp_dir creds;
+  creds.write("token.json", "{}");
+  ::setenv("CREDENTIALS_DIRECTORY", creds.path().c_str(), 1);
   const auto c = parse(with_auth("type = \"oauth\"\ntoken_file = \"${CREDENTIALS_DIRECTORY}/token.json\"\n"
                                  "client_id = { file = \"$CREDENTIALS_DIRECTORY/client-id\" }\n"),
                        cfg_path);
   const auto& a = c.servers[0].auth;
-  CHECK(a.token_file == "/run/credentials/fracta.service/token.json");
-  CHECK(a.client_id->ref == "/run/credentials/fracta.service/client-id");
+  CHECK(a.token_file == creds.path().string() + "/token.json");
+  CHECK(a.client_id->ref == creds.path().string() + "/client-id");
   ::unsetenv("CREDENTIALS_DIRECTORY");
   const std::string msg = parse_error(with_auth("type = \"oauth\"\ntoken_file = \"${CREDENTIALS_DIRECTORY}/t.json\"\n"));
   CHECK(contains(msg, "mcp.servers.gh.remote.auth.token_file: starts with $CREDENTIALS_DIRECTORY, which is not set"));
