@@ -90,12 +90,13 @@ export async function fracta(args, opts = {}) {
   return runProgram(fractaBin(), args, opts);
 }
 
-/** Runs `bin ...args` as fracta() runs fracta (the same environment, options and result). */
-export async function runProgram(bin, args, { env = {}, input, home, timeoutMs = FRACTA_TIMEOUT_MS } = {}) {
+/** Runs `bin ...args` as fracta() runs fracta (the same environment, options and result);
+ *  `cwd` is the working directory (default: this process's). */
+export async function runProgram(bin, args, { env = {}, input, home, timeoutMs = FRACTA_TIMEOUT_MS, cwd } = {}) {
   home ??= tmpdir('fracta-e2e-home-');
   const childEnv = cleanEnv(home, env);
   return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { env: childEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(bin, args, { env: childEnv, cwd, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8');
