@@ -274,7 +274,7 @@ int cmd_auth_status(const global_options& g, const std::string& server, bool jso
   if (!server.empty()) {
     const auto* s = cfg->find(server);
     if (s == nullptr) {
-      print_error("no server named '" + server + "' in " + cfg->path + "; see `fracta config mcp list`");
+      print_error(cfg->no_such_server(server));
       return exit_usage;
     }
     which.push_back(s);

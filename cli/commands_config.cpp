@@ -272,7 +272,7 @@ int cmd_config_show(const global_options& g, const std::string& name, bool json)
   if (!cfg) return exit_usage;
   const auto* s = cfg->find(name);
   if (s == nullptr) {
-    print_error("no server named '" + name + "' in " + cfg->path + "; see `fracta config mcp list`");
+    print_error(cfg->no_such_server(name));
     return exit_usage;
   }
   const auto& a = s->auth;

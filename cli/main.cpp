@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "usage.hpp"
 #include "output.hpp"
 
 namespace {
@@ -255,11 +256,15 @@ int main(int argc, char** argv) {
     rc = cmd_proxy(g, px);
   });
 
+  std::string command;
+  if (auto done = check_command_line(app, argc, argv, command)) return *done;
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);
-    return code == 0 ? exit_ok : exit_usage;
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    // CLI11's words ("server is required"), said of the command they belong to.
+    print_error("`" + command + "`: " + e.what() + "; see `" + command + " --help`");
+    return exit_usage;
   }
   return rc;
 }

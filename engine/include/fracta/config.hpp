@@ -120,6 +120,10 @@ struct config {
   std::vector<server> servers;              // in file order
   /// The server named `name`, or nullptr. Thread-safe on a config no one modifies.
   const server* find(std::string_view name) const noexcept;
+  /// Why find(name) found nothing, in the one phrasing every command uses: "no server named
+  /// 'ntion' in PATH; did you mean 'notion'? Configured servers: …" (or how to add one).
+  /// Thread-safe on a config no one modifies.
+  std::string no_such_server(std::string_view name) const;
 };
 
 /// $FRACTA_CONFIG, else $XDG_CONFIG_HOME/fracta/config.toml, else ~/.config/fracta/config.toml.

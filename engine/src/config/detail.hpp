@@ -2,6 +2,8 @@
 // Helpers shared by the config area's parser, SecretValue resolution and text edits (and the
 // plugin loader's did-you-mean).
 #pragma once
+
+#include <fracta/proto/text.hpp>
 #include <algorithm>
 #include <array>
 #include <cstddef>
@@ -50,23 +52,8 @@ std::string octal_mode(unsigned mode);
 
 // ---- did-you-mean ----------------------------------------------------------------------------
 
-/// Case-insensitive Levenshtein distance (for short words: keys, type names).
-std::size_t edit_distance(std::string_view a, std::string_view b);
-
-/// The candidate closest to `word` within an edit distance of 2, if any.
-template <class Range>
-std::optional<std::string> suggest(std::string_view word, const Range& candidates) {
-  std::optional<std::string> best;
-  std::size_t best_d = 3;
-  for (std::string_view c : candidates) {
-    const std::size_t d = edit_distance(word, c);
-    if (d < best_d) {
-      best_d = d;
-      best = std::string(c);
-    }
-  }
-  return best;
-}
+using text::edit_distance;
+using text::suggest;
 
 /// The items joined with `sep`.
 template <class Range>

@@ -308,12 +308,13 @@ std::string with_server_removed(std::string_view text, const std::string& path,
   const config before = detail::parse_text(text, path, no_file_checks());
   const server* target = before.find(name);
   if (target == nullptr) {
-    std::string known;
-    for (const auto& s : before.servers) known += (known.empty() ? "" : ", ") + s.name;
-    throw make_error(location{path, 0, 0}, "", prefix,
-                     "no server named '" + std::string(name) + "'",
+    std::vector<std::string_view> known;
+    for (const auto& s : before.servers) known.emplace_back(s.name);
+    const auto near = text::suggest(name, known);
+    throw make_error(location{path, 0, 0}, "", prefix, "no server named '" + std::string(name) + "'",
                      known.empty() ? std::string("The file defines no servers")
-                                   : "Use one of the configured servers: " + known);
+                                   : (near ? "Did you mean '" + *near + "'? " : std::string()) +
+                                         "Use one of the configured servers: " + detail::join(known));
   }
 
   const std::vector<line_info> lines = scan_lines(text);

@@ -24,6 +24,16 @@ const server* config::find(std::string_view name) const noexcept {
   return nullptr;
 }
 
+std::string config::no_such_server(std::string_view name) const {
+  std::vector<std::string_view> names;
+  for (const auto& s : servers) names.emplace_back(s.name);
+  std::string msg = "no server named '" + text::printable(name, 80) + "'" + (path.empty() ? "" : " in " + path);
+  if (names.empty()) return msg + "; it defines none yet: add one with `fracta config mcp add <name> --url https://…`";
+  const auto near = text::suggest(name, names);
+  msg += near ? "; did you mean '" + *near + "'?" : std::string(".");
+  return msg + " Configured servers: " + detail::join(names) + " (`fracta config mcp list`)";
+}
+
 namespace detail {
 namespace {
 

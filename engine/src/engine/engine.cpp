@@ -129,14 +129,7 @@ const plugin_registry& engine::plugins() const noexcept { return impl_->registry
 
 result<std::unique_ptr<mcp_session>> engine::open(std::string_view server_name) {
   const config::server* srv = impl_->cfg.find(server_name);
-  if (srv == nullptr) {
-    std::string known;
-    for (const auto& s : impl_->cfg.servers) known += (known.empty() ? "" : ", ") + s.name;
-    return error{make_error_code(errc::config),
-                 "no server named '" + std::string(server_name) + "' in " + impl_->cfg.path +
-                     (known.empty() ? ". Add one with `fracta config mcp add`"
-                                    : ". Configured servers: " + known)};
-  }
+  if (srv == nullptr) return error{make_error_code(errc::config), impl_->cfg.no_such_server(server_name)};
   const std::string type = provider_type_for(srv->auth);
   const fracta_provider* prov = impl_->registry.find(type);
   if (prov == nullptr) return error{make_error_code(errc::config), missing_provider_message(*srv, impl_->registry)};
@@ -179,7 +172,7 @@ result<std::unique_ptr<mcp_session>> engine::open(std::string_view server_name) 
 asio::awaitable<result<forgotten_credentials>> engine::forget_credentials(std::string server_name) {
   const config::server* srv = impl_->cfg.find(server_name);
   if (srv == nullptr) {
-    co_return error{make_error_code(errc::config), "no server named '" + server_name + "' in " + impl_->cfg.path};
+    co_return error{make_error_code(errc::config), impl_->cfg.no_such_server(server_name)};
   }
   if (!store::persists(*srv)) co_return forgotten_credentials{"memory", impl_->store_for(srv->name)->clear()};
   auto on_pool = core::run_on(impl_->blocking.get_executor(), forget_on_pool(impl_->selector.get(), srv));

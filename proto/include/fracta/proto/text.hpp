@@ -79,4 +79,23 @@ void append_escaped_ascii(std::string& out, unsigned char c, bool upper_hex);
 /// it holds only characters no shell treats specially, else single-quoted. Thread-safe.
 [[nodiscard]] std::string shell_word(std::string_view s);
 
+/// Case-insensitive Levenshtein distance (for short words: keys, commands, names). Thread-safe.
+[[nodiscard]] std::size_t edit_distance(std::string_view a, std::string_view b);
+
+/// The candidate closest to `word` within an edit distance of 2 (a did-you-mean), if any.
+/// Thread-safe.
+template <class Range>
+[[nodiscard]] std::optional<std::string> suggest(std::string_view word, const Range& candidates) {
+  std::optional<std::string> best;
+  std::size_t best_d = 3;
+  for (std::string_view c : candidates) {
+    const std::size_t d = edit_distance(word, c);
+    if (d < best_d) {
+      best_d = d;
+      best = std::string(c);
+    }
+  }
+  return best;
+}
+
 }  // namespace fracta::text

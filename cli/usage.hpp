@@ -1,0 +1,20 @@
+// SPDX-License-Identifier: Apache-2.0
+// Mistakes on the command line named before CLI11 parses: unknown commands and flags with a
+// did-you-mean, and help for bare groups and `fracta help <command>`.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+namespace fracta::cli {
+
+/// Walks argv over `app`'s command tree. Returns the exit code when the words ask for help
+/// (bare `fracta`, a group without its subcommand, `fracta help [command…]`: help printed to
+/// stdout, 0) or hold a mistake (an unknown command or flag: one line on stderr naming it,
+/// what it may have meant and what is valid, 2). nullopt: let CLI11 parse. `command` is set
+/// to the command the words name ("fracta config mcp add"), for CLI11's own errors.
+std::optional<int> check_command_line(CLI::App& app, int argc, char** argv, std::string& command);
+
+}  // namespace fracta::cli
