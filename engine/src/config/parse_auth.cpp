@@ -195,7 +195,7 @@ void parser::parse_oauth(const toml::table& t, const std::string& prefix, auth& 
       a.client_registration_file = need_path(
           *n, key,
           "client_registration_file = \"/var/run/secrets/fracta/client-registration.json\"");
-      if (options_.check_files) check_file_exists(*n, key, a.client_registration_file);
+      if (options_.check_files) check_file_exists(*n, key, a.client_registration_file, mounted_file::registration);
     } else if (name == "metadata_url") {
       a.metadata_url = need_string(*n, key, "Write " + std::string(metadata_example));
       check_url_at(*n, a.metadata_url, key, url_use::metadata, false, metadata_example);
@@ -219,7 +219,7 @@ void parser::parse_oauth(const toml::table& t, const std::string& prefix, auth& 
   check_oauth_combinations(t, prefix, a);
   // Last, so that a combination that cannot work is named first.
   if (const toml::node* tf = t.get("token_file"); tf != nullptr && options_.check_files)
-    check_file_exists(*tf, prefix + ".token_file", a.token_file);
+    check_file_exists(*tf, prefix + ".token_file", a.token_file, mounted_file::tokens);
 }
 
 void parser::check_oauth_combinations(const toml::table& t, const std::string& prefix,
@@ -295,9 +295,9 @@ std::int64_t parser::parse_expires_at(const toml::node& n, const std::string& ke
   fail(n.source(), key, "must be an integer or an offset date-time, not " + type_name(n), fix);
 }
 
-void parser::check_file_exists(const toml::node& n, const std::string& key,
-                               const std::string& path) const {
-  const bool tokens = key.size() >= 10 && key.compare(key.size() - 10, 10, "token_file") == 0;
+void parser::check_file_exists(const toml::node& n, const std::string& key, const std::string& path,
+                               mounted_file kind) const {
+  const bool tokens = kind == mounted_file::tokens;
   const std::string file = tokens ? "token.json" : "client-registration.json";
   const std::string holds = tokens ? "the tokens" : "the dynamic client registration";
   std::error_code ec;

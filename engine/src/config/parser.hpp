@@ -83,8 +83,11 @@ class parser final {
   secret_value required_secret(const toml::table& t, const std::string& prefix,
                                std::string_view name) const;
   std::int64_t parse_expires_at(const toml::node& n, const std::string& key) const;
-  void check_file_exists(const toml::node& n, const std::string& key,
-                         const std::string& path) const;
+  /// What a mounted file named by the auth table holds, for the messages about it.
+  enum class mounted_file { tokens, registration };
+  /// Fails at `n` unless `path` is an existing regular file.
+  void check_file_exists(const toml::node& n, const std::string& key, const std::string& path,
+                         mounted_file kind) const;
 
   template <class Range>
   [[noreturn]] void unknown_key(const toml::key& k, std::string_view prefix,
