@@ -83,7 +83,10 @@ contains "$out" "needs login" "status after logout"
 
 # ---- --json login, --no-browser with a pasted URL ------------------------------------------------
 unset BROWSER
-port=$((20000 + RANDOM % 20000))
+# A fixed port below the kernel's ephemeral range (the other tests' servers and every outgoing
+# connection take theirs from that range), so that no concurrent test holds it.
+low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range)
+port=$((low - 1 - RANDOM % 8000))
 expect_rc 0 config mcp add p --url http://127.0.0.1:9/mcp --auth oauth --set redirect_uri=http://127.0.0.1:$port/callback
 printf 'http://127.0.0.1:%s/callback?code=pasted&state=s1\n' "$port" >"$scratch/paste"
 "$fracta" --config "$cfg" config mcp auth login p --no-browser --json --timeout 20 <"$scratch/paste" >"$scratch/out" 2>"$scratch/err"

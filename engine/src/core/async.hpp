@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// Awaitable helpers: a move-only callable, a one-shot async event, single-flight, run_on, sleep_for,
-// run_async.
+// Awaitable helpers: a move-only callable, a one-shot async event, a task count, single-flight,
+// run_on, sleep_for, run_async.
 #pragma once
 #include "core/internal.hpp"
 
 #include <chrono>
+#include <cstddef>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -85,6 +86,31 @@ class async_event final {
  private:
   bool set_ = false;
   std::vector<unique_function> waiters_;
+};
+
+/// Counts the detached tasks an actor has started, so that its close can wait until the last
+/// one has ended (a task still running holds the actor, and its transfers, past the close).
+/// Actor-bound: enter(), leave() and idle() run on the same strand.
+class task_count final {
+ public:
+  void enter() noexcept { ++running_; }
+  void leave() {
+    if (--running_ == 0 && idle_) std::exchange(idle_, nullptr)->set();
+  }
+  [[nodiscard]] std::size_t running() const noexcept { return running_; }
+
+  /// Resumes once no task is running (at once when none is).
+  asio::awaitable<void> idle() {
+    while (running_ > 0) {
+      if (!idle_) idle_ = std::make_shared<async_event>();
+      auto ev = idle_;
+      co_await ev->wait();
+    }
+  }
+
+ private:
+  std::size_t running_ = 0;
+  std::shared_ptr<async_event> idle_;
 };
 
 /// Coalesces concurrent runs of one operation: while a run is in flight, callers await its

@@ -354,6 +354,9 @@ asio::awaitable<void> mcp_session::impl::do_close() {
     listen_done.reset();
     listen_cancel.reset();
   }
+  // A server's request that came on a stream may still be being answered.
+  auto answered = stream_tasks.idle();
+  co_await std::move(answered);
   if (session_id.empty()) co_return;
   const std::string verb = "DELETE", body;
   auto req = make_request(verb, body);

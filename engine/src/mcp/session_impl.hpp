@@ -120,6 +120,9 @@ struct mcp_session::impl : std::enable_shared_from_this<mcp_session::impl> {
   // fracta can answer them; cancelled on close.
   std::shared_ptr<asio::cancellation_signal> listen_cancel;
   std::shared_ptr<core::async_event> listen_done;  // set when the GET stream's coroutine ended
+  // The messages of the streams being handled (answers to the server's requests among them):
+  // close waits for them, so that none is left holding the session and its transfers.
+  core::task_count stream_tasks;
   // The raw face (session_raw.cpp): the embedder's handler of messages outside any request,
   // the capabilities it declares, and its requests in flight by upstream id and cancel key.
   std::function<void(std::string)> message_handler;

@@ -82,7 +82,10 @@ asio::awaitable<void> mcp_session::impl::stream_message_on_actor(std::shared_ptr
 }
 
 void mcp_session::impl::on_stream_message(std::string message, std::int64_t stream_id) {
-  asio::co_spawn(strand, stream_message_on_actor(shared_from_this(), std::move(message), stream_id), asio::detached);
+  stream_tasks.enter();
+  auto self = shared_from_this();
+  auto task = stream_message_on_actor(self, std::move(message), stream_id);
+  asio::co_spawn(strand, std::move(task), [self](const std::exception_ptr&) { self->stream_tasks.leave(); });
 }
 
 asio::awaitable<result<std::string>> mcp_session::impl::elicit(const std::string& params_json) {
