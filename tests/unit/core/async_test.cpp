@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Awaitable helpers: async_event, single_flight coalescing (values and exceptions), run_on.
+// Awaitable helpers: async_event, task_count, single_flight coalescing (values and exceptions), run_on.
 #include "core/async.hpp"
 
 #include <stdexcept>
@@ -44,6 +44,11 @@ asio::awaitable<void> wait_then(fracta::core::async_event& ev, int& order, int& 
   seen = ++order;
 }
 
+asio::awaitable<void> idle_then(fracta::core::task_count& tasks, bool& idle) {
+  co_await tasks.idle();
+  idle = true;
+}
+
 asio::awaitable<bool> in_strand(asio::strand<asio::io_context::executor_type> s) {
   co_return s.running_in_this_thread();
 }
@@ -69,6 +74,31 @@ TEST_CASE("async_event resumes every waiter once set, and later waiters at once"
   io.restart();
   io.poll();
   CHECK(c == 3);
+}
+
+TEST_CASE("task_count resumes idle() only when the last task has left, and at once when none runs") {
+  asio::io_context io;
+  fracta::core::task_count tasks;
+  bool idle = false;
+  asio::co_spawn(io, idle_then(tasks, idle), asio::detached);
+  io.poll();
+  CHECK(idle);  // nothing was running
+  tasks.enter();
+  tasks.enter();
+  idle = false;
+  asio::co_spawn(io, idle_then(tasks, idle), asio::detached);
+  io.restart();
+  io.poll();
+  CHECK_FALSE(idle);
+  tasks.leave();
+  io.restart();
+  io.poll();
+  CHECK_FALSE(idle);
+  CHECK(tasks.running() == 1);
+  tasks.leave();
+  io.restart();
+  io.poll();
+  CHECK(idle);
 }
 
 TEST_CASE("single_flight runs once for concurrent callers and gives all the same value") {
