@@ -16,6 +16,7 @@ struct global_options {
 struct add_options {
   std::string name, url, auth_type;
   std::vector<std::string> headers;  // K=V
+  int request_timeout_seconds = 0;   // --request-timeout → remote.timeout_seconds (0: not written)
   std::vector<std::string> sets;     // KEY=VALUE
   std::vector<std::string> secrets;  // KEY=env:NAME | file:PATH | value:TEXT
   // --oauth and its keys
@@ -32,9 +33,11 @@ struct login_options {
   std::vector<std::string> scopes;
 };
 
-/// call/tools: log in and retry once when the server needs a login.
-struct retry_login {
-  bool login = false;  // --login
+/// call/tools: the request deadline, and the login (with its own wait) that retries once when
+/// the server needs one.
+struct request_options {
+  int request_timeout_seconds = 0;  // --request-timeout; 0: the server's timeout_seconds
+  bool login = false;               // --login
   login_options options;
 };
 
@@ -68,8 +71,8 @@ int cmd_config_validate(const global_options& g, bool json);
 int cmd_plugins_list(const global_options& g, bool json);
 int cmd_version(bool json);
 int cmd_call(const global_options& g, const std::string& server, const std::string& tool,
-             const std::string& args, bool json, const retry_login& rl, const std::string& answers = {});
-int cmd_tools(const global_options& g, const std::string& server, bool json, const retry_login& rl);
+             const std::string& args, bool json, const request_options& rl, const std::string& answers = {});
+int cmd_tools(const global_options& g, const std::string& server, bool json, const request_options& rl);
 int cmd_auth_login(const global_options& g, const std::string& server, const login_options& o, bool json);
 int cmd_auth_status(const global_options& g, const std::string& server, bool json);
 int cmd_auth_logout(const global_options& g, const std::string& server);

@@ -27,7 +27,7 @@ namespace {
 bool needs_login(const error& e) { return e.code == make_error_code(errc::needs_login); }
 
 // A login is tried when --login was given, or when a person is at the terminal.
-bool may_login(const retry_login& rl) { return rl.login || (::isatty(STDIN_FILENO) && ::isatty(STDERR_FILENO)); }
+bool may_login(const request_options& rl) { return rl.login || (::isatty(STDIN_FILENO) && ::isatty(STDERR_FILENO)); }
 
 // The two requests these commands make. start() builds the awaitable, so that the request can
 // be made again after a login.
@@ -67,10 +67,13 @@ auto request_and_close(mcp_session& s, Request req, bool login_allowed, std::str
 // Opens `server` on a one-thread loop, makes `req` there (request_and_close) and hands the answer
 // to `print`, which returns the exit code. Errors are printed and mapped to their exit code.
 template <class Request, class Print>
-int run_request(const global_options& g, const std::string& server, const retry_login& rl, Request req,
+int run_request(const global_options& g, const std::string& server, const request_options& rl, Request req,
                 Print print, const std::string& answers = {}) {
   auto cfg = load_config(g);
   if (!cfg) return exit_usage;
+  if (rl.request_timeout_seconds > 0) {
+    for (auto& s : cfg->servers) s.timeout_seconds = static_cast<std::uint32_t>(rl.request_timeout_seconds);
+  }
   asio::io_context io(1);
   engine_options opts = make_engine_options(g, true, rl.options.no_browser, rl.login ? log_level::info : log_level::warn);
   if (!answers.empty()) {
@@ -111,7 +114,7 @@ std::string with_protocol(const std::string& result_json, const mcp_session& s) 
 }  // namespace
 
 int cmd_call(const global_options& g, const std::string& server, const std::string& tool,
-             const std::string& args, bool json, const retry_login& rl, const std::string& answers) {
+             const std::string& args, bool json, const request_options& rl, const std::string& answers) {
   if (!answers.empty() && !is_json_object(answers)) {
     print_error("--answers must be a JSON object of field values, e.g. --answers '{\"confirmed\":true}' ('{}' takes "
                 "every default)");
@@ -132,7 +135,7 @@ int cmd_call(const global_options& g, const std::string& server, const std::stri
   }, answers);
 }
 
-int cmd_tools(const global_options& g, const std::string& server, bool json, const retry_login& rl) {
+int cmd_tools(const global_options& g, const std::string& server, bool json, const request_options& rl) {
   return run_request(g, server, rl, list_request{}, [json](const tool_list& r, const mcp_session& s) {
     if (json) {
       print_output(with_protocol(r.result_json, s));

@@ -136,6 +136,7 @@ int cmd_config_add(const global_options& g, const add_options& o) {
   config::new_server s;
   s.name = o.name;
   s.url = o.url;
+  s.timeout_seconds = static_cast<std::uint32_t>(o.request_timeout_seconds);
   s.auth_type = o.auth_type;
   const bool oauth_keys = !o.client_id.empty() || !o.client_secret.empty() || !o.client_secret_env.empty() ||
                           !o.scopes.empty();

@@ -63,6 +63,8 @@ int main(int argc, char** argv) {
   add_cmd->add_option("name", add.name, "Server name ([A-Za-z0-9_-])")->required();
   add_cmd->add_option("--url", add.url, "The server's MCP endpoint (http or https)")->required();
   add_cmd->add_option("--header", add.headers, "Extra request header NAME=VALUE (repeatable)");
+  add_duration_option(add_cmd, "--request-timeout", add.request_timeout_seconds,
+                      "Deadline of each request to the server, e.g. 30s, 2m (remote.timeout_seconds; default 30s)");
   add_cmd->add_option("--auth", add.auth_type, "Auth type: none, bearer, header, basic, oauth or a plugin type");
   add_cmd->add_option("--set", add.sets, "Auth field KEY=VALUE, e.g. header_name=X-Api-Key (repeatable)");
   add_cmd->add_option("--secret", add.secrets,
@@ -112,7 +114,7 @@ int main(int argc, char** argv) {
   std::string server, tool, args, answers;
   login_options login;
   auto add_login_options = [&](CLI::App* cmd) {
-    cmd->add_option("--timeout", login.timeout_seconds, "Seconds to wait for the browser (default 300)");
+    add_duration_option(cmd, "--timeout", login.timeout_seconds, "How long to wait for the browser: 90 (seconds), 60s, 5m (default 5m)");
     cmd->add_flag("--no-browser", login.no_browser,
                   "Print the login URL instead of opening a browser; the redirect address may be pasted back");
   };
@@ -202,12 +204,14 @@ int main(int argc, char** argv) {
   });
 
   // fracta call / fracta tools
-  retry_login retry;
+  request_options retry;
   auto add_retry_options = [&](CLI::App* cmd) {
     cmd->add_flag("--login", retry.login,
                   "When the server needs a login, log in (browser) and retry once (default when a terminal is attached)");
     cmd->add_flag("--no-browser", retry.options.no_browser, "For that login: print the URL instead of opening a browser");
-    cmd->add_option("--timeout", retry.options.timeout_seconds, "For that login: seconds to wait (default 300)");
+    add_duration_option(cmd, "--timeout", retry.options.timeout_seconds, "For that login: how long to wait, e.g. 90, 60s, 5m (default 5m)");
+    add_duration_option(cmd, "--request-timeout", retry.request_timeout_seconds,
+                        "Deadline of each request to the server, e.g. 30s, 2m (default: its timeout_seconds)");
   };
   auto* call = app.add_subcommand("call", "Call a tool on a server (initialize, tools/call, print the result)");
   call->add_option("server", server, "Server name")->required();
@@ -241,7 +245,7 @@ int main(int argc, char** argv) {
   proxy->add_flag("--no-login", px.no_login,
                   "Never open a browser: when the server needs a login, answer the host with the command to run");
   proxy->add_flag("--no-browser", px.no_browser, "Print the login URL on stderr instead of opening a browser");
-  proxy->add_option("--timeout", px.login.timeout_seconds, "Seconds to wait for a browser login (default 300)");
+  add_duration_option(proxy, "--timeout", px.login.timeout_seconds, "How long to wait for a browser login, e.g. 90, 60s, 5m (default 5m)");
   proxy->footer(
       "Reads newline-delimited JSON-RPC on stdin and writes it on stdout (the MCP stdio transport); logs go "
       "to stderr. The host's first message decides its MCP era (initialize: 2025; server/discover or _meta: "

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Mistakes on the command line named before CLI11 parses: unknown commands and flags with a
-// did-you-mean, and help for bare groups and `fracta help <command>`.
+// did-you-mean, help for bare groups and `fracta help <command>`, and durations as people
+// write them.
 #include "usage.hpp"
 
 #include <iostream>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include <fracta/proto/text.hpp>
+#include <fracta/proto/time.hpp>
 
 #include "output.hpp"
 
@@ -135,6 +137,20 @@ std::optional<int> check_command_line(CLI::App& app, int argc, char** argv, std:
     return exit_ok;
   }
   return std::nullopt;
+}
+
+CLI::Option* add_duration_option(CLI::App* cmd, const std::string& name, int& seconds, const std::string& help) {
+  auto* opt = cmd->add_option(name, seconds, help);
+  opt->type_name("DURATION");
+  opt->transform(CLI::Validator(
+      [](std::string& text) -> std::string {
+        const auto s = text::parse_duration(text);
+        if (!s) return "'" + text + "' is not a duration: write 90 (seconds), 60s, 5m or 1h30m (at most 30d)";
+        text = std::to_string(*s);
+        return {};
+      },
+      "", "duration"));
+  return opt;
 }
 
 }  // namespace fracta::cli

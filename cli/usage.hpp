@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Mistakes on the command line named before CLI11 parses: unknown commands and flags with a
-// did-you-mean, and help for bare groups and `fracta help <command>`.
+// did-you-mean, help for bare groups and `fracta help <command>`, and durations as people
+// write them.
 #pragma once
 
 #include <optional>
@@ -16,5 +17,9 @@ namespace fracta::cli {
 /// what it may have meant and what is valid, 2). nullopt: let CLI11 parse. `command` is set
 /// to the command the words name ("fracta config mcp add"), for CLI11's own errors.
 std::optional<int> check_command_line(CLI::App& app, int argc, char** argv, std::string& command);
+
+/// Adds `--NAME DURATION` to `cmd`, stored in whole seconds: "90", "60s", "5m", "1h30m"
+/// (text::parse_duration). Anything else is a usage error that says what is accepted.
+CLI::Option* add_duration_option(CLI::App* cmd, const std::string& name, int& seconds, const std::string& help);
 
 }  // namespace fracta::cli

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Calendar arithmetic for expiry times written by people and other systems.
+// Calendar arithmetic for expiry times, and durations, written by people and other systems.
 #include <fracta/proto/time.hpp>
 
 namespace fracta::text {
@@ -52,6 +52,43 @@ std::optional<std::int64_t> parse_instant(std::string_view text) noexcept {
     return std::nullopt;
   }
   return days_from_civil(*y, *mo, *d) * 86400 + *h * 3600 + *mi * 60 + *se - offset_s;
+}
+
+std::optional<std::int64_t> parse_duration(std::string_view text) noexcept {
+  const bool bare = !text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos;
+  std::int64_t total = 0;
+  std::size_t at = 0;
+  int last_unit = 5;  // units come in decreasing order: d(4) h(3) m(2) s(1)
+  while (at < text.size()) {
+    std::int64_t n = 0;
+    const std::size_t start = at;
+    while (at < text.size() && text[at] >= '0' && text[at] <= '9') {
+      n = n * 10 + (text[at] - '0');
+      if (n > max_duration_seconds) return std::nullopt;
+      ++at;
+    }
+    if (at == start) return std::nullopt;
+    int unit = 1;
+    std::int64_t scale = 1;
+    if (at < text.size()) {
+      switch (text[at]) {
+        case 'd': unit = 4; scale = 86400; break;
+        case 'h': unit = 3; scale = 3600; break;
+        case 'm': unit = 2; scale = 60; break;
+        case 's': unit = 1; scale = 1; break;
+        default: return std::nullopt;
+      }
+      ++at;
+    } else if (!bare) {
+      return std::nullopt;  // "1m30": a number without its unit after another one
+    }
+    if (unit >= last_unit) return std::nullopt;
+    last_unit = unit;
+    total += n * scale;
+    if (total > max_duration_seconds) return std::nullopt;
+  }
+  if (total == 0) return std::nullopt;
+  return total;
 }
 
 }  // namespace fracta::text

@@ -156,6 +156,7 @@ struct new_server {
   std::string name;
   std::string url;
   std::vector<std::pair<std::string, std::string>> headers;
+  std::uint32_t timeout_seconds = 0;  // remote.timeout_seconds; 0 → not written (the default)
   std::string auth_type;  // empty → no auth table
   std::vector<std::pair<std::string, std::string>> auth_strings;               // key = "text"
   std::vector<std::pair<std::string, secret_value>> auth_secrets;              // key = { env = … }

@@ -286,6 +286,7 @@ std::string with_server_added(std::string_view text, const std::string& path, co
     }
     out += " }" + nl;
   }
+  if (s.timeout_seconds > 0) out += "timeout_seconds = " + std::to_string(s.timeout_seconds) + nl;
   if (!s.auth_type.empty()) {
     out += nl + "[" + prefix + ".remote.auth]" + nl;
     out += "type = " + toml_quote(s.auth_type) + nl;

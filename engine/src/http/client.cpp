@@ -250,6 +250,9 @@ struct client::impl final : std::enable_shared_from_this<impl> {
     const auto& endpoint = https ? https_proxy_ : http_proxy_;
     t.owner = this;
     t.proxy = endpoint ? &*endpoint : nullptr;
+    if (proxy && !proxy->empty()) {
+      t.proxy_shown = redact_unparsed(*proxy) + (https ? " (from https_proxy)" : " (from http_proxy)");
+    }
     const long verify = opts_.verify_tls ? 1L : 0L;
     const auto timeout_ms = std::max<long long>(1, req.timeout.count());
 
@@ -392,6 +395,11 @@ struct client::impl final : std::enable_shared_from_this<impl> {
       reason += " (";
       reason.append(trim_ows(detail));
       reason += ")";
+    }
+    const bool proxy_code = code == CURLE_COULDNT_RESOLVE_PROXY || code == CURLE_PROXY;
+    if (!t.proxy_shown.empty() &&
+        (proxy_code || code == CURLE_COULDNT_CONNECT || code == CURLE_OPERATION_TIMEDOUT)) {
+      reason += "; through the proxy " + t.proxy_shown + ": check it, or list the host in no_proxy";
     }
     t.done->complete(t.fail(errc_for(code), reason));
   }

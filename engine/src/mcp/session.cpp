@@ -193,7 +193,18 @@ asio::awaitable<result<http::response>> mcp_session::impl::send_authorized(http:
 }
 
 error mcp_session::impl::transport_error(const error& e) const {
-  return make_err(errc::transport, where() + ": " + e.message);
+  std::string hint;
+  const std::string table = "mcp.servers." + server.name + ".remote";
+  if (e.code == http::make_error_code(http::errc::timeout)) {
+    hint = " (the deadline is " + table + ".timeout_seconds = " + std::to_string(server.timeout_seconds) +
+           "; raise it there, or per command with --request-timeout)";
+  } else if (e.code == http::make_error_code(http::errc::tls_failed)) {
+    hint = server.ca_bundle.empty()
+               ? " (if the server's certificate comes from a private CA, set " + table +
+                     ".ca_bundle to that CA's PEM file)"
+               : " (checked against " + table + ".ca_bundle = " + server.ca_bundle + ")";
+  }
+  return make_err(errc::transport, where() + ": " + e.message + hint);
 }
 
 std::string mcp_session::impl::check_hint() const {
