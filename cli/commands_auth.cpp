@@ -117,6 +117,15 @@ status_entry describe(const config::server& srv, engine& eng, asio::io_context& 
   const auto logged_in = boolean("logged_in");
   const auto needs = boolean("needs_login");
   std::string line = srv.name + ": ";
+  const std::string source = str("source");
+  const bool injected = source == "inline" || source == "token_file";
+  const std::string store_error = injected ? std::string() : str("store_error");
+  if (!store_error.empty()) {
+    // Not "needs login": a login would not help while the store cannot be read.
+    e.line = line + "the stored credentials cannot be read: " + store_error + "\n  store: " + str("store");
+    e.code = exit_auth;
+    return e;
+  }
   if (logged_in.value_or(false)) {
     line += "logged in, " + expiry_text(expires);
   } else if (needs.value_or(false) || logged_in) {
@@ -128,10 +137,7 @@ status_entry describe(const config::server& srv, engine& eng, asio::io_context& 
   if (const auto issuer = str("issuer"); !issuer.empty()) line += "; issuer: " + issuer;
   if (const auto grant = str("grant"); !grant.empty()) line += "; grant: " + grant;
   // Injected tokens (inline, token_file) use no store: say where they come from instead.
-  const std::string source = str("source");
-  const bool injected = source == "inline" || source == "token_file";
   if (const auto store = str("store"); !store.empty() && !injected) line += "; store: " + store;
-  if (const auto err = str("store_error"); !err.empty() && !injected) line += " (" + err + ")";
   if (source == "inline") line += "; source: inline (access_token in the config, refreshed in memory only)";
   if (const auto path = str("source_path"); !path.empty()) {
     std::int64_t read_at = 0;
@@ -317,17 +323,34 @@ int cmd_auth_logout(const global_options& g, const std::string& server) {
     return exit_code_for(session.err());
   }
   auto& s = **session;
+  // What is stored before: a logout of nothing says so rather than claim it removed something.
+  const std::string doc = run_on_loop(io, status_of(s));
+  std::string store = "the credential store";
+  bool nothing_stored = false;
+  simdjson::dom::parser parser;
+  simdjson::dom::element d;
+  std::string_view v;
+  if (parser.parse(doc).get(d) == simdjson::SUCCESS && d.is_object()) {
+    if (d["store"].get(v) == simdjson::SUCCESS) store = std::string(v);
+    // The OAuth provider's document (it names its "client") gives a token "source" only when
+    // it holds tokens, and client "registered" when it holds a dynamic registration. Other
+    // providers' documents say nothing of the kind: their logout runs and is reported as is.
+    // A store that could not be read is left to logout, which says so.
+    const bool oauth_doc = d["client"].get(v) == simdjson::SUCCESS;
+    const bool registered = oauth_doc && v == "registered";
+    const bool tokens = d["source"].get(v) == simdjson::SUCCESS;
+    const bool unreadable = d["store_error"].get(v) == simdjson::SUCCESS;
+    nothing_stored = oauth_doc && !tokens && !registered && !unreadable;
+  }
+  if (nothing_stored) {
+    std::cout << "Not logged in to " << server << ": nothing stored in " << store << "\n";
+    return exit_ok;
+  }
   auto r = run_on_loop(io, logout_of(s));
   if (!r) {
     print_error(r.err().message);
     return exit_code_for(r.err());
   }
-  const std::string doc = run_on_loop(io, status_of(s));
-  std::string store = "the credential store";
-  simdjson::dom::parser parser;
-  simdjson::dom::element d;
-  std::string_view v;
-  if (parser.parse(doc).get(d) == simdjson::SUCCESS && d["store"].get(v) == simdjson::SUCCESS) store = std::string(v);
   std::cout << "Logged out of " << server << "; stored tokens removed from " << store << "\n";
   return exit_ok;
 }

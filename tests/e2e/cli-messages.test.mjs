@@ -76,6 +76,37 @@ describe('messages that lead to the fix', () => {
   });
 });
 
+describe('the OAuth store, read or not', () => {
+  const OAUTH = '[mcp.servers.n.remote]\nurl = "https://mcp.example.com/mcp"\n\n'
+    + '[mcp.servers.n.remote.auth]\ntype = "oauth"\nclient_id = { value = "c" }\ntoken_store = "file"\n';
+  const env = { FRACTA_STORE_PASSPHRASE: 'e2e-passphrase' };
+
+  test('status of a store that is not a fracta store says so, with the recovery, and exits 3', async () => {
+    const dir = tmpdir();
+    const home = tmpdir('fracta-e2e-home-');
+    const cfg = writeConfig(dir, OAUTH);
+    const store = path.join(home, '.local', 'state', 'fracta', 'tokens.enc');
+    fs.mkdirSync(path.dirname(store), { recursive: true });
+    fs.writeFileSync(store, 'not a store, just forty bytes of text...');
+    const r = await fracta(['--config', cfg, 'config', 'mcp', 'auth', 'status', 'n'], { env, home });
+    assert.equal(r.code, 3, show(r));
+    assert.match(r.stdout, /^n: the stored credentials cannot be read: .*is not a fracta credential store.*move it aside/, show(r));
+    assert.doesNotMatch(r.stdout, /needs login/, show(r));
+    const j = await fracta(['--config', cfg, 'config', 'mcp', 'auth', 'status', 'n', '--json'], { env, home });
+    assert.equal(j.code, 3, show(j));
+    assert.match(JSON.parse(j.stdout)[0].store_error, /is not a fracta credential store/, show(j));
+    assert.equal(fs.readFileSync(store, 'utf8'), 'not a store, just forty bytes of text...');  // left untouched
+  });
+
+  test('logout with nothing stored says so', async () => {
+    const dir = tmpdir();
+    const cfg = writeConfig(dir, OAUTH);
+    const r = await fracta(['--config', cfg, 'config', 'mcp', 'auth', 'logout', 'n'], { env });
+    assert.equal(r.code, 0, show(r));
+    assert.match(r.stdout, /^Not logged in to n: nothing stored in file /, show(r));
+  });
+});
+
 describe('durations as people write them', () => {
   const CASES = [['90', '90'], ['60s', '60'], ['5m', '300'], ['1m30s', '90']];
   for (const [typed, seconds] of CASES) {

@@ -78,6 +78,8 @@ contains "$out" '"logged_in":true' "status --json after login"
 lacks "$out" "token-c0de" "status --json"
 expect_rc 0 config mcp auth logout n
 [ "$out" = "Logged out of n; stored tokens removed from file $scratch/state/fracta/tokens.enc" ] || fail "logout: $out"
+expect_rc 0 config mcp auth logout n
+[ "$out" = "Not logged in to n: nothing stored in file $scratch/state/fracta/tokens.enc" ] || fail "logout of nothing: $out"
 expect_rc 0 config mcp auth status n
 contains "$out" "needs login" "status after logout"
 
@@ -126,7 +128,9 @@ contains "$err" "use \`fracta config mcp auth login\`" "mcp login"
 
 # ---- no key for the file store -----------------------------------------------------------------------
 unset FRACTA_STORE_PASSPHRASE
-expect_rc 0 config mcp auth status n
+expect_rc 3 config mcp auth status n
+contains "$out" "n: the stored credentials cannot be read: " "status without a key"
+lacks "$out" "needs login" "status without a key"
 contains "$out" "store: unavailable" "status without a key"
 contains "$out" 'passphrase = { env = "NAME" }' "status without a key"
 

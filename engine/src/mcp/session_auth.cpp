@@ -47,7 +47,9 @@ std::string merged_status(const std::string& doc_text, const std::string& server
   if (json::parse(parser, doc_text, doc).empty() && doc.is_object()) {
     const simdjson::dom::object fields = doc.get_object().value_unsafe();
     for (auto [k, v] : fields) {
-      if (k == "server" || k == "store" || k == "store_error") continue;
+      // The provider's own store_error (its read of the store failed) stays unless the engine
+      // could not even open the store.
+      if (k == "server" || k == "store" || (k == "store_error" && !store_error.empty())) continue;
       w.key(k).raw(json::to_string(v));
     }
   }
