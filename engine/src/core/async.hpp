@@ -4,6 +4,7 @@
 #pragma once
 #include "core/internal.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <exception>
@@ -90,18 +91,19 @@ class async_event final {
 
 /// Counts the detached tasks an actor has started, so that its close can wait until the last
 /// one has ended (a task still running holds the actor, and its transfers, past the close).
-/// Actor-bound: enter(), leave() and idle() run on the same strand.
+/// enter() may run on any thread (before the task is posted to the actor); leave() and idle()
+/// run on the actor's strand.
 class task_count final {
  public:
-  void enter() noexcept { ++running_; }
+  void enter() noexcept { running_.fetch_add(1, std::memory_order_relaxed); }
   void leave() {
-    if (--running_ == 0 && idle_) std::exchange(idle_, nullptr)->set();
+    if (running_.fetch_sub(1, std::memory_order_acq_rel) == 1 && idle_) std::exchange(idle_, nullptr)->set();
   }
-  [[nodiscard]] std::size_t running() const noexcept { return running_; }
+  [[nodiscard]] std::size_t running() const noexcept { return running_.load(std::memory_order_acquire); }
 
   /// Resumes once no task is running (at once when none is).
   asio::awaitable<void> idle() {
-    while (running_ > 0) {
+    while (running() > 0) {
       if (!idle_) idle_ = std::make_shared<async_event>();
       auto ev = idle_;
       co_await ev->wait();
@@ -109,7 +111,7 @@ class task_count final {
   }
 
  private:
-  std::size_t running_ = 0;
+  std::atomic<std::size_t> running_{0};
   std::shared_ptr<async_event> idle_;
 };
 

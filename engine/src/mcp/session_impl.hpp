@@ -172,6 +172,8 @@ struct mcp_session::impl : std::enable_shared_from_this<mcp_session::impl> {
   /// A message the server sent on a stream besides the answer (on the HTTP client's strand):
   /// handed to stream_message_on_actor (static: a plain coroutine, GCC 12 rule).
   void on_stream_message(std::string message, std::int64_t stream_id);
+  /// stream_message_on_actor, counted in stream_tasks (entered by on_stream_message).
+  static asio::awaitable<void> stream_task(std::shared_ptr<impl> self, std::string message, std::int64_t stream_id);
   static asio::awaitable<void> stream_message_on_actor(std::shared_ptr<impl> self, std::string message,
                                                        std::int64_t stream_id);
   error transport_error(const error& e) const;

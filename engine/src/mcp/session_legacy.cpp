@@ -82,10 +82,19 @@ asio::awaitable<void> mcp_session::impl::stream_message_on_actor(std::shared_ptr
 }
 
 void mcp_session::impl::on_stream_message(std::string message, std::int64_t stream_id) {
-  stream_tasks.enter();
-  auto self = shared_from_this();
-  auto task = stream_message_on_actor(self, std::move(message), stream_id);
-  asio::co_spawn(strand, std::move(task), [self](const std::exception_ptr&) { self->stream_tasks.leave(); });
+  stream_tasks.enter();  // before the post: a close that starts meanwhile waits for this message
+  asio::co_spawn(strand, stream_task(shared_from_this(), std::move(message), stream_id), asio::detached);
+}
+
+asio::awaitable<void> mcp_session::impl::stream_task(std::shared_ptr<impl> self, std::string message,
+                                                     std::int64_t stream_id) {
+  try {
+    auto handled = stream_message_on_actor(self, std::move(message), stream_id);
+    co_await std::move(handled);
+  } catch (...) {
+    self->debug("a server message could not be handled");
+  }
+  self->stream_tasks.leave();
 }
 
 asio::awaitable<result<std::string>> mcp_session::impl::elicit(const std::string& params_json) {
