@@ -72,10 +72,13 @@ int run_request(const global_options& g, const std::string& server, const reques
   auto cfg = load_config(g);
   if (!cfg) return exit_usage;
   if (rl.request_timeout_seconds > 0) {
-    for (auto& s : cfg->servers) s.timeout_seconds = static_cast<std::uint32_t>(rl.request_timeout_seconds);
+    for (auto& s : cfg->servers) {
+      if (s.name == server) s.timeout_seconds = static_cast<std::uint32_t>(rl.request_timeout_seconds);
+    }
   }
   asio::io_context io(1);
   engine_options opts = make_engine_options(g, true, rl.options.no_browser, rl.login ? log_level::info : log_level::warn);
+  opts.interactive.timeout_advice = "per command with --request-timeout";
   if (!answers.empty()) {
     // The server's questions are answered from --answers, with or without a terminal.
     opts.interactive.elicit = [answers](std::string_view params) {

@@ -123,6 +123,10 @@ struct interactive_options {
   /// copying"), on the server's actor. When set, tools/call asks the server for progress
   /// (a progressToken); the CLI sets it when standard error is a terminal.
   std::function<void(std::string_view line)> progress;
+  /// Another way the user can raise a request's deadline, in the embedder's terms (the CLI:
+  /// "per command with --request-timeout"); a timeout's message names it after the server's
+  /// timeout_seconds. Empty: only the config is named.
+  std::string timeout_advice;
 };
 
 /// One MCP session with one remote server, over Streamable HTTP. Owns the server's actor:

@@ -121,6 +121,12 @@ struct client::impl final : std::enable_shared_from_this<impl> {
     if (!opts_.no_proxy) opts_.no_proxy = env_first("no_proxy", "NO_PROXY");
     if (opts_.http_proxy) http_proxy_ = parse_proxy(*opts_.http_proxy);
     if (opts_.https_proxy) https_proxy_ = parse_proxy(*opts_.https_proxy);
+    if (opts_.http_proxy && !opts_.http_proxy->empty()) {
+      http_proxy_shown_ = redact_unparsed(*opts_.http_proxy) + " (from http_proxy)";
+    }
+    if (opts_.https_proxy && !opts_.https_proxy->empty()) {
+      https_proxy_shown_ = redact_unparsed(*opts_.https_proxy) + " (from https_proxy)";
+    }
     multi_ = curl_multi_init();
     if (multi_ == nullptr) throw std::runtime_error("curl_multi_init failed");
     curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &impl::on_socket);
@@ -250,9 +256,7 @@ struct client::impl final : std::enable_shared_from_this<impl> {
     const auto& endpoint = https ? https_proxy_ : http_proxy_;
     t.owner = this;
     t.proxy = endpoint ? &*endpoint : nullptr;
-    if (proxy && !proxy->empty()) {
-      t.proxy_shown = redact_unparsed(*proxy) + (https ? " (from https_proxy)" : " (from http_proxy)");
-    }
+    t.proxy_shown = https ? &https_proxy_shown_ : &http_proxy_shown_;
     const long verify = opts_.verify_tls ? 1L : 0L;
     const auto timeout_ms = std::max<long long>(1, req.timeout.count());
 
@@ -397,9 +401,9 @@ struct client::impl final : std::enable_shared_from_this<impl> {
       reason += ")";
     }
     const bool proxy_code = code == CURLE_COULDNT_RESOLVE_PROXY || code == CURLE_PROXY;
-    if (!t.proxy_shown.empty() &&
+    if (t.proxy_shown != nullptr && !t.proxy_shown->empty() &&
         (proxy_code || code == CURLE_COULDNT_CONNECT || code == CURLE_OPERATION_TIMEDOUT)) {
-      reason += "; through the proxy " + t.proxy_shown + ": check it, or list the host in no_proxy";
+      reason += "; through the proxy " + *t.proxy_shown + ": check it, or list the host in no_proxy";
     }
     t.done->complete(t.fail(errc_for(code), reason));
   }
@@ -560,6 +564,7 @@ struct client::impl final : std::enable_shared_from_this<impl> {
   asio::strand<asio::any_io_executor> strand_;
   client_options opts_;
   std::optional<proxy_endpoint> http_proxy_, https_proxy_;
+  std::string http_proxy_shown_, https_proxy_shown_;  // for messages: "URL (from https_proxy)", no userinfo
   CURLM* multi_ = nullptr;
   asio::steady_timer timer_;
   // Finished easy handles, reset, for the next requests (their buffers are allocated once).

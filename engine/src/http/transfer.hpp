@@ -60,7 +60,7 @@ struct transfer {
   request req;
   void* owner = nullptr;                  // the client::impl that runs it (for the socket callbacks)
   const proxy_endpoint* proxy = nullptr;  // the proxy this request goes through, if any
-  std::string proxy_shown;                 // that proxy for messages: "URL (from https_proxy)"
+  const std::string* proxy_shown = nullptr;  // that proxy for messages (the client's; empty: none)
   std::string refused;                    // why the egress policy refused a connection
   std::string what;  // "METHOD origin/path": safe for messages
   std::unique_ptr<completion> done;

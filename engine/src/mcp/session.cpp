@@ -196,8 +196,9 @@ error mcp_session::impl::transport_error(const error& e) const {
   std::string hint;
   const std::string table = "mcp.servers." + server.name + ".remote";
   if (e.code == http::make_error_code(http::errc::timeout)) {
+    const std::string advice = interactive != nullptr ? interactive->timeout_advice : std::string();
     hint = " (the deadline is " + table + ".timeout_seconds = " + std::to_string(server.timeout_seconds) +
-           "; raise it there, or per command with --request-timeout)";
+           "; raise it there" + (advice.empty() ? std::string() : ", or " + advice) + ")";
   } else if (e.code == http::make_error_code(http::errc::tls_failed)) {
     hint = server.ca_bundle.empty()
                ? " (if the server's certificate comes from a private CA, set " + table +
