@@ -10,7 +10,7 @@ namespace fracta::cli {
 
 struct global_options {
   std::string config_path;  // --config; empty → default path
-  bool verbose = false;
+  int verbose = 0;  // -v: each HTTP exchange and what fracta does; -vv: its debugging detail too
 };
 
 struct add_options {
@@ -72,7 +72,7 @@ int cmd_plugins_list(const global_options& g, bool json);
 int cmd_version(bool json);
 int cmd_call(const global_options& g, const std::string& server, const std::string& tool,
              const std::string& args, bool json, const request_options& rl, const std::string& answers = {});
-int cmd_tools(const global_options& g, const std::string& server, bool json, const request_options& rl);
+int cmd_tools(const global_options& g, const std::string& server, bool json, bool all, const request_options& rl);
 int cmd_auth_login(const global_options& g, const std::string& server, const login_options& o, bool json);
 int cmd_auth_status(const global_options& g, const std::string& server, bool json);
 int cmd_auth_logout(const global_options& g, const std::string& server);

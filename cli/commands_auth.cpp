@@ -166,8 +166,11 @@ std::optional<config::config> load_config(const global_options& g) {
 engine_options make_engine_options(const global_options& g, bool interactive, bool no_browser,
                                    std::optional<log_level> shown) {
   engine_options o;
-  if (g.verbose) {
-    o.log = [](log_level, std::string_view m) { std::cerr << "fracta: " << m << "\n"; };
+  if (g.verbose > 0) {
+    o.log = [min = g.verbose > 1 ? log_level::debug : log_level::info](log_level l, std::string_view m) {
+      if (l >= min) std::cerr << "fracta: " << m << "\n";
+    };
+    o.on_exchange = [](const exchange_info& x) { std::cerr << "fracta: " << exchange_line(x) << "\n"; };
   } else if (shown) {
     o.log = [min = *shown](log_level l, std::string_view m) {
       if (l >= min) std::cerr << "fracta: " << m << "\n";

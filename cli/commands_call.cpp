@@ -2,6 +2,11 @@
 // `fracta call` and `fracta tools`: open a session to one server and talk MCP (logging in once when asked).
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <optional>
 #include <utility>
@@ -37,8 +42,62 @@ struct call_request {
   asio::awaitable<result<tool_result>> start(mcp_session& s) const { return s.call_tool(tool, arguments); }
 };
 
+// tools/list: the first page, or with `all` every page (bounded: a server that keeps handing
+// out cursors, or hands out the same one again, is not followed forever).
+constexpr int max_pages = 100;
+
+// Appends the members of `result_json`'s "tools" array, minified, to `out`.
+void append_raw_tools(const std::string& result_json, std::vector<std::string>& out) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  simdjson::dom::array tools;
+  if (!json::parse(parser, result_json, doc).empty() || doc["tools"].get(tools) != simdjson::SUCCESS) return;
+  for (auto t : tools) out.push_back(json::to_string(t));
+}
+
+// {"tools":[every page's tools]}: the result of `tools --all --json`.
+std::string joined_result(const std::vector<std::string>& raw) {
+  json::writer w;
+  w.begin_object().key("tools").begin_array();
+  for (const auto& t : raw) w.raw(t);
+  w.end_array().end_object();
+  return w.take();
+}
+
+asio::awaitable<result<tool_list>> list_pages(mcp_session& s, bool all) {
+  auto first = s.list_tools();
+  auto r = co_await std::move(first);
+  if (!r || !all || r->next_cursor.empty()) co_return r;
+  tool_list whole = std::move(r).value();
+  std::vector<std::string> raw;
+  append_raw_tools(whole.result_json, raw);
+  std::vector<std::string> seen{whole.next_cursor};
+  for (int page = 1; !whole.next_cursor.empty(); ++page) {
+    if (page == max_pages) {
+      co_return error{make_error_code(errc::protocol),
+                      "the server's tool list goes on past " + std::to_string(max_pages) + " pages; stopped there"};
+    }
+    std::string cursor = whole.next_cursor;
+    auto next = s.list_tools(std::move(cursor));
+    auto more = co_await std::move(next);
+    if (!more) co_return more.err();
+    for (auto& t : more->tools) whole.tools.push_back(std::move(t));
+    append_raw_tools(more->result_json, raw);
+    whole.next_cursor = std::move(more->next_cursor);
+    if (std::find(seen.begin(), seen.end(), whole.next_cursor) != seen.end()) {
+      co_return error{make_error_code(errc::protocol),
+                      "the server's tool list repeats a page (nextCursor " + text::printable(whole.next_cursor, 64) +
+                          " again); stopped"};
+    }
+    seen.push_back(whole.next_cursor);
+  }
+  whole.result_json = joined_result(raw);
+  co_return whole;
+}
+
 struct list_request {
-  asio::awaitable<result<tool_list>> start(mcp_session& s) const { return s.list_tools(); }
+  bool all = false;
+  asio::awaitable<result<tool_list>> start(mcp_session& s) const { return list_pages(s, all); }
 };
 
 // Makes `req` on `s`, once more after a login when the server needs one and a login is allowed,
@@ -99,6 +158,58 @@ int run_request(const global_options& g, const std::string& server, const reques
   return print(*r, **session);
 }
 
+// The largest tool arguments read from a file or standard input.
+constexpr std::size_t max_arguments_bytes = 16u << 20;
+
+// Reads `in` whole, up to max_arguments_bytes. nullopt (and `problem` set) when it fails.
+std::optional<std::string> read_bounded(std::istream& in, std::string& problem) {
+  std::string out;
+  char buf[65536];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    out.append(buf, static_cast<std::size_t>(in.gcount()));
+    if (out.size() > max_arguments_bytes) {
+      problem = "is larger than " + std::to_string(max_arguments_bytes >> 20) + " MiB";
+      return std::nullopt;
+    }
+  }
+  if (in.bad()) {
+    problem = "cannot be read";
+    return std::nullopt;
+  }
+  return out;
+}
+
+// The tool arguments: as given, or from a file (@PATH; ~/ is the home directory) or standard
+// input (-). The error printed and nullopt when they cannot be read.
+std::optional<std::string> arguments_text(const std::string& given) {
+  if (given.empty()) return std::string("{}");
+  std::string problem;
+  if (given == "-") {
+    auto text = read_bounded(std::cin, problem);
+    if (!text) print_error("the tool arguments on standard input " + problem);
+    return text;
+  }
+  if (given.front() != '@') return given;
+  std::string path = given.substr(1);
+  if (path == "~" || path.rfind("~/", 0) == 0) {
+    const char* home = std::getenv("HOME");
+    if (home != nullptr && *home != '\0') path = std::string(home) + path.substr(1);
+  }
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    print_error("arguments file '" + path + "' is a directory; give a file holding a JSON object");
+    return std::nullopt;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    print_error("cannot read the arguments file '" + path + "': " + std::generic_category().message(errno));
+    return std::nullopt;
+  }
+  auto text = read_bounded(in, problem);
+  if (!text) print_error("the arguments file '" + path + "' " + problem);
+  return text;
+}
+
 bool is_json_object(const std::string& text) {
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
@@ -123,7 +234,14 @@ int cmd_call(const global_options& g, const std::string& server, const std::stri
                 "every default)");
     return exit_usage;
   }
-  call_request req{tool, args.empty() ? std::string("{}") : args};
+  auto arguments = arguments_text(args);
+  if (!arguments) return exit_usage;
+  if (args != arguments && !is_json_object(*arguments)) {
+    print_error("the tool arguments from " + (args == "-" ? std::string("standard input") : "'" + args.substr(1) + "'") +
+                " are not a JSON object; write one, e.g. {\"text\":\"hi\"}");
+    return exit_usage;
+  }
+  call_request req{tool, std::move(*arguments)};
   return run_request(g, server, rl, std::move(req), [&](const tool_result& r, const mcp_session&) {
     if (json) {
       print_output(r.result_json);
@@ -138,8 +256,12 @@ int cmd_call(const global_options& g, const std::string& server, const std::stri
   }, answers);
 }
 
-int cmd_tools(const global_options& g, const std::string& server, bool json, const request_options& rl) {
-  return run_request(g, server, rl, list_request{}, [json](const tool_list& r, const mcp_session& s) {
+int cmd_tools(const global_options& g, const std::string& server, bool json, bool all, const request_options& rl) {
+  return run_request(g, server, rl, list_request{all}, [&](const tool_list& r, const mcp_session& s) {
+    if (!r.next_cursor.empty()) {
+      // Said on stderr, so --json's stdout stays the server's page.
+      print_error("the server has more tools than this page; `fracta tools " + server + " --all` lists them all");
+    }
     if (json) {
       print_output(with_protocol(r.result_json, s));
       return exit_ok;

@@ -34,7 +34,9 @@ int main(int argc, char** argv) {
 
   global_options g;
   app.add_option("--config", g.config_path, "Config file to use")->envname("FRACTA_CONFIG");
-  app.add_flag("-v,--verbose", g.verbose, "Log what fracta does to stderr (never secrets)");
+  app.add_flag("-v,--verbose", g.verbose,
+               "Show each HTTP exchange (method, URL, JSON-RPC method, MCP version, status, time) and what "
+               "fracta does on stderr; -vv adds its debugging detail. Never a secret");
 
   int rc = exit_ok;
   bool json = false;
@@ -216,7 +218,9 @@ int main(int argc, char** argv) {
   auto* call = app.add_subcommand("call", "Call a tool on a server (initialize, tools/call, print the result)");
   call->add_option("server", server, "Server name")->required();
   call->add_option("tool", tool, "Tool name")->required();
-  call->add_option("arguments", args, "Tool arguments as a JSON object, e.g. '{\"text\":\"hi\"}'");
+  call->add_option("arguments", args,
+                   "Tool arguments as a JSON object, e.g. '{\"text\":\"hi\"}'; @FILE reads them from a file, - from "
+                   "standard input");
   call->add_flag("--json", json, "Print the whole MCP result object as JSON");
   call->add_option("--answers", answers,
                    "Answer the server's questions (elicitation forms) without asking: a JSON object of field "
@@ -228,8 +232,11 @@ int main(int argc, char** argv) {
   auto* tools = app.add_subcommand("tools", "List a server's tools");
   tools->add_option("server", server, "Server name")->required();
   tools->add_flag("--json", json, "Print the MCP result object as JSON");
+  bool all_pages = false;
+  tools->add_flag("--all", all_pages,
+                  "Follow the server's pages (nextCursor) and list every tool (with --json: one {\"tools\":[…]} object)");
   add_retry_options(tools);
-  tools->callback([&] { rc = cmd_tools(g, server, json, retry); });
+  tools->callback([&] { rc = cmd_tools(g, server, json, all_pages, retry); });
 
   // fracta proxy
   proxy_options px;

@@ -26,6 +26,15 @@ int exit_code_for(const error& e) {
   return exit_transport;
 }
 
+std::string exchange_line(const exchange_info& x) {
+  std::string line = std::string(x.server) + ": " + std::string(x.method) + " " + std::string(x.url) + " " +
+                     std::string(x.purpose);
+  if (!x.protocol_version.empty()) line += " (MCP " + std::string(x.protocol_version) + ")";
+  const std::string ms = std::to_string(x.elapsed_ms) + " ms";
+  if (x.status == 0) return line + " \u2192 failed after " + ms + ": " + std::string(x.error);
+  return line + " \u2192 " + std::to_string(x.status) + " in " + ms;
+}
+
 void print_error(std::string_view message) {
   std::cerr << "fracta: " << text::terminal_text(message) << "\n";
 }

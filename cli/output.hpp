@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "fracta/config.hpp"
+#include "fracta/engine.hpp"
 #include "fracta/errors.hpp"
 #include "fracta/result.hpp"
 
@@ -34,6 +35,10 @@ void print_error(std::string_view message);
 /// it is stripped of escape sequences and controls (text::terminal_text); to a pipe or file it
 /// is written as received, so scripts get the server's bytes.
 void print_output(std::string_view text);
+
+/// One line of `-v` for an HTTP exchange, e.g. "notion: POST https://mcp.notion.com/mcp
+/// tools/call (MCP 2026-07-28) → 200 in 84 ms" or "… → failed after 30001 ms: …".
+std::string exchange_line(const exchange_info& x);
 
 /// How a secret is referenced, for people: "env NAME", "file /path", "inline value".
 std::string describe_secret(const config::secret_value& s);

@@ -36,6 +36,7 @@ struct tool_list {
   };
   std::string result_json;  // the JSON-RPC `result` object, minified
   std::vector<tool> tools;
+  std::string next_cursor;  // the page's nextCursor: list_tools(next_cursor) gives the next; empty: the last page
 };
 
 /// A JSON-RPC answer exactly as the server gave it. A value type (thread-compatible).
@@ -161,8 +162,9 @@ class mcp_session final {
   /// list_tools/call_tool when needed. Thread-safe (runs on the session's actor; the caller
   /// resumes on its own executor), like every awaitable operation below.
   asio::awaitable<result<std::string>> initialize();
-  /// tools/list (first page). Thread-safe.
-  asio::awaitable<result<tool_list>> list_tools();
+  /// tools/list: the page at `cursor` (a next_cursor the server gave; empty: the first page).
+  /// Thread-safe.
+  asio::awaitable<result<tool_list>> list_tools(std::string cursor = {});
   /// tools/call with arguments given as a JSON object text (validated here). Thread-safe.
   asio::awaitable<result<tool_result>> call_tool(std::string name, std::string arguments_json);
   /// Ends the session (HTTP DELETE with the session id, best effort) and its GET stream.
@@ -248,10 +250,30 @@ class mcp_session final {
 };
 
 /// How the engine talks back to its embedder. Set before the engine is built (it keeps a copy).
+/// One HTTP exchange made for a server, once it ended: what `fracta -v` prints. Never holds a
+/// secret: no header value, no body, the URL without userinfo or query. The views are valid
+/// during the call only.
+struct exchange_info {
+  std::string_view server;   // the configured server's name
+  /// The JSON-RPC method ("tools/call"), with " (notification)" when no answer is awaited;
+  /// "response" (an answer to the server's request), "stream" (a GET stream), "end of session"
+  /// (DELETE); for the provider's own requests its type ("oauth").
+  std::string_view purpose;
+  std::string_view protocol_version;  // the MCP version the request spoke; empty for a provider's
+  std::string_view method;            // "POST"
+  std::string_view url;               // without userinfo or query
+  long status = 0;                    // 0: no response (error says why)
+  std::int64_t elapsed_ms = 0;        // from sending to the end of the response (or the failure)
+  std::string_view error;
+};
+
 struct engine_options {
   /// Receives engine and plugin log lines, on the engine's threads (loop and blocking pool), one
   /// call at a time. Never receives secret values.
   std::function<void(log_level, std::string_view)> log;
+  /// Hears every HTTP exchange made for a server (the session's and its provider's) as it
+  /// ends, on the loop's threads, one call at a time (shared with log). Must not block.
+  std::function<void(const exchange_info&)> on_exchange;
   /// The user, for interactive logins (the CLI); disabled by default.
   interactive_options interactive;
 };

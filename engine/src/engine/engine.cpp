@@ -108,6 +108,12 @@ engine::engine(asio::any_io_executor ex, config::config cfg, engine_options opts
       log(level, m);
     };
   }
+  if (auto heard = std::move(impl_->opts.on_exchange)) {
+    impl_->opts.on_exchange = [sink_mutex, heard = std::move(heard)](const exchange_info& x) {
+      const std::lock_guard lk(*sink_mutex);
+      heard(x);
+    };
+  }
   if (auto say = std::move(impl_->opts.interactive.say)) {
     impl_->opts.interactive.say = [sink_mutex, say = std::move(say)](std::string_view line) {
       const std::lock_guard lk(*sink_mutex);
@@ -147,6 +153,13 @@ result<std::unique_ptr<mcp_session>> engine::open(std::string_view server_name) 
       log(static_cast<log_level>(level), "server '" + name + "': " + type + ": " + std::string(m));
     };
   }
+  if (impl_->opts.on_exchange) {
+    ctx.on_exchange = [heard = impl_->opts.on_exchange, name = srv->name, type](exchange_info x) {
+      x.server = name;
+      x.purpose = type;
+      heard(x);
+    };
+  }
   auto inst = plugin::provider_instance::create(*prov, std::move(ctx));
   if (!inst) return std::move(inst).err();
   // The selector, the blocking pool and the interactive options stay the engine's: sessions must
@@ -165,6 +178,7 @@ result<std::unique_ptr<mcp_session>> engine::open(std::string_view server_name) 
   p->blocking = blocking;
   p->stores = impl_->selector.get();
   p->interactive = &impl_->opts.interactive;
+  p->on_exchange = impl_->opts.on_exchange;
   if (!srv->auth.token_file.empty()) p->watch_token_file();
   return std::unique_ptr<mcp_session>(new mcp_session(std::move(p)));
 }

@@ -125,6 +125,13 @@ tool_list parse_tool_list(const std::string& result_json,
     }
     out.tools.push_back(std::move(tool));
   });
+  {
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    if (json::parse(parser, result_json, doc).empty() && doc.is_object()) {
+      out.next_cursor = std::string(json::get_string(doc, "nextCursor").value_or(""));
+    }
+  }
   if (!dropped) return out;
   // The same result without the dropped tools: every other member kept as it was.
   simdjson::dom::parser parser;

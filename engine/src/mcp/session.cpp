@@ -4,6 +4,7 @@
 // public operations make, on either wire; and mcp_session's face.
 #include "mcp/session_impl.hpp"
 
+#include <chrono>
 #include <utility>
 
 #include <asio/bind_cancellation_slot.hpp>
@@ -11,6 +12,8 @@
 #include <asio/use_awaitable.hpp>
 
 #include "core/actor.hpp"
+#include <fracta/proto/json.hpp>
+#include "fracta/json_writer.hpp"
 #include <fracta/proto/url.hpp>
 #include "mcp/headers.hpp"
 #include "mcp/messages.hpp"
@@ -170,6 +173,7 @@ asio::awaitable<result<http::response>> mcp_session::impl::send_authorized(http:
     last_credential = credential_of(req, before);
     debug(method + " attempt " + std::to_string(attempt + 1));
     result<http::response> resp = error{};
+    const auto started = std::chrono::steady_clock::now();
     if (raw) {
       // Bound to the request's signal: cancel() closes the stream.
       auto op = send_cancellable(http, std::move(req), strand, raw->cancel->slot());
@@ -179,6 +183,7 @@ asio::awaitable<result<http::response>> mcp_session::impl::send_authorized(http:
       auto send = http.send(std::move(req));
       resp = co_await std::move(send);
     }
+    traced(proto, resp, started);
     if (!resp) {
       last_transport_error = resp.err().code;
       co_return transport_error(resp.err());
@@ -190,6 +195,46 @@ asio::awaitable<result<http::response>> mcp_session::impl::send_authorized(http:
     auto rec = co_await std::move(recover);
     if (!rec) co_return rejected(rec.err());
   }
+}
+
+namespace {
+
+// What a request to the server was for, from its method and JSON-RPC body (see exchange_info).
+std::string purpose_of(const http::request& r) {
+  if (r.method == "GET") return "stream";
+  if (r.method == "DELETE") return "end of session";
+  simdjson::dom::parser parser;
+  simdjson::dom::element msg;
+  if (!json::parse(parser, r.body, msg).empty() || !msg.is_object()) return r.method;
+  const auto method = json::get_string(msg, "method");
+  if (!method) return "response";
+  std::string out = text::printable(*method, 64);
+  if (msg["id"].error() != simdjson::SUCCESS) out += " (notification)";
+  return out;
+}
+
+}  // namespace
+
+void mcp_session::impl::traced(const http::request& sent, const result<http::response>& r,
+                               std::chrono::steady_clock::time_point started) const {
+  if (!on_exchange) return;
+  const std::string purpose = purpose_of(sent);
+  std::string version;
+  {
+    std::lock_guard lk(version_mutex);
+    version = protocol_version;
+  }
+  exchange_info x;
+  x.server = server.name;
+  x.purpose = purpose;
+  x.protocol_version = version;
+  x.method = sent.method;
+  x.url = shown_url;
+  x.status = r ? r->status : 0;
+  x.elapsed_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+  if (!r) x.error = r.err().message;
+  on_exchange(x);
 }
 
 error mcp_session::impl::transport_error(const error& e) const {
@@ -293,9 +338,16 @@ asio::awaitable<result<std::string>> mcp_session::impl::call(const std::string& 
   }
 }
 
-asio::awaitable<result<tool_list>> mcp_session::impl::do_list_tools() {
-  const std::string method = "tools/list", params = "{}";
-  if (tools_cache && tools_cache->until_ms > clock->monotonic_ms() && era == wire::modern) {
+asio::awaitable<result<tool_list>> mcp_session::impl::do_list_tools(std::string cursor) {
+  const std::string method = "tools/list";
+  std::string params = "{}";
+  if (!cursor.empty()) {
+    json::writer w;
+    w.begin_object().key("cursor").value(cursor).end_object();
+    params = w.take();
+  }
+  const bool first_page = cursor.empty();
+  if (first_page && tools_cache && tools_cache->until_ms > clock->monotonic_ms() && era == wire::modern) {
     // Only for the credential it was listed with: a list may differ per authorization.
     auto probe_req = make_request("POST", "");
     const auto before = probe_req.headers.size();
@@ -317,12 +369,25 @@ asio::awaitable<result<tool_list>> mcp_session::impl::do_list_tools() {
     if (log) log(log_level::warn, "server '" + server.name + "': " + line);
   };
   tool_list list = mcp::parse_tool_list(*r, drop, note);
-  tool_schemas.clear();
+  if (first_page) tool_schemas.clear();
   for (const auto& t : list.tools) tool_schemas[t.name] = t.input_schema_json;
+  if (!first_page) co_return list;
   if (auto hint = mcp::read_cache_hint(*r); hint && hint->ttl_ms > 0) {
     tools_cache = cached_list{list, last_credential, clock->monotonic_ms() + hint->ttl_ms};
   }
   co_return list;
+}
+
+asio::awaitable<result<void>> mcp_session::impl::find_tool_schema(std::string name) {
+  std::string cursor;
+  for (int page = 0; page < max_tool_pages; ++page) {
+    auto list = do_list_tools(cursor);
+    auto l = co_await std::move(list);
+    if (!l) co_return l.err();
+    if (tool_schemas.count(name) || l->next_cursor.empty() || l->next_cursor == cursor) break;
+    cursor = std::move(l->next_cursor);
+  }
+  co_return result<void>{};
 }
 
 asio::awaitable<result<tool_result>> mcp_session::impl::do_call_tool(std::string name, std::string args) {
@@ -336,8 +401,8 @@ asio::awaitable<result<tool_result>> mcp_session::impl::do_call_tool(std::string
   if (!opened_r) co_return opened_r.err();
   if (era == wire::modern && !tool_schemas.count(name)) {
     // Its schema names the Mcp-Param-* headers the call must carry: list first.
-    auto list = do_list_tools();
-    auto l = co_await std::move(list);
+    auto find = find_tool_schema(name);
+    auto l = co_await std::move(find);
     if (!l) co_return l.err();
     if (!tool_schemas.count(name)) {
       co_return mcp::make_err(errc::remote, where() + " has no tool '" + text::printable(name, 64) +
@@ -435,8 +500,8 @@ asio::awaitable<result<std::string>> mcp_session::initialize() {
   return core::run_on(impl_->strand, impl_->do_open(), impl_);
 }
 
-asio::awaitable<result<tool_list>> mcp_session::list_tools() {
-  return core::run_on(impl_->strand, impl_->do_list_tools(), impl_);
+asio::awaitable<result<tool_list>> mcp_session::list_tools(std::string cursor) {
+  return core::run_on(impl_->strand, impl_->do_list_tools(std::move(cursor)), impl_);
 }
 
 asio::awaitable<result<tool_result>> mcp_session::call_tool(std::string name, std::string arguments_json) {

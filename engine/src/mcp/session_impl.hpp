@@ -78,6 +78,10 @@ struct raw_request {
   bool cancelled = false;
 };
 
+/// How many pages of tools/list a call walks to find a tool's schema (a server that keeps
+/// handing out cursors is not followed forever).
+constexpr int max_tool_pages = 100;
+
 struct mcp_session::impl : std::enable_shared_from_this<mcp_session::impl> {
   impl(core::actor_strand s, session_resources res, std::unique_ptr<plugin::provider_instance> inst,
        std::shared_ptr<const core::clock> clk, std::function<void(log_level, std::string_view)> lg);
@@ -90,6 +94,7 @@ struct mcp_session::impl : std::enable_shared_from_this<mcp_session::impl> {
   std::shared_ptr<const core::clock> clock;
   auth::credential cred;
   std::function<void(log_level, std::string_view)> log;
+  std::function<void(const exchange_info&)> on_exchange;  // the engine's (-v); may be unset
 
   // The conversation (see open()): the era, the version spoken (read by protocol_version() from
   // other threads: under version_mutex), the initialize or server/discover result.
@@ -177,6 +182,10 @@ struct mcp_session::impl : std::enable_shared_from_this<mcp_session::impl> {
   static asio::awaitable<void> stream_message_on_actor(std::shared_ptr<impl> self, std::string message,
                                                        std::int64_t stream_id);
   error transport_error(const error& e) const;
+  /// Tells on_exchange (when set) how the exchange of `sent` (the request before credentials)
+  /// ended.
+  void traced(const http::request& sent, const result<http::response>& r,
+              std::chrono::steady_clock::time_point started) const;
   std::string check_hint() const;
   error rejected_again(const http::response& resp) const;
   error rejected(const error& e) const;
@@ -196,7 +205,10 @@ struct mcp_session::impl : std::enable_shared_from_this<mcp_session::impl> {
   /// A request in the conversation, on whichever wire it speaks: reopens once when the server
   /// forgot the session or stopped speaking the version.
   asio::awaitable<result<std::string>> call(const std::string& method, const std::string& params);
-  asio::awaitable<result<tool_list>> do_list_tools();
+  asio::awaitable<result<tool_list>> do_list_tools(std::string cursor = {});
+  /// A 2026-07-28 server: lists pages of tools until `name`'s schema is known (tool_schemas)
+  /// or the list ends (at most max_tool_pages). Errors are the listing's.
+  asio::awaitable<result<void>> find_tool_schema(std::string name);
   asio::awaitable<result<tool_result>> do_call_tool(std::string name, std::string args);
   asio::awaitable<void> do_close();
   /// Answers a server-to-client request (legacy streams): ping, elicitation when declared,

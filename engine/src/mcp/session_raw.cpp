@@ -67,8 +67,8 @@ asio::awaitable<result<rpc_answer>> mcp_session::impl::do_request(std::string me
     } else if (method == "tools/call" && !tool_schemas.count(tool_name_of(params))) {
       // Its schema names the Mcp-Param-* headers the call carries: list first (best effort;
       // the server judges a call to a tool it does not have).
-      auto list = do_list_tools();
-      auto l = co_await std::move(list);
+      auto find = find_tool_schema(tool_name_of(params));
+      auto l = co_await std::move(find);
       if (!l) debug("tools/call: listing the tools first failed: " + l.err().message);
     }
     const std::string sent_session = session_id;

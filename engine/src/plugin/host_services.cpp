@@ -2,6 +2,7 @@
 // The provider's host services that need no store and no user: log, clocks, secrets, HTTP,
 // timers, cancel, post and JSON lookups. Every one runs on the instance's actor.
 
+#include <chrono>
 #include <cstring>
 #include <utility>
 #include <vector>
@@ -192,9 +193,25 @@ asio::awaitable<void> provider_instance::run_http_op(provider_instance* self, fr
                                                      std::shared_ptr<host_op> op, alive_flag alive,
                                                      http::request r) {
   if (!alive->load()) co_return;  // torn down before this started
+  const auto started = std::chrono::steady_clock::now();
+  std::string method, shown;
+  if (self->ctx_.on_exchange) {
+    method = r.method;
+    auto parsed = http::url::parse(r.url);
+    shown = parsed ? parsed->redacted() : std::string("(a malformed URL)");
+  }
   auto send = self->ctx_.http->send(std::move(r));
   auto res = co_await std::move(send);
   if (!alive->load()) co_return;
+  if (self->ctx_.on_exchange) {
+    exchange_info x;
+    x.method = method;
+    x.url = shown;
+    x.status = res ? res->status : 0;
+    x.elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+    if (!res) x.error = res.err().message;
+    self->ctx_.on_exchange(x);
+  }
   auto taken = self->take_op(id, op.get());
   if (!taken) co_return;  // cancelled meanwhile
   deliver_http(*taken, res);

@@ -84,6 +84,9 @@ struct instance_context {
   store::selector* stores = nullptr;
   /// The user, for interactive logins; null or disabled → the interactive services stay NULL.
   const interactive_options* interactive = nullptr;
+  /// Hears each of the provider's HTTP exchanges as it ends (method, url, status, timing,
+  /// error; the engine names the server and purpose). Unset: nobody listens.
+  std::function<void(exchange_info)> on_exchange{};
 };
 
 /// A created provider instance. Actor-bound: every member runs on the context's strand, and
