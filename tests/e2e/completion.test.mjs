@@ -12,7 +12,9 @@ import { fileURLToPath } from 'node:url';
 
 import { fracta, fractaBin, runProgram, shellQuote, show, tmpdir, writeConfig } from './lib/harness.mjs';
 
-const DOC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'cli.md');
+const here = path.dirname(fileURLToPath(import.meta.url));
+const DOC = path.resolve(here, '..', '..', 'docs', 'cli.md');
+const ZSH_DRIVER = path.join(here, 'lib', 'zsh-complete.zsh');
 const docSection = () => fs.readFileSync(DOC, 'utf8').split('\n## Shell completions\n')[1].split('\n## ')[0];
 
 const dir = tmpdir();
@@ -113,6 +115,7 @@ const BASH = [
   ['fracta call --request-timeout ', []],           // a value nobody can guess
   [`fracta --config ${files}/cfg-`, [`${files}/cfg-a.toml`, `${files}/cfg-b.toml`]],
   [`fracta config mcp auth export notion --format env --out ${files}/n`, [`${files}/notes.txt`]],
+  [`fracta --config=${files}/no`, [`${files}/notes.txt`]],
 ];
 
 describe('bash completion (a real bash, driven as readline drives it)', () => {
@@ -207,6 +210,25 @@ describe('zsh completion', () => {
       `autoload -U compinit && compinit -u -D && source ${shellQuote(file)} && print -r -- $_comps[fracta]`]);
     assert.equal(out, '_fracta\n');
   });
+
+  // An interactive zsh on a pseudo-terminal, each line typed with a Tab (lib/zsh-complete.zsh).
+  test('completes in an interactive zsh (zpty)', async () => {
+    need('zsh');
+    const script = path.join(dir, '_fracta_zpty');
+    fs.writeFileSync(script, await shell(fractaBin(), ['completion', 'zsh']));
+    const cases = [
+      ['fracta con', 'fracta config '],
+      ['fracta config mcp au', 'fracta config mcp auth '],
+      ['fracta call gi', 'fracta call github '],
+      [`fracta --config ${other} call z`, `fracta --config ${other} call zeta `],
+      ['fracta call --req', 'fracta call --request-timeout '],
+      ['fracta config mcp auth export notion --format k', 'fracta config mcp auth export notion --format k8s-secret '],
+      ['fracta config mcp auth export notion --format=f', 'fracta config mcp auth export notion --format=files '],
+      [`fracta --config ${files}/no`, `fracta --config ${files}/notes.txt `],
+    ];
+    const out = await shell('zsh', ['-f', ZSH_DRIVER, script, ...cases.map(([line]) => line)]);
+    assert.deepEqual(out.split('\n').slice(0, -1), cases.map(([, want]) => want));
+  });
 });
 
 describe('fish completion', () => {
@@ -223,11 +245,13 @@ describe('fish completion', () => {
     assert.equal(await shell('fish', ['--no-execute', file]), '');
   });
 
-  test('complete -C: commands with their descriptions, server names, --format values', async () => {
+  test('complete -C: commands with their descriptions, server names, --format values, file names', async () => {
     assert.deepEqual(await fishComplete('fracta con'), ['config\tEdit and check the configuration']);
     assert.deepEqual(await fishComplete('fracta call no'), ['notebook', 'notion']);
     assert.deepEqual(await fishComplete(`fracta --config ${other} tools `), ['nova', 'zeta']);
     assert.deepEqual(await fishComplete('fracta config mcp auth export notion --format '), ['env', 'files', 'k8s-secret']);
     assert.deepEqual(await fishComplete('fracta call notion '), []);
+    assert.deepEqual(await fishComplete(`fracta --config ${files}/no`), [`${files}/notes.txt`]);
+    assert.deepEqual(await fishComplete(`fracta --config=${files}/no`), [`--config=${files}/notes.txt`]);
   });
 });
