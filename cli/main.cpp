@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "completion.hpp"
 #include "usage.hpp"
 #include "output.hpp"
 
@@ -266,6 +267,11 @@ int main(int argc, char** argv) {
     px.login.no_browser = px.no_browser;
     rc = cmd_proxy(g, px);
   });
+
+  // fracta completion bash|zsh|fish, and the hidden `fracta __complete WORDS…` its scripts call
+  // on every Tab: answered here, before the mistake checker and CLI11 see the words.
+  add_completion_command(app, rc);
+  if (argc > 1 && std::string_view(argv[1]) == complete_command) return complete(app, argc - 2, argv + 2);
 
   std::string command;
   if (auto done = check_command_line(app, argc, argv, command)) return *done;

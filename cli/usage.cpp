@@ -21,33 +21,10 @@ std::vector<CLI::App*> subcommands(CLI::App* a) {
   return a->get_subcommands([](CLI::App*) { return true; });
 }
 
-CLI::App* child(CLI::App* a, std::string_view word) {
-  for (CLI::App* s : subcommands(a)) {
-    if (s->get_name() == word) return s;
-  }
-  return nullptr;
-}
-
 std::string path_of(CLI::App* a) {
   std::string p = a->get_name();
   for (CLI::App* up = a->get_parent(); up != nullptr; up = up->get_parent()) p = up->get_name() + " " + p;
   return p;
-}
-
-// An option of `a` or of a command above it (global options fall through), by a name as
-// typed ("--url", "-v").
-const CLI::Option* find_option(CLI::App* a, std::string_view typed) {
-  const bool is_long = typed.rfind("--", 0) == 0;
-  const std::string name(typed.substr(is_long ? 2 : 1));
-  for (CLI::App* at = a; at != nullptr; at = at->get_parent()) {
-    for (const CLI::Option* o : at->get_options()) {
-      const auto& names = is_long ? o->get_lnames() : o->get_snames();
-      for (const auto& n : names) {
-        if (n == name) return o;
-      }
-    }
-  }
-  return nullptr;
 }
 
 std::vector<std::string> long_flags(CLI::App* a) {
@@ -97,6 +74,27 @@ int help_for(CLI::App& app, int from, int argc, char** argv) {
 }
 
 }  // namespace
+
+CLI::App* child(CLI::App* a, std::string_view word) {
+  for (CLI::App* s : subcommands(a)) {
+    if (s->get_name() == word) return s;
+  }
+  return nullptr;
+}
+
+const CLI::Option* find_option(CLI::App* a, std::string_view typed) {
+  const bool is_long = typed.rfind("--", 0) == 0;
+  const std::string name(typed.substr(is_long ? 2 : 1));
+  for (CLI::App* at = a; at != nullptr; at = at->get_parent()) {
+    for (const CLI::Option* o : at->get_options()) {
+      const auto& names = is_long ? o->get_lnames() : o->get_snames();
+      for (const auto& n : names) {
+        if (n == name) return o;
+      }
+    }
+  }
+  return nullptr;
+}
 
 std::optional<int> check_command_line(CLI::App& app, int argc, char** argv, std::string& command) {
   command = app.get_name();

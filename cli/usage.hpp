@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <CLI/CLI.hpp>
 
@@ -17,6 +18,13 @@ namespace fracta::cli {
 /// what it may have meant and what is valid, 2). nullopt: let CLI11 parse. `command` is set
 /// to the command the words name ("fracta config mcp add"), for CLI11's own errors.
 std::optional<int> check_command_line(CLI::App& app, int argc, char** argv, std::string& command);
+
+/// The subcommand of `a` named `word`, or nullptr.
+CLI::App* child(CLI::App* a, std::string_view word);
+
+/// An option of `a` or of a command above it (global options fall through), by a name as
+/// typed ("--url", "-v"), or nullptr.
+const CLI::Option* find_option(CLI::App* a, std::string_view typed);
 
 /// Adds `--NAME DURATION` to `cmd`, stored in whole seconds: "90", "60s", "5m", "1h30m"
 /// (text::parse_duration). Anything else is a usage error that says what is accepted.

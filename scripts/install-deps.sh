@@ -15,6 +15,7 @@ packages=(
   nodejs npm openssl ca-certificates
   gnome-keyring dbus libsecret-tools
   chromium curl
+  zsh fish
   clang libclang-rt-14-dev
 )
 missing=()
