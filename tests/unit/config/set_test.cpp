@@ -94,7 +94,8 @@ TEST_CASE("a header of a server without headers creates [mcp.servers.<name>.remo
   const std::string out = set(sample, "notion", {{"remote.headers.X-Team", "docs"}});
   CHECK(out == replaced(sample, "url = \"https://mcp.notion.com/mcp\"\n",
                         "url = \"https://mcp.notion.com/mcp\"\n\n[mcp.servers.notion.remote.headers]\nX-Team = \"docs\"\n"));
-  const auto* s = parse(out, cfg_path).find("notion");
+  const config cfg = parse(out, cfg_path);
+  const auto* s = cfg.find("notion");
   REQUIRE(s->headers.size() == 1);
   CHECK(s->headers[0].second == "docs");
 }
