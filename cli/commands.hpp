@@ -25,6 +25,14 @@ struct add_options {
   std::vector<std::string> scopes;
 };
 
+/// `fracta config mcp set`.
+struct set_options {
+  std::string name;
+  std::vector<std::string> settings;  // KEY=VALUE
+  std::vector<std::string> unset;     // --unset KEY
+  bool json = false;
+};
+
 /// `auth login` and the --login of call/tools.
 struct login_options {
   int timeout_seconds = 300;
@@ -67,6 +75,7 @@ int cmd_config_add(const global_options& g, const add_options& o);
 int cmd_config_list(const global_options& g, bool json);
 int cmd_config_show(const global_options& g, const std::string& name, bool json);
 int cmd_config_remove(const global_options& g, const std::string& name, bool keep_credentials);
+int cmd_config_set(const global_options& g, const set_options& o);
 int cmd_config_validate(const global_options& g, bool json);
 int cmd_plugins_list(const global_options& g, bool json);
 int cmd_version(bool json);

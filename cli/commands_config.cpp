@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // `fracta config mcp …`, `fracta plugins list`, `fracta version`.
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <optional>
@@ -189,24 +190,14 @@ int cmd_config_add(const global_options& g, const add_options& o) {
                   "': expected KEY=env:NAME, KEY=file:PATH or KEY=value:TEXT");
       return exit_usage;
     }
-    const std::string kind = kv->second.substr(0, colon);
-    config::secret_value sv;
-    sv.ref = kv->second.substr(colon + 1);
-    sv.key = kv->first;
-    if (kind == "env") {
-      sv.from = config::secret_value::source::env;
-    } else if (kind == "file") {
-      sv.from = config::secret_value::source::file;
-      std::error_code ec;
-      auto abs = fs::absolute(sv.ref, ec);
-      if (!ec) sv.ref = abs.lexically_normal().string();
-    } else if (kind == "value") {
-      sv.from = config::secret_value::source::value;
-    } else {
-      print_error("--secret '" + kv->first + "': unknown source '" + kind + "'; use env:, file: or value:");
+    std::optional<config::secret_value> sv = config::secret_from_argument(kv->second);
+    if (!sv) {
+      print_error("--secret '" + kv->first + "': unknown source '" + kv->second.substr(0, colon) +
+                  "'; use env:, file: or value:");
       return exit_usage;
     }
-    s.auth_secrets.emplace_back(kv->first, std::move(sv));
+    sv->key = kv->first;
+    s.auth_secrets.emplace_back(kv->first, std::move(*sv));
   }
   const fs::path path = config_path(g);
   std::string warning;
@@ -398,6 +389,76 @@ int cmd_config_remove(const global_options& g, const std::string& name, bool kee
     return exit_code_for(forgotten->err());
   }
   if (!forgotten->value().empty()) std::cout << forgotten->value() << "\n";
+  return exit_ok;
+}
+
+int cmd_config_set(const global_options& g, const set_options& o) {
+  std::vector<config::server_change> changes;
+  for (const auto& item : o.settings) {
+    auto kv = split_kv(item);
+    if (!kv) {
+      print_error("'" + item.substr(0, item.find('=')) + "': expected KEY=VALUE (to remove a key: --unset KEY)");
+      return exit_usage;
+    }
+    changes.push_back({kv->first, kv->second});
+  }
+  for (const auto& key : o.unset) changes.push_back({key, std::nullopt});
+  if (changes.empty()) {
+    print_error("nothing to change: give KEY=VALUE or --unset KEY, e.g. `fracta config mcp set " + o.name +
+                " url=https://mcp.example.com/mcp`");
+    return exit_usage;
+  }
+  const fs::path path = config_path(g);
+  config::changed_server changed;
+  std::string warning;
+  bool read = false;
+  const int rc = with_errors_reported([&] {
+    const std::optional<std::string> text = config::read_text(path);
+    if (!text) {
+      print_error("no config file at " + path.string() + "; add a server first with `fracta config mcp add`");
+      return exit_usage;
+    }
+    read = true;
+    changed = config::with_server_changed(*text, path.string(), o.name, changes);
+    const bool new_type = std::any_of(changed.set.begin(), changed.set.end(),
+                                      [](const std::string& k) { return k.ends_with(".remote.auth.type"); });
+    if (new_type) {  // as add: an auth type nothing provides is refused before anything is written
+      const auto cfg = config::parse(changed.text, path.string());
+      const auto registry = registry_without_config_code(cfg);
+      warn_about_shadowing(registry);
+      const auto* s = cfg.find(o.name);
+      if (s != nullptr && check_provider(*s, registry) == provider_check::missing) return exit_usage;
+    }
+    config::new_server secrets;
+    secrets.auth_secrets = changed.secrets;
+    warning = config::literal_secret_warning(path, secrets);
+    config::write_file_atomically(path, changed.text);
+    return exit_ok;
+  });
+  if (rc != exit_ok) {
+    if (read) print_error("nothing was written to " + path.string());
+    return rc;
+  }
+  if (!warning.empty()) print_error("warning: " + warning);
+  if (changed.stored_credentials_left_behind) {
+    print_error("note: credentials stored for '" + o.name + "' belong to its old URL " +
+                config::redacted_url(changed.old_url) +
+                " (they are filed under the server's name and URL), so they are no longer used and never sent to "
+                "the new one. Log in again with `fracta config mcp auth login " + o.name +
+                "`; the old ones stay in the store until `fracta config mcp remove " + o.name + "` erases them");
+  }
+  if (o.json) {
+    fracta::json::writer w;
+    w.begin_object().key("path").value(path.string()).key("server").value(o.name).key("set").begin_array();
+    for (const auto& k : changed.set) w.value(k);
+    w.end_array().key("unset").begin_array();
+    for (const auto& k : changed.unset) w.value(k);
+    w.end_array().key("stored_credentials_left_behind").value(changed.stored_credentials_left_behind).end_object();
+    std::cout << w.take() << "\n";
+    return exit_ok;
+  }
+  for (const auto& k : changed.set) std::cout << "set " << k << " in " << path.string() << "\n";
+  for (const auto& k : changed.unset) std::cout << "unset " << k << " in " << path.string() << "\n";
   return exit_ok;
 }
 

@@ -109,6 +109,22 @@ int main(int argc, char** argv) {
   remove_cmd->add_flag("--keep-credentials", keep_credentials, "Leave the server's stored tokens in the keyring or encrypted file");
   remove_cmd->callback([&] { rc = cmd_config_remove(g, name, keep_credentials); });
 
+  set_options set;
+  auto* set_cmd = mcp->add_subcommand("set", "Change, add or remove keys of a server (keeps the rest of the file byte for byte)");
+  set_cmd->add_option("name", set.name, "Server name")->required();
+  set_cmd->add_option("settings", set.settings,
+                      "KEY=VALUE: url, timeout_seconds, ca_bundle, headers.NAME, auth.KEY, … (remote.… as the file "
+                      "writes them; secrets as env:NAME, file:PATH or value:TEXT)");
+  set_cmd->add_option("--unset", set.unset, "Remove KEY (repeatable)")->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  set_cmd->add_flag("--json", set.json, "Machine-readable output");
+  set_cmd->footer(
+      "Examples:\n"
+      "  fracta config mcp set github url=https://api.githubcopilot.com/mcp/\n"
+      "  fracta config mcp set internal headers.X-Team=platform timeout_seconds=2m\n"
+      "  fracta config mcp set github auth.token=env:GITHUB_TOKEN_2\n"
+      "  fracta config mcp set notion auth.scopes=read,write --unset ca_bundle");
+  set_cmd->callback([&] { rc = cmd_config_set(g, set); });
+
   auto* validate_cmd = mcp->add_subcommand("validate", "Check the configuration and that every auth type has a provider");
   validate_cmd->add_flag("--json", json, "Machine-readable output");
   validate_cmd->callback([&] { rc = cmd_config_validate(g, json); });

@@ -17,7 +17,7 @@ url = "https://api.example.com/mcp"
 // [args, exit code, first line of stderr] — `CFG` is replaced by the config file's path.
 const MISTAKES = [
   [['confg'], 2, "fracta: unknown command 'confg' for 'fracta'; did you mean 'config'? Commands: version, plugins, config, mcp, call, tools, proxy, completion (`fracta --help`)"],
-  [['config', 'mcp', 'lst'], 2, "fracta: unknown command 'lst' for 'fracta config mcp'; did you mean 'list'? Commands: add, list, show, remove, validate, auth (`fracta config mcp --help`)"],
+  [['config', 'mcp', 'lst'], 2, "fracta: unknown command 'lst' for 'fracta config mcp'; did you mean 'list'? Commands: add, list, show, remove, set, validate, auth (`fracta config mcp --help`)"],
   [['config', 'mcp', 'auth', 'logn', 'notion'], 2, "fracta: unknown command 'logn' for 'fracta config mcp auth'; did you mean 'login'? Commands: login, status, logout, export (`fracta config mcp auth --help`)"],
   [['xyzzy'], 2, "fracta: unknown command 'xyzzy' for 'fracta'. Commands: version, plugins, config, mcp, call, tools, proxy, completion (`fracta --help`)"],
   [['help', 'confg'], 2, "fracta: unknown command 'confg' for 'fracta'; did you mean 'config'? Commands: version, plugins, config, mcp, call, tools, proxy, completion (`fracta --help`)"],

@@ -194,3 +194,65 @@ describe('config mcp validate', () => {
     noSecrets(r);
   });
 });
+
+describe('config mcp set', () => {
+  let srv;
+  before(async () => { srv = await startServer(['--auth', 'bearer', '--expect', TOKEN]); });
+  const KEEPER = '# the keeper\n[mcp.servers.keeper.remote]\nurl = "http://127.0.0.1:1/mcp"  # trailing comment\n';
+  const demo = (url) => `\n# demo, by hand\n[mcp.servers.demo.remote]\nurl = "${url}"   # where it lives\n\n` +
+    '[mcp.servers.demo.remote.auth]\ntype = "bearer"\ntoken = { env = "DEMO_TOKEN" }  # never inline\n';
+
+  test('set url and a header, then show, validate and call: every other byte stays', async () => {
+    const cfg = writeConfig(tmpdir(), LEADING + KEEPER + demo('http://127.0.0.1:1/old'));
+    const run = (args, o) => fracta(['--config', cfg, ...args], o);
+    let r = await run(['config', 'mcp', 'set', 'demo', `url=${srv.url}`, 'headers.X-Team=platform']);
+    assert.equal(r.code, 0, show(r));
+    assert.equal(r.stdout, `set mcp.servers.demo.remote.url in ${cfg}\nset mcp.servers.demo.remote.headers.X-Team in ${cfg}\n`);
+    const moved = LEADING + KEEPER + demo(srv.url);
+    const withHeader = moved.replace('# where it lives\n', '# where it lives\n\n[mcp.servers.demo.remote.headers]\nX-Team = "platform"\n');
+    assert.equal(fs.readFileSync(cfg, 'utf8'), withHeader);
+
+    r = await run(['config', 'mcp', 'show', 'demo']);
+    assert.equal(r.code, 0, show(r));
+    assert.ok(r.stdout.includes(`url:        ${srv.url}`) && r.stdout.includes('header:     X-Team: platform'), show(r));
+    r = await run(['config', 'mcp', 'validate']);
+    assert.equal(r.code, 0, show(r));
+
+    const seen = srv.log().length;
+    r = await run(['call', 'demo', 'echo', '{"text":"hi"}'], { env: { DEMO_TOKEN: TOKEN } });
+    assert.equal(r.code, 0, show(r));
+    for (const e of srv.log().slice(seen)) assert.deepEqual(e.x_headers, { 'x-team': 'platform' });
+    noSecrets(r);
+
+    r = await run(['config', 'mcp', 'set', 'demo', '--unset', 'headers.X-Team', '--json']);
+    assert.equal(r.code, 0, show(r));
+    assert.deepEqual(JSON.parse(r.stdout), { path: cfg, server: 'demo', set: [], unset: ['mcp.servers.demo.remote.headers.X-Team'],
+      stored_credentials_left_behind: false });
+    assert.equal(fs.readFileSync(cfg, 'utf8'), moved, 'set then --unset gives the file back');
+  });
+
+  for (const [title, args, first] of [
+    ['an unknown server', ['dmeo', 'url=https://x.example/mcp'], "fracta: no server named 'dmeo' in CFG; did you mean 'demo'?"],
+    ['a key typo', ['demo', 'ulr=https://x.example/mcp'], "fracta: CFG: server 'demo': ulr: unknown key. Did you mean 'url'?"],
+    ['a result the parser rejects', ['demo', 'url=ftp://x.example'], 'fracta: CFG:6:7: server \'demo\': mcp.servers.demo.remote.url: must be'],
+    ['a secret given as plain text', ['demo', 'auth.token=tok-plain'], "fracta: CFG: server 'demo': mcp.servers.demo.remote.auth.token: expected env:NAME, file:PATH or value:TEXT"],
+  ]) {
+    test(`${title} → exit 2, the file untouched`, async () => {
+      const original = LEADING + demo(srv.url);
+      const cfg = writeConfig(tmpdir(), original);
+      const r = await fracta(['--config', cfg, 'config', 'mcp', 'set', ...args]);
+      assert.equal(r.code, 2, show(r));
+      assert.ok(r.stderr.split('\n')[0].startsWith(first.replace('CFG', cfg)), show(r));
+      assert.ok(r.stderr.includes(`nothing was written to ${cfg}`), show(r));
+      assert.ok(!r.stderr.includes('tok-plain'), show(r));
+      assert.equal(fs.readFileSync(cfg, 'utf8'), original);
+    });
+  }
+
+  test('moving an OAuth server to another URL says its stored credentials stay behind', async () => {
+    const cfg = writeConfig(tmpdir(), '[mcp.servers.o.remote]\nurl = "https://mcp.one.example/mcp"\n\n[mcp.servers.o.remote.auth]\ntype = "oauth"\n');
+    const r = await fracta(['--config', cfg, 'config', 'mcp', 'set', 'o', 'url=https://mcp.two.example/mcp']);
+    assert.equal(r.code, 0, show(r));
+    assert.match(r.stderr, /credentials stored for 'o' belong to its old URL https:\/\/mcp\.one\.example\/mcp .* no longer used and never sent to the new one\. Log in again with `fracta config mcp auth login o`/);
+  });
+});

@@ -81,6 +81,27 @@ TEST_CASE("a server re-added under its name with another URL does not get the ol
   CHECK(second.seen().empty());  // the old token was never sent to the new URL
 }
 
+TEST_CASE("a server whose URL `config mcp set` changed does not send the old URL's token") {
+  environment env;
+  fake_mcp_server first, second;
+  first.expected_authorization = second.expected_authorization = "Bearer token-c0de";
+  const std::string text = "[plugins]\nreplace_builtin = [\"oauth-authcode\"]\n\n[mcp.servers.s.remote]\nurl = \"" +
+                           first.url() + "\"\n\n[mcp.servers.s.remote.auth]\ntype = \"oauth\"\n";
+  {
+    client c(fracta::config::parse(text, "/virtual/config.toml"));
+    auto r = fracta::core::run_async(c.io, c.session->login(R"({"timeout_ms":20000})"));
+    REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.err().message));
+  }
+  const auto changed = fracta::config::with_server_changed(text, "/virtual/config.toml", "s", {{"url", second.url()}});
+  CHECK(changed.stored_credentials_left_behind);
+  client moved(fracta::config::parse(changed.text, "/virtual/config.toml"));
+  CHECK_FALSE(moved.logged_in());
+  auto call = fracta::core::run_async(moved.io, moved.session->call_tool("echo", "{}"));
+  REQUIRE_FALSE(call.ok());
+  CHECK(call.err().code == errc::needs_login);
+  CHECK(second.seen().empty());
+}
+
 TEST_CASE("forget_credentials erases every stored item of a server from the store it uses") {
   environment env;
   fake_mcp_server srv;

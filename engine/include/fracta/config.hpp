@@ -174,6 +174,50 @@ std::string with_server_added(std::string_view text, const std::string& path, co
 /// Thread-safe; no I/O.
 std::string with_server_removed(std::string_view text, const std::string& path, std::string_view name);
 
+/// One change of `fracta config mcp set`: KEY=VALUE, or KEY removed (no value). A value type
+/// (thread-compatible).
+struct server_change {
+  /// A key under the server, as the file writes it (`remote.url`, `remote.headers.X-Team`,
+  /// `remote.auth.client_id`), or a short form: without `remote.` (`url`, `timeout_seconds`,
+  /// `headers.NAME`, `auth.KEY`), `header.NAME`, `request-timeout`, or the full
+  /// `mcp.servers.<name>.remote.…`.
+  std::string key;
+  /// The text after '=': the key's type decides how it is written (a string; an integer or a
+  /// duration such as 30s for timeout_seconds; true/false; a list "read,write" for scopes;
+  /// env:NAME, file:PATH or value:TEXT for a SecretValue). nullopt: remove the key.
+  std::optional<std::string> value;
+};
+
+/// What with_server_changed() made.
+struct changed_server {
+  std::string text;                   // the whole new file text
+  std::vector<std::string> set;       // the full dotted key of each value written, in order
+  std::vector<std::string> unset;     // the full dotted key of each key removed
+  /// The SecretValues written, for literal_secret_warning() (as new_server::auth_secrets).
+  std::vector<std::pair<std::string, secret_value>> secrets;
+  /// The server's URL changed to another canonical URL while its credentials are kept in a
+  /// persistent store: they are filed under the name and the old URL and no longer used.
+  bool stored_credentials_left_behind = false;
+  std::string old_url;  // the URL before, set when it changed
+};
+
+/// The file text with `changes` applied to server `name` in order; every byte outside the
+/// changed values is kept. A changed key gets only its value rewritten; a new key goes into its
+/// table (created, e.g. `[mcp.servers.<name>.remote.headers]`, when absent); a removed key loses
+/// its line. The result is validated with parse() before it is returned. Throws config_error: no
+/// such server (config::no_such_server's phrasing), an unknown key (with a did-you-mean), a
+/// value of the wrong type, a server written in a form that cannot be edited without rewriting
+/// other lines (say to edit by hand), or the parser's error for the result. Thread-safe; reads
+/// the current directory (a relative file: PATH is made absolute against it), no other I/O.
+changed_server with_server_changed(std::string_view text, const std::string& path,
+                                   std::string_view name, const std::vector<server_change>& changes);
+
+/// The SecretValue a command-line argument stands for: `env:NAME`, `file:PATH` (a relative PATH
+/// made absolute against the current directory) or `value:TEXT` (the form of `config mcp add
+/// --secret` and `config mcp set`); nullopt without one of these sources. `key` is left empty.
+/// Thread-safe; reads the current directory, no other I/O.
+std::optional<secret_value> secret_from_argument(std::string_view text);
+
 /// Atomic replace: temp file in the same directory, fsync, rename, fsync the directory.
 /// A symlink is followed to its final target, which is replaced (the link stays). Anything
 /// that exists and is not a regular file (a device such as /dev/null, a FIFO, a directory)

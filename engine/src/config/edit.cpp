@@ -1,30 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
-// Text-level config edits (add / remove a server) that keep every other byte.
+// Text-level config edits (add / remove a server) that keep every other byte, and the line
+// scanner they and set.cpp share.
 #include <toml++/toml.h>
 
 #include <optional>
 
 #include <fracta/proto/text.hpp>
 
-#include "config/detail.hpp"
+#include "config/edit.hpp"
 
 namespace fracta::config {
+namespace detail {
 namespace {
 
-using detail::make_error;
-using detail::toml_key;
-using detail::toml_quote;
-
 // ---- a line scanner that knows enough TOML to find table headers -----------------------------
-
-enum class line_kind { blank, comment, header, other };
-
-struct line_info {
-  std::size_t begin = 0;  // offset of the first byte
-  std::size_t end = 0;    // offset after the line terminator
-  line_kind kind = line_kind::other;
-  std::vector<std::string> key;  // the header's key segments (headers only)
-};
 
 struct scan_state {
   enum class string_kind { none, multi_basic, multi_literal };
@@ -180,6 +169,8 @@ void scan_text(std::string_view s, std::size_t i, scan_state& st) {
   }
 }
 
+}  // namespace
+
 std::vector<line_info> scan_lines(std::string_view text) {
   std::vector<line_info> lines;
   scan_state st;
@@ -256,7 +247,15 @@ std::string secret_inline(const secret_value& s) {
   return std::string("{ ") + k + " = " + toml_quote(s.ref) + " }";
 }
 
-}  // namespace
+}  // namespace detail
+
+using detail::line_info;
+using detail::line_kind;
+using detail::make_error;
+using detail::no_file_checks;
+using detail::secret_inline;
+using detail::toml_key;
+using detail::toml_quote;
 
 std::string with_server_added(std::string_view text, const std::string& path, const new_server& s) {
   const std::string prefix = "mcp.servers." + toml_key(s.name);
@@ -272,7 +271,7 @@ std::string with_server_added(std::string_view text, const std::string& path, co
                          std::to_string(existing->where.line));
   }
 
-  const std::string nl = line_ending_of(text);
+  const std::string nl = detail::line_ending_of(text);
   std::string out(text);
   if (!out.empty() && out.back() != '\n') out += nl;
   if (!out.empty()) out += nl;  // always exactly one separator, so removal can undo it exactly
@@ -318,7 +317,7 @@ std::string with_server_removed(std::string_view text, const std::string& path,
                                          "Use one of the configured servers: " + detail::join(known));
   }
 
-  const std::vector<line_info> lines = scan_lines(text);
+  const std::vector<line_info> lines = detail::scan_lines(text);
   const auto is_target = [&](const line_info& l) {
     return l.kind == line_kind::header && l.key.size() >= 3 && l.key[0] == "mcp" &&
            l.key[1] == "servers" && l.key[2] == name;
@@ -353,7 +352,7 @@ std::string with_server_removed(std::string_view text, const std::string& path,
   const toml::table root = toml::parse(text, std::string_view(path));
   const toml::node* server_node = root.at_path("mcp.servers").as_table()->get(name);
   std::vector<toml::source_position> positions;
-  collect_positions(*server_node, positions);
+  detail::collect_positions(*server_node, positions);
   for (const auto& p : positions) {
     const std::size_t index = p.line - 1;
     if (index >= lines.size() || !removed[index]) {
