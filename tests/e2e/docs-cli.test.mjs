@@ -35,7 +35,13 @@ const internal = await startServer(['--mode', 'stateful', '--auth', 'header', '-
 const legacy = await startServer(['--mode', 'stateful', '--auth', 'basic', '--expect', 'alice:placeholder-password']);
 const cwd = tmpdir('fracta-e2e-docs-cwd-');
 const home = tmpdir('fracta-e2e-docs-home-');
-const bin = binDir();
+// `kubectl` is a stand-in that accepts only `apply -f -` and keeps what it was given.
+const bin = binDir({
+  kubectl: `#!/bin/sh
+[ "$*" = "apply -f -" ] || { echo "kubectl stand-in: only 'apply -f -'" >&2; exit 1; }
+cat > "$FRACTA_TEST_KUBECTL_OUT"
+`,
+});
 
 const toReal = {
   'http://127.0.0.1:41453': open.origin,
@@ -251,6 +257,25 @@ EOF
 mkdir -p /home/me/.local/state/fracta && printf 'not a store' > /home/me/.local/state/fracta/tokens.enc`);
   await expectBlock('status-unreadable', 'fracta --config corp.toml config mcp auth status corp', 3, { FRACTA_STORE_PASSPHRASE: 'docs test passphrase' });
   fs.rmSync(path.join(home, '.local', 'state', 'fracta', 'tokens.enc'));
+});
+
+check('auth export of a mounted token file: k8s-secret to kubectl, files, env', async () => {
+  uses('export');
+  await setup(`printf '{"access_token": "placeholder-access", "issuer": "https://auth.example.com"}\\n' > acme-token.json
+cat > acme.toml <<'EOF'
+[mcp.servers.acme-crm.remote]
+url = "https://mcp.example.com/mcp"
+
+[mcp.servers.acme-crm.remote.auth]
+type = "oauth"
+token_file = "acme-token.json"
+EOF`);
+  await runTranscript('export', { FRACTA_CONFIG: path.join(cwd, 'acme.toml'), FRACTA_TEST_KUBECTL_OUT: path.join(cwd, 'applied.yaml') });
+  const applied = fs.readFileSync(path.join(cwd, 'applied.yaml'), 'utf8');
+  assert.match(applied, /^kind: Secret$/m, applied);
+  assert.match(applied, /^ {2}namespace: mcp$/m, applied);
+  assert.ok(fs.existsSync(path.join(cwd, 'secrets', 'acme-crm', 'token.json')));
+  assert.match(fs.readFileSync(path.join(cwd, 'acme-crm.env'), 'utf8'), /^export FRACTA_MCP_ACME_CRM_ACCESS_TOKEN=/m);
 });
 
 check('call of an OAuth server with no login yet names the login (the OAuth peers)', async () => {
