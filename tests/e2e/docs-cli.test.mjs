@@ -18,14 +18,13 @@ import path from 'node:path';
 import { test } from 'node:test';
 
 import {
-  binDir, block, checkEveryBlock, markedBlocks, outputDiff, runBash, substitute, transcript,
+  binDir, block, checkEveryBlock, outputDiff, pageRunner, transcript,
 } from './lib/doc-blocks.mjs';
 import {
   fractaBin, fractaPty, shellQuote, startOAuthPair, startServer, startV2Server, tmpdir,
 } from './lib/harness.mjs';
 
 const PAGE = 'cli.md';
-const DOC = markedBlocks(PAGE);
 const PLUGIN_DIR = process.env.FRACTA_PLUGIN_PATH;
 const EXAMPLES_DIR = process.env.FRACTA_EXAMPLE_PLUGIN_DIR;
 
@@ -52,41 +51,14 @@ const toReal = {
   '/home/me': home,
   '/opt/fracta/plugins': path.join(cwd, 'opt', 'fracta', 'plugins'),
 };
-const toDoc = () => {
-  const m = { [PLUGIN_DIR]: '/tmp/build-lead/plugins', [EXAMPLES_DIR]: '/tmp/build-lead/docs/examples' };
-  for (const [d, r] of Object.entries(toReal)) m[r] = d;
-  return m;
-};
-const normal = (out) => substitute(out, toDoc()).replace(/ after \d+ ms/g, ' after 0 ms');
-const baseEnv = { FRACTA_CONFIG: path.join(cwd, 'cli.toml') };
-
-/** Runs `script` (placeholders made real) with stdout and stderr on one pipe and without -e;
- *  resolves to { code, out (normalised back to the page's placeholders) }. */
-async function sh(script, env = {}) {
-  const real = substitute(script, toReal);
-  const r = await runBash(`exec 2>&1\nset +e\n${real}`, { cwd, home, env: { ...baseEnv, ...env }, bin });
-  return { code: r.code, out: normal(r.stdout + r.stderr), script: real };
-}
-
-/** Runs the page's transcript block `name` step by step: each command must print exactly the
- *  lines under it, and exit `code` (the page's text says which) unless it shows its own exit
- *  code (`; echo $?`). */
-async function runTranscript(name, env = {}, code = 0) {
-  for (const { cmd, expected } of transcript(block(DOC, name))) {
-    const r = await sh(cmd, env);
-    const diff = outputDiff(expected, r.out);
-    if (diff) drift.push(`${PAGE} block '${name}': $ ${cmd}\n${diff}`);
-    if (!/echo \$\?$/.test(cmd) && r.code !== code) drift.push(`${PAGE} block '${name}': $ ${cmd} exited ${r.code}, not ${code}`);
-  }
-}
-
-/** The page's block `name` is what `script` prints, with exit code `code`. */
-async function expectBlock(name, script, code, env = {}) {
-  const r = await sh(script, env);
-  const diff = outputDiff(block(DOC, name), r.out);
-  if (diff) drift.push(`${PAGE} block '${name}', from:\n${r.script}\n${diff}`);
-  if (r.code !== code) drift.push(`${PAGE} block '${name}': exit code ${r.code}, the page says ${code}`);
-}
+const {
+  doc: DOC, tested, normal, sh, runTranscript, expectBlock, check, uses,
+} = pageRunner(PAGE, {
+  cwd, home, bin, toReal,
+  toPage: { [PLUGIN_DIR]: '/tmp/build-lead/plugins', [EXAMPLES_DIR]: '/tmp/build-lead/docs/examples' },
+  env: { FRACTA_CONFIG: path.join(cwd, 'cli.toml') },
+  normalise: (out) => out.replace(/ after \d+ ms/g, ' after 0 ms'),
+});
 
 /** Runs a setup command of this test (not from the page); it must succeed. */
 async function setup(script, env = {}) {
@@ -100,16 +72,6 @@ function fileHolds(name, file) {
   assert.ok(text.includes(block(DOC, name, 'toml')), `${file} does not hold block '${name}':\n${text}`);
 }
 
-const tested = [];
-// Differences between a block and the binary, collected so that a test reports all of its
-// blocks at once; check() fails the test when any were found.
-const drift = [];
-const check = (name, fn) => test(name, async (t) => {
-  await fn(t);
-  const found = drift.splice(0);
-  assert.equal(found.length, 0, `${found.length} block(s) differ from the binary:\n\n${found.join('\n\n')}`);
-});
-const uses = (...names) => { tested.push(...names); return names; };
 
 check('the servers the samples use: open, github (bearer), then the page adds internal (header)', async () => {
   uses('add-internal', 'add-internal-toml');

@@ -16,12 +16,11 @@ import path from 'node:path';
 import { test } from 'node:test';
 
 import {
-  binDir, block, checkEveryBlock, markedBlocks, outputDiff, runBash, startHost, substitute,
+  binDir, block, checkEveryBlock, markedBlocks, outputDiff, pageRunner, startHost, substitute,
 } from './lib/doc-blocks.mjs';
 import { startServer, tmpdir } from './lib/harness.mjs';
 
 const PAGE = 'configuration.md';
-const DOC = markedBlocks(PAGE);
 const PLUGIN_DIR = process.env.FRACTA_PLUGIN_PATH;
 const EXAMPLES_DIR = process.env.FRACTA_EXAMPLE_PLUGIN_DIR;
 
@@ -37,23 +36,9 @@ const toReal = {
   '/tmp/huge': `${cwd}/huge`,
   'http://127.0.0.1:34485': github.origin,
 };
-const toDoc = Object.fromEntries(Object.entries(toReal).map(([d, r]) => [r, d]));
-
-/** Runs `script` (placeholders made real) in the working directory, stdout and stderr on one
- *  pipe, without -e. */
-async function sh(script, env = {}) {
-  const real = substitute(script, toReal);
-  const r = await runBash(`exec 2>&1\nset +e\n${real}`, { cwd, home, env, bin });
-  return { code: r.code, out: substitute(r.stdout + r.stderr, toDoc), script: real };
-}
-
-/** The page's block `name` is what `script` prints, with exit code `code`. */
-async function expectBlock(name, script, code, env = {}) {
-  const r = await sh(script, env);
-  const diff = outputDiff(block(DOC, name), r.out);
-  if (diff) drift.push(`${PAGE} block '${name}', from:\n${r.script}\n${diff}`);
-  if (r.code !== code) drift.push(`${PAGE} block '${name}': exit code ${r.code}, the page says ${code}`);
-}
+const {
+  doc: DOC, tested, sh, expectBlock, check, uses,
+} = pageRunner(PAGE, { cwd, home, bin, toReal });
 
 /** Writes `text` (placeholders made real) to `file` under the working directory. */
 function write(file, text) {
@@ -72,16 +57,6 @@ function asFile(name) {
   return `${remotes.join('')}${text}`;
 }
 
-const tested = [];
-// Differences between a block and the binary, collected so that a test reports all of its
-// blocks at once; check() fails the test when any were found.
-const drift = [];
-const check = (name, fn) => test(name, async (t) => {
-  await fn(t);
-  const found = drift.splice(0);
-  assert.equal(found.length, 0, `${found.length} block(s) differ from the binary:\n\n${found.join('\n\n')}`);
-});
-const uses = (...names) => { tested.push(...names); };
 
 check('every TOML example of configuration.md loads and validates', async () => {
   const names = ['complete', 'insecure-http', 'replace-builtin', 'auth-none', 'auth-bearer', 'auth-header', 'auth-basic',

@@ -4,8 +4,10 @@
 // `fracta` on PATH, transcripts (`$ command` lines and the output they print) compared with
 // what the binary prints, and a check that every block of a page is tested or exempt
 // (`<!-- not-run: reason -->`).
+import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -180,4 +182,51 @@ export async function startHost(t, entry, { home, env, bin }) {
     }
   };
   return { client, call, stderr: () => stderr };
+}
+
+/** What a test of `page` runs its blocks with, in the directory `cwd` and HOME `home`, `bin`
+ *  first on PATH, `env` in every run. `toReal` maps the page's placeholders to real values in
+ *  scripts (read at each run, so a test may add to it); output is mapped back with it and
+ *  `toPage` (real → page, for values a script never names), then `normalise`d.
+ *  sh(script, env): { code, out, script }, stdout and stderr on one pipe, without -e.
+ *  runTranscript(name, env, code): each `$ ` command prints exactly its lines and exits `code`
+ *  (unless it shows its own, `; echo $?`). expectBlock(name, script, code, env): the block is
+ *  what the script prints. Differences are collected; check(title, fn) is a node:test test
+ *  that reports all of them at its end. uses(...names) records the blocks a test covers, and
+ *  tested lists them for checkEveryBlock. */
+export function pageRunner(page, { cwd, home, bin, toReal, toPage = {}, env: baseEnv = {}, normalise = (s) => s }) {
+  const doc = markedBlocks(page);
+  const drift = [];
+  const tested = [];
+  const normal = (out) => {
+    const back = { ...toPage };
+    for (const [p, r] of Object.entries(toReal)) back[r] = p;
+    return normalise(substitute(out, back));
+  };
+  async function sh(script, env = {}) {
+    const real = substitute(script, toReal);
+    const r = await runBash(`exec 2>&1\nset +e\n${real}`, { cwd, home, env: { ...baseEnv, ...env }, bin });
+    return { code: r.code, out: normal(r.stdout + r.stderr), script: real };
+  }
+  async function runTranscript(name, env = {}, code = 0) {
+    for (const { cmd, expected } of transcript(block(doc, name))) {
+      const r = await sh(cmd, env);
+      const diff = outputDiff(expected, r.out);
+      if (diff) drift.push(`${page} block '${name}': $ ${cmd}\n${diff}`);
+      if (!/echo \$\?$/.test(cmd) && r.code !== code) drift.push(`${page} block '${name}': $ ${cmd} exited ${r.code}, not ${code}`);
+    }
+  }
+  async function expectBlock(name, script, code, env = {}) {
+    const r = await sh(script, env);
+    const diff = outputDiff(block(doc, name), r.out);
+    if (diff) drift.push(`${page} block '${name}', from:\n${r.script}\n${diff}`);
+    if (r.code !== code) drift.push(`${page} block '${name}': exit code ${r.code}, the page says ${code}`);
+  }
+  const check = (title, fn) => test(title, async (t) => {
+    await fn(t);
+    const found = drift.splice(0);
+    assert.equal(found.length, 0, `${found.length} block(s) of ${page} differ from the binary:\n\n${found.join('\n\n')}`);
+  });
+  const uses = (...names) => { tested.push(...names); };
+  return { doc, tested, normal, sh, runTranscript, expectBlock, check, uses };
 }
