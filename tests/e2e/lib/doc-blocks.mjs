@@ -95,7 +95,7 @@ export function fencedBlocks(page) {
   const lines = fs.readFileSync(pageFile(page), 'utf8').split('\n');
   const out = [];
   for (let i = 0; i < lines.length; i += 1) {
-    const fence = /^(\s*)```([a-z]*)\s*$/.exec(lines[i]);
+    const fence = /^(\s*)```\s*(\S*).*$/.exec(lines[i]); // any info string opens a block
     if (!fence) continue;
     let k = i - 1;
     while (k >= 0 && lines[k].trim() === '') k -= 1;
