@@ -17,13 +17,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import YAML from 'yaml';
 
-import { binDir, block, markedBlocks, runBash, substitute } from './lib/doc-blocks.mjs';
 import {
-  BROWSER_HOOK, cleanEnv, fracta, show, startOAuthPair, tmpdir,
+  binDir, block, markedBlocks, runBash, startHost, substitute,
+} from './lib/doc-blocks.mjs';
+import {
+  BROWSER_HOOK, fracta, show, startOAuthPair, tmpdir,
 } from './lib/harness.mjs';
 import { secretLeak, statusFor } from './lib/oauth-fracta.mjs';
 
@@ -129,32 +129,6 @@ function appliedSecret(l) {
   const files = Object.fromEntries(Object.entries(s.data).map(([k, v]) => [k, Buffer.from(v, 'base64')]));
   assert.ok(JSON.parse(files['token.json']).access_token, 'token.json holds an access token');
   return { secret: s, files };
-}
-
-/** The MCP host of the local section: `command` + `args` from the page's JSON, over stdio. */
-async function startHost(t, entry, { home, env, bin }) {
-  const childEnv = cleanEnv(home, env);
-  childEnv.PATH = `${bin}:${childEnv.PATH}`;
-  const transport = new StdioClientTransport({ command: entry.command, args: entry.args, env: childEnv, stderr: 'pipe' });
-  let stderr = '';
-  transport.stderr.setEncoding('utf8');
-  transport.stderr.on('data', (d) => { stderr += d; });
-  const client = new Client({ name: 'e2e-host', version: '1.0.0' }, { capabilities: {} });
-  t.after(() => client.close());
-  try {
-    await client.connect(transport);
-  } catch (e) {
-    throw new Error(`the host could not start \`${entry.command} ${entry.args.join(' ')}\`: ${e.message}\nstderr:\n${stderr}`);
-  }
-  const call = async (text) => {
-    try {
-      const r = await client.callTool({ name: 'echo', arguments: { text } });
-      return r.content.map((c) => c.text).join('\n');
-    } catch (e) {
-      throw new Error(`the host's tools/call through fracta proxy failed: ${e.message}\nproxy stderr:\n${stderr}`);
-    }
-  };
-  return { client, call, stderr: () => stderr };
 }
 
 /** Polls `fn` (async → truthy when done) every 300 ms until `ms` have passed. */
