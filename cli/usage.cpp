@@ -96,6 +96,17 @@ const CLI::Option* find_option(CLI::App* a, std::string_view typed) {
   return nullptr;
 }
 
+// `-vv`: short flags that take no value, written together, as CLI11 reads them.
+bool short_flag_cluster(CLI::App* at, std::string_view arg) {
+  if (arg.size() < 3 || arg[1] == '-') return false;
+  for (char c : arg.substr(1)) {
+    const char flag[] = {'-', c, '\0'};
+    const CLI::Option* o = find_option(at, flag);
+    if (o == nullptr || o->get_items_expected_max() > 0) return false;
+  }
+  return true;
+}
+
 std::optional<int> check_command_line(CLI::App& app, int argc, char** argv, std::string& command) {
   command = app.get_name();
   if (argc == 1) {
@@ -111,6 +122,7 @@ std::optional<int> check_command_line(CLI::App& app, int argc, char** argv, std:
       if (arg == "-h" || arg == "--help" || arg == "--version") return std::nullopt;
       const std::string_view name = arg.substr(0, arg.find('='));
       const CLI::Option* o = find_option(at, name);
+      if (o == nullptr && short_flag_cluster(at, arg)) continue;  // -vv
       if (o == nullptr) {
         // A negative number is an argument, not a flag.
         if (arg.find_first_not_of("-0123456789.") == std::string_view::npos) continue;

@@ -8,7 +8,7 @@
 // Exits on SIGTERM/SIGINT and when stdin closes (so it never outlives the test that spawned it).
 //
 // Usage: node v2server.mjs [--legacy reject|stateless] [--auth bearer:TOKEN] [--log PATH]
-//          [--path /mcp] [--proxy-tools] [--ignore-stdin]
+//          [--path /mcp] [--proxy-tools] [--page-size N] [--ignore-stdin]
 //
 //   --legacy stateless  (default) dual era: 2026-07-28 requests, and 2025 clients served
 //                       statelessly per request (no Mcp-Session-Id, GET/DELETE → 405).
@@ -25,6 +25,8 @@
 //                       {event: "aborted", tool: "slow", rpc_id} when a slow call was cancelled
 //                       (its HTTP exchange closed before the answer), {event: "started", tool:
 //                       "slow", rpc_id} when one began, {event: "grown"}.
+//   --page-size N       tools/list answers in pages of N tools: cursor "offset:K", nextCursor
+//                       on every page but the last (a cursor it did not hand out: -32602).
 //   --proxy-tools       adds the tools the proxy's tests drive: progress {steps, ms?} (one
 //                       notifications/progress per step to the request's progressToken, ms apart,
 //                       then "progressed <steps>"); slow {ms} (answers "slow done <ms>" after ms, or logs
@@ -53,7 +55,7 @@ import {
 } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 
-const USAGE = 'usage: v2server.mjs [--legacy reject|stateless] [--auth bearer:TOKEN] [--log PATH] [--path /mcp] [--proxy-tools] [--ignore-stdin]';
+const USAGE = 'usage: v2server.mjs [--legacy reject|stateless] [--auth bearer:TOKEN] [--log PATH] [--path /mcp] [--proxy-tools] [--page-size N] [--ignore-stdin]';
 const META_VERSION_KEY = 'io.modelcontextprotocol/protocolVersion';
 
 function die(msg) {
@@ -71,6 +73,7 @@ try {
       path: { type: 'string', default: '/mcp' },
       'ignore-stdin': { type: 'boolean', default: false },
       'proxy-tools': { type: 'boolean', default: false },
+      'page-size': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   }).values;
@@ -81,6 +84,8 @@ if (opts.help) {
   process.stdout.write(`${USAGE}\n`);
   process.exit(0);
 }
+const pageSize = opts['page-size'] === undefined ? 0 : Number(opts['page-size']);
+if (!Number.isInteger(pageSize) || pageSize < 0) die('--page-size must be a whole number');
 if (!['reject', 'stateless'].includes(opts.legacy)) die(`--legacy must be reject or stateless, not ${opts.legacy}`);
 let bearer = null;
 if (opts.auth !== undefined) {
@@ -296,7 +301,39 @@ async function serve(req, body, url, signal) {
     const pushy = pushyAnswer(body);
     if (pushy) return pushy;
   }
+  if (pageSize > 0) {
+    const page = await pagedList(body, request);
+    if (page) return page;
+  }
   return handler.fetch(request);
+}
+
+// --page-size: the SDK lists every tool; this hands them out a page at a time.
+async function pagedList(body, request) {
+  let msg;
+  try {
+    msg = JSON.parse(body.toString('utf8'));
+  } catch {
+    return null;
+  }
+  if (msg?.method !== 'tools/list') return null;
+  const cursor = msg.params?.cursor;
+  const offset = cursor === undefined ? 0 : Number(/^offset:(\d+)$/.exec(cursor)?.[1] ?? NaN);
+  if (!Number.isInteger(offset)) {
+    return plain(200, { jsonrpc: '2.0', id: msg.id, error: { code: -32602, message: `unknown cursor ${cursor}` } });
+  }
+  const whole = { ...msg, params: { ...msg.params } };
+  delete whole.params.cursor;
+  const response = await handler.fetch(new Request(request.url, { method: 'POST', headers: request.headers, body: JSON.stringify(whole) }));
+  const textBody = await response.text();
+  const sse = (response.headers.get('content-type') ?? '').includes('text/event-stream');
+  const answer = JSON.parse(sse ? textBody.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5)).pop() : textBody);
+  if (!answer.result) return plain(200, answer);
+  const tools = answer.result.tools ?? [];
+  answer.result.tools = tools.slice(offset, offset + pageSize);
+  delete answer.result.nextCursor;
+  if (offset + pageSize < tools.length) answer.result.nextCursor = `offset:${offset + pageSize}`;
+  return plain(200, answer);
 }
 
 // The unlisted tool `pushy` (--proxy-tools), answered here rather than by the SDK (which would
