@@ -439,14 +439,6 @@ int cmd_config_set(const global_options& g, const set_options& o) {
     if (read) print_error("nothing was written to " + path.string());
     return rc;
   }
-  if (!warning.empty()) print_error("warning: " + warning);
-  if (changed.stored_credentials_left_behind) {
-    print_error("note: credentials stored for '" + o.name + "' belong to its old URL " +
-                config::redacted_url(changed.old_url) +
-                " (they are filed under the server's name and URL), so they are no longer used and never sent to "
-                "the new one. Log in again with `fracta config mcp auth login " + o.name +
-                "`; the old ones stay in the store until `fracta config mcp remove " + o.name + "` erases them");
-  }
   if (o.json) {
     fracta::json::writer w;
     w.begin_object().key("path").value(path.string()).key("server").value(o.name).key("set").begin_array();
@@ -455,10 +447,20 @@ int cmd_config_set(const global_options& g, const set_options& o) {
     for (const auto& k : changed.unset) w.value(k);
     w.end_array().key("stored_credentials_left_behind").value(changed.stored_credentials_left_behind).end_object();
     std::cout << w.take() << "\n";
-    return exit_ok;
+  } else {
+    for (const auto& k : changed.set) std::cout << "set " << k << " in " << path.string() << "\n";
+    for (const auto& k : changed.unset) std::cout << "unset " << k << " in " << path.string() << "\n";
   }
-  for (const auto& k : changed.set) std::cout << "set " << k << " in " << path.string() << "\n";
-  for (const auto& k : changed.unset) std::cout << "unset " << k << " in " << path.string() << "\n";
+  // What was done first, then what it means (stdout is flushed: the two may share a pipe).
+  std::cout.flush();
+  if (!warning.empty()) print_error("warning: " + warning);
+  if (changed.stored_credentials_left_behind) {
+    print_error("note: credentials stored for '" + o.name + "' belong to its old URL " +
+                config::redacted_url(changed.old_url) +
+                " (they are filed under the server's name and URL), so they are no longer used and never sent to "
+                "the new one. Log in again with `fracta config mcp auth login " + o.name +
+                "`; the old ones stay in the store until `fracta config mcp remove " + o.name + "` erases them");
+  }
   return exit_ok;
 }
 

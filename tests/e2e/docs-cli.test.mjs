@@ -57,7 +57,7 @@ const {
   cwd, home, bin, toReal,
   toPage: { [PLUGIN_DIR]: '/tmp/build-lead/plugins', [EXAMPLES_DIR]: '/tmp/build-lead/docs/examples' },
   env: { FRACTA_CONFIG: path.join(cwd, 'cli.toml') },
-  normalise: (out) => out.replace(/ after \d+ ms/g, ' after 0 ms'),
+  normalise: (out) => out.replace(/ after \d+ ms/g, ' after 0 ms').replace(/ in \d+ ms$/gm, ' in 1 ms'),
 });
 
 /** Runs a setup command of this test (not from the page); it must succeed. */
@@ -172,7 +172,7 @@ fracta --config /tmp/docs-run/missing.toml config mcp remove x || [ $? -eq 2 ]`,
 });
 
 check('call and tools against the peers: results, errors and exit codes', async () => {
-  uses('call', 'tools', 'mistakes', 'duration');
+  uses('call', 'tools', 'mistakes', 'duration', 'verbose');
   await setup(`cat > down.toml <<'EOF'
 [mcp.servers.down.remote]
 url = "http://127.0.0.1:9/mcp"
@@ -190,6 +190,7 @@ url = "https://mcp.notion.com/mcp"
 url = "https://api.githubcopilot.com/mcp/"
 EOF`);
   await runTranscript('call');
+  await runTranscript('verbose');
   await runTranscript('tools');
   await runTranscript('mistakes', { FRACTA_CONFIG: undefined }, 2);
   await expectBlock('duration', "fracta call open echo '{}' --request-timeout 5x", 2);
@@ -267,6 +268,31 @@ check('questions from the server: --answers, and the form on a terminal (v2serve
   assert.equal(r.code, 0);
 });
 
+check('config mcp set: a change, an --unset, its refusals, the note on a moved OAuth server; completion of an unknown shell', async () => {
+  uses('set', 'set-errors', 'set-url-note', 'completion-unknown-shell');
+  const file = path.join(cwd, 'cli.toml');
+  const saved = fs.readFileSync(file);
+  try {
+    fs.writeFileSync(file, `[mcp.servers.github.remote]
+url = "https://api.githubcopilot.com/mcp/"
+
+[mcp.servers.notion.remote]
+url = "https://mcp.notion.com/mcp"
+
+[mcp.servers.notion.remote.auth]
+type = "oauth"
+`);
+    await runTranscript('set');
+    await expectBlock('set-errors', `for change in 'githb url=https://x.example/mcp' 'github ulr=https://x.example/mcp' 'github url=ftp://x.example'; do
+  (fracta config mcp set $change 2>&1 || true) | head -n 1
+done`, 0);
+    await runTranscript('set-url-note');
+  } finally {
+    fs.writeFileSync(file, saved);
+  }
+  await runTranscript('completion-unknown-shell', {}, 2);
+});
+
 // Synopsis blocks: the command words, then every --flag shown must be one `--help` lists.
 const SYNOPSES = {
   'synopsis': [], 'synopsis-add': ['config', 'mcp', 'add'], 'synopsis-list': ['config', 'mcp', 'list'],
@@ -274,7 +300,7 @@ const SYNOPSES = {
   'synopsis-validate': ['config', 'mcp', 'validate'], 'synopsis-plugins': ['plugins', 'list'],
   'synopsis-login': ['config', 'mcp', 'auth', 'login'], 'synopsis-status': ['config', 'mcp', 'auth', 'status'],
   'synopsis-logout': ['config', 'mcp', 'auth', 'logout'], 'synopsis-export': ['config', 'mcp', 'auth', 'export'],
-  'synopsis-call': ['call'], 'synopsis-tools': ['tools'],
+  'synopsis-call': ['call'], 'synopsis-tools': ['tools'], 'synopsis-set': ['config', 'mcp', 'set'],
 };
 check('every synopsis names its command and only flags its --help lists', async () => {
   uses(...Object.keys(SYNOPSES));

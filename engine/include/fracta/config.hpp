@@ -213,7 +213,8 @@ changed_server with_server_changed(std::string_view text, const std::string& pat
                                    std::string_view name, const std::vector<server_change>& changes);
 
 /// The SecretValue a command-line argument stands for: `env:NAME`, `file:PATH` (a relative PATH
-/// made absolute against the current directory) or `value:TEXT` (the form of `config mcp add
+/// made absolute against the current directory; `~/…` and `$CREDENTIALS_DIRECTORY/…` kept for
+/// the config to read) or `value:TEXT` (the form of `config mcp add
 /// --secret` and `config mcp set`); nullopt without one of these sources. `key` is left empty.
 /// Thread-safe; reads the current directory, no other I/O.
 std::optional<secret_value> secret_from_argument(std::string_view text);

@@ -431,9 +431,15 @@ std::optional<secret_value> secret_from_argument(std::string_view text) {
     sv.from = secret_value::source::env;
   } else if (kind == "file") {
     sv.from = secret_value::source::file;
+    // ~/… and $CREDENTIALS_DIRECTORY/… are kept as written: the config reads them (a shell
+    // expands neither after file:). Other relative paths are made absolute against the
+    // working directory, where the user meant them.
+    const bool home = sv.ref == "~" || sv.ref.rfind("~/", 0) == 0;
+    const bool credentials = sv.ref.rfind("$CREDENTIALS_DIRECTORY/", 0) == 0 ||
+                             sv.ref.rfind("${CREDENTIALS_DIRECTORY}/", 0) == 0;
     std::error_code ec;
     auto abs = std::filesystem::absolute(sv.ref, ec);
-    if (!ec) sv.ref = abs.lexically_normal().string();
+    if (!home && !credentials && !ec) sv.ref = abs.lexically_normal().string();
   } else if (kind == "value") {
     sv.from = secret_value::source::value;
   } else {

@@ -234,3 +234,11 @@ TEST_CASE("secret_from_argument: env, file (made absolute), value; anything else
   CHECK_FALSE(secret_from_argument("vault:x"));
   CHECK_FALSE(secret_from_argument("plain"));
 }
+
+TEST_CASE("secret_from_argument keeps ~/ and $CREDENTIALS_DIRECTORY/ for the config to expand") {
+  CHECK(secret_from_argument("file:~/secrets/token")->ref == "~/secrets/token");
+  CHECK(secret_from_argument("file:${CREDENTIALS_DIRECTORY}/token")->ref == "${CREDENTIALS_DIRECTORY}/token");
+  CHECK(secret_from_argument("file:$CREDENTIALS_DIRECTORY/token")->ref == "$CREDENTIALS_DIRECTORY/token");
+  // A ~ elsewhere is an ordinary character of a relative path.
+  CHECK(secret_from_argument("file:a~/b")->ref.front() == '/');
+}
