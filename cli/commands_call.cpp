@@ -109,7 +109,8 @@ auto request_and_close(mcp_session& s, Request req, bool login_allowed, std::str
   auto first = req.start(s);
   auto res = co_await std::move(first);
   if (!res && login_allowed && needs_login(res.err())) {
-    print_error(res.err().message);
+    // Not an error yet: the login below may well fix it (its own failure is said if not).
+    std::cerr << s.server_name() << " needs a login first; logging in, then retrying the request" << std::endl;
     auto login = login_and_report(s, login_json);
     auto l = co_await std::move(login);
     if (!l) {

@@ -78,6 +78,9 @@ describe('oauth: authorization code login (DCR, file store)', () => {
     const call = await o.run(['call', 's', 'echo', '{"text":"auto"}', '--login']);
     assert.equal(call.code, 0, o.explain(call));
     assert.match(call.stdout, /echo: auto/);
+    // Nothing fatal-looking before the login that fixes it.
+    assert.equal(call.stderr.split('\n')[0], 's needs a login first; logging in, then retrying the request', o.explain(call));
+    assert.ok(!call.stderr.includes('config mcp auth login'), o.explain(call)); // no error naming the fix it is running
     assert.equal(o.browserRuns().length, 1);
     const tools = await o.run(['tools', 's', '--json']);
     assert.equal(tools.code, 0, o.explain(tools));

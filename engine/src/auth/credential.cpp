@@ -70,7 +70,7 @@ bool transient(std::int32_t status) {
 }
 
 error refresh_failed(const plugin::op_result& r) {
-  std::string detail = r.message.empty() ? "status " + std::to_string(r.status) : r.message;
+  std::string detail = r.message.empty() ? plugin::status_words(r.status) : r.message;
   return make_error(r.status, "obtaining a credential failed: " + detail);
 }
 

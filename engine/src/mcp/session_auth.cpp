@@ -141,7 +141,7 @@ error mcp_session::impl::no_login() const {
 error mcp_session::impl::op_error(const plugin::op_result& r, const std::string& what) const {
   if (r.status == FRACTA_E_UNSUPPORTED && what == "login") return no_login();
   std::string msg = where() + ": " + what + " failed";
-  if (!r.message.empty()) msg += ": " + r.message;
+  msg += ": " + (r.message.empty() ? plugin::status_words(r.status) : r.message);
   return scrubbed(make_err(errc_from_plugin_status(r.status), msg));
 }
 

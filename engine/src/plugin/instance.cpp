@@ -133,6 +133,24 @@ result<std::unique_ptr<provider_instance>> provider_instance::create(const fract
   return self;
 }
 
+std::string status_words(std::int32_t status) {
+  const char* what = "an internal failure (FRACTA_E_INTERNAL)";
+  switch (status) {
+    case FRACTA_E_CONFIG: what = "a problem with its settings (FRACTA_E_CONFIG)"; break;
+    case FRACTA_E_NEEDS_LOGIN: what = "that a login is needed (FRACTA_E_NEEDS_LOGIN)"; break;
+    case FRACTA_E_TRANSIENT: what = "a temporary failure (FRACTA_E_TRANSIENT)"; break;
+    case FRACTA_E_DENIED: what = "a refusal (FRACTA_E_DENIED)"; break;
+    case FRACTA_E_UNSUPPORTED: what = "that it does not do this (FRACTA_E_UNSUPPORTED)"; break;
+    case FRACTA_E_CANCELLED: what = "a cancellation (FRACTA_E_CANCELLED)"; break;
+    case FRACTA_E_TIMEOUT: what = "a timeout (FRACTA_E_TIMEOUT)"; break;
+    case FRACTA_E_NOT_FOUND: what = "that something was not found (FRACTA_E_NOT_FOUND)"; break;
+    case FRACTA_E_UNAVAILABLE: what = "that something it needs is unavailable (FRACTA_E_UNAVAILABLE)"; break;
+    case FRACTA_E_INVALID_ARGUMENT: what = "an argument it could not use (FRACTA_E_INVALID_ARGUMENT)"; break;
+    default: break;
+  }
+  return std::string("it reported ") + what + " without saying more (with -vv its log may)";
+}
+
 std::optional<error> provider_instance::run_create() {
   const auto& json = ctx_.server->auth.json;
   string_sink err;
@@ -143,7 +161,7 @@ std::optional<error> provider_instance::run_create() {
     return std::nullopt;
   }
   const std::string prefix = "server '" + ctx_.server->name + "': auth provider '" + provider_.type + "': ";
-  std::string msg = err.text.empty() ? "create failed with status " + std::to_string(st) : err.text;
+  std::string msg = err.text.empty() ? "could not start: " + status_words(st) : err.text;
   if (st == FRACTA_OK) msg = "create returned no instance";
   return error{make_error_code(st == FRACTA_E_CONFIG ? errc::config : errc_from_plugin_status(st)), prefix + msg};
 }
@@ -194,7 +212,7 @@ std::int32_t provider_instance::apply(http::request& req, std::string& message) 
   string_sink err;
   const int32_t st = provider_.apply(instance_, &r, &err.sink);
   if (st != FRACTA_OK && st != FRACTA_NEED_REFRESH) {
-    message = err.text.empty() ? "apply failed with status " + std::to_string(st) : err.text;
+    message = err.text.empty() ? "could not attach the credential: " + status_words(st) : err.text;
   }
   return st;
 }

@@ -63,6 +63,10 @@ class memory_store final {
 http::egress_policy egress_policy_for(const config::server& s);
 
 /// Everything an instance needs from the engine. The pointers outlive the instance.
+/// What a provider's status means, for a message when the provider gave no words of its own:
+/// "it reported a temporary failure (FRACTA_E_TRANSIENT) without saying more". Thread-safe.
+std::string status_words(std::int32_t status);
+
 struct instance_context {
   /// The actor. With a strand from core::make_actor_strand (the engine's), create() and
   /// destroy() run on it whatever thread creates or destroys the instance; with a plain

@@ -551,3 +551,19 @@ TEST_CASE("host_progress resumes when a pending host operation has been delivere
   CHECK(woke);
   CHECK_FALSE(p.host_work_pending());
 }
+
+TEST_CASE("a provider that fails without words gets a message that says what its status means") {
+  fixture f;
+  f.server.name = "t";
+  f.server.url = "http://127.0.0.1:1/mcp";
+  fracta_provider mute = test_table;
+  mute.apply = [](void*, fracta_request*, const fracta_sink*) -> int32_t { return FRACTA_E_INVALID_ARGUMENT; };
+  auto inst = provider_instance::create(mute, f.ctx());
+  REQUIRE(inst.ok());
+  fracta::http::request req;
+  std::string msg;
+  CHECK((*inst)->apply(req, msg) == FRACTA_E_INVALID_ARGUMENT);
+  CHECK(msg == "could not attach the credential: it reported an argument it could not use "
+               "(FRACTA_E_INVALID_ARGUMENT) without saying more (with -vv its log may)");
+  CHECK(fracta::plugin::status_words(-99).find("an internal failure") != std::string::npos);
+}
