@@ -180,6 +180,19 @@ engine_options make_engine_options(const global_options& g, bool interactive, bo
     o.interactive.enabled = true;
     o.interactive.no_browser = no_browser;
     o.interactive.say = [](std::string_view line) { std::cerr << line << std::endl; };
+    // A person watching sees the browser wait count down (not with --no-browser: they may be
+    // pasting the redirect address on this terminal).
+    if (::isatty(STDERR_FILENO) && !no_browser) {
+      o.interactive.countdown = [](std::int64_t left) {
+        if (left < 0) {
+          std::cerr << "\r\033[K" << std::flush;
+          return;
+        }
+        const std::string secs = std::to_string(left % 60);
+        std::cerr << "\rWaiting for the browser: " << left / 60 << ":" << (secs.size() < 2 ? "0" : "") << secs
+                  << " left (Ctrl-C to stop) " << std::flush;
+      };
+    }
     // A tool's progress is shown to a person watching (never mixed into a script's stderr).
     if (::isatty(STDERR_FILENO)) {
       o.interactive.progress = [](std::string_view line) { std::cerr << "fracta: " << line << std::endl; };

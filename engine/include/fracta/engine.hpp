@@ -124,6 +124,10 @@ struct interactive_options {
   /// copying"), on the server's actor. When set, tools/call asks the server for progress
   /// (a progressToken); the CLI sets it when standard error is a terminal.
   std::function<void(std::string_view line)> progress;
+  /// While a login waits for the browser's redirect: the seconds left, about once a second on
+  /// the engine's threads, then -1 when the wait ends (before the login's outcome). The CLI
+  /// sets it when standard error is a terminal, for its countdown line. Must not block.
+  std::function<void(std::int64_t seconds_left)> countdown;
   /// Another way the user can raise a request's deadline, in the embedder's terms (the CLI:
   /// "per command with --request-timeout"); a timeout's message names it after the server's
   /// timeout_seconds. Empty: only the config is named.

@@ -114,6 +114,12 @@ engine::engine(asio::any_io_executor ex, config::config cfg, engine_options opts
       heard(x);
     };
   }
+  if (auto count = std::move(impl_->opts.interactive.countdown)) {
+    impl_->opts.interactive.countdown = [sink_mutex, count = std::move(count)](std::int64_t left) {
+      const std::lock_guard lk(*sink_mutex);
+      count(left);
+    };
+  }
   if (auto say = std::move(impl_->opts.interactive.say)) {
     impl_->opts.interactive.say = [sink_mutex, say = std::move(say)](std::string_view line) {
       const std::lock_guard lk(*sink_mutex);

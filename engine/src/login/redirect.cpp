@@ -159,7 +159,7 @@ struct redirect_listener::connection {
 };
 
 redirect_listener::redirect_listener(asio::strand<asio::any_io_executor> strand, listen_spec spec)
-    : strand_(strand), spec_(std::move(spec)), deadline_(strand_) {}
+    : strand_(strand), spec_(std::move(spec)), deadline_(strand_), tick_(strand_) {}
 
 redirect_listener::~redirect_listener() = default;
 
@@ -333,6 +333,28 @@ void redirect_listener::await(std::chrono::milliseconds timeout, bool read_stdin
                          "no redirect arrived within " + std::to_string(secs) + " s (--timeout)", {}});
   });
   if (read_stdin) start_stdin(std::move(blocking));
+  if (countdown_) {
+    ends_at_ = std::chrono::steady_clock::now() + timeout;
+    counting_ = true;
+    tick(wait);
+  }
+}
+
+void redirect_listener::tick(std::uint64_t wait) {
+  if (!counting_ || closed_ || !finish_ || wait_id_ != wait) return;
+  const auto left = std::chrono::duration_cast<std::chrono::seconds>(ends_at_ - std::chrono::steady_clock::now());
+  countdown_(std::max<std::int64_t>(0, left.count()));
+  tick_.expires_after(std::chrono::seconds(1));
+  tick_.async_wait([self = shared_from_this(), wait](std::error_code ec) {
+    if (!ec) self->tick(wait);
+  });
+}
+
+void redirect_listener::end_countdown() {
+  tick_.cancel();
+  if (!counting_) return;
+  counting_ = false;
+  countdown_(-1);
 }
 
 void redirect_listener::start_stdin(asio::any_io_executor blocking) {
@@ -411,6 +433,7 @@ void redirect_listener::finish(outcome o) {
   auto fin = std::move(finish_);
   finish_ = nullptr;
   deadline_.cancel();
+  end_countdown();
   if (o.status != FRACTA_OK) close();
   if (fin) fin(std::move(o));
 }
@@ -419,6 +442,7 @@ void redirect_listener::close() {
   finish_ = nullptr;
   if (closed_) return;
   closed_ = true;
+  end_countdown();
   pending_.clear();
   std::error_code ignored;
   for (auto& a : acceptors_) a->close(ignored);

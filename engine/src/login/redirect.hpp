@@ -68,6 +68,8 @@ class redirect_listener final : public std::enable_shared_from_this<redirect_lis
   };
   using finish_fn = std::function<void(outcome)>;
   using say_fn = std::function<void(std::string_view)>;
+  /// Hears the seconds left while a wait runs (about once a second), then -1 when it ends.
+  using countdown_fn = std::function<void(std::int64_t seconds_left)>;
 
   /// Binds the URI's address (for "localhost": 127.0.0.1, and ::1 on the same port when the
   /// host has IPv6) and starts accepting. On failure returns null with `status`/`why` set.
@@ -94,6 +96,8 @@ class redirect_listener final : public std::enable_shared_from_this<redirect_lis
   /// Stops listening, reading and waiting; `finish` is never called afterwards. An answer
   /// page being written is still finished.
   void close();
+  /// Set before await(): the wait's countdown (see countdown_fn); unset: none.
+  void set_countdown(countdown_fn f) { countdown_ = std::move(f); }
 
   redirect_listener(asio::strand<asio::any_io_executor> strand, listen_spec spec);
 
@@ -107,6 +111,8 @@ class redirect_listener final : public std::enable_shared_from_this<redirect_lis
   void arrived(std::string url);
   void deliver_pending();
   void finish(outcome o);
+  void tick(std::uint64_t wait);
+  void end_countdown();
   void start_stdin(asio::any_io_executor blocking);
   void read_line();
   void read_line_blocking();
@@ -126,6 +132,10 @@ class redirect_listener final : public std::enable_shared_from_this<redirect_lis
   say_fn say_;
   std::chrono::milliseconds timeout_{0};
   asio::steady_timer deadline_;
+  countdown_fn countdown_;
+  asio::steady_timer tick_;                              // the countdown's second hand
+  std::chrono::steady_clock::time_point ends_at_{};     // the wait's deadline, for the countdown
+  bool counting_ = false;
   std::set<std::shared_ptr<connection>> connections_;  // reading a request head
   bool stdin_started_ = false;
   std::unique_ptr<asio::posix::stream_descriptor> stdin_;

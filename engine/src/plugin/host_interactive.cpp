@@ -89,6 +89,7 @@ int32_t provider_instance::h_redirect_await(void* ctx, int64_t timeout_ms, fract
   login::redirect_listener::say_fn say;
   if (self->ctx_.interactive->say) say = self->ctx_.interactive->say;
   const auto timeout = std::chrono::milliseconds(timeout_ms > 0 ? timeout_ms : 300'000);
+  listener->set_countdown(self->ctx_.interactive->countdown);
   listener->await(timeout, no_browser, std::move(say), self->blocking_executor(),
                   [self, id, raw = op.get(), alive = self->alive_](login::redirect_listener::outcome o) {
                     if (!alive->load()) return;

@@ -491,3 +491,28 @@ TEST_CASE("open_url says the URL and starts $BROWSER, whose visit to the redirec
   ::unsetenv("BROWSER");
   fs::remove_all(dir);
 }
+
+TEST_CASE("a browser wait counts down to the user, and says it ended before the login's outcome") {
+  test::host_fixture f(true);
+  std::vector<std::int64_t> heard;
+  async_result r;
+  bool ended_before_outcome = false;
+  f.user.countdown = [&](std::int64_t left) {
+    heard.push_back(left);
+    if (left < 0) ended_before_outcome = !r.called;
+  };
+  instance i(f);
+  const std::string uri = i.listen();
+  const auto port = port_of(uri.substr(0, uri.size() - 9));
+  i.await(r, 90'000);
+  // The first count is said when the wait starts: the whole timeout, in seconds.
+  REQUIRE(heard.size() == 1);
+  CHECK(heard.front() >= 89);
+  CHECK(heard.front() <= 90);
+  CHECK(get_serving(f, port, "/callback?code=abc&state=xyz").rfind("HTTP/1.1 200", 0) == 0);
+  REQUIRE(f.wait(r));
+  CHECK(r.status == FRACTA_OK);
+  CHECK(heard.back() == -1);
+  CHECK(std::count(heard.begin(), heard.end(), -1) == 1);
+  CHECK(ended_before_outcome);
+}
