@@ -255,7 +255,10 @@ result<void> file_store::key_for(const std::string& header, secure_bytes& out) {
     derived.resize(file_key::size);
     if (crypto_pwhash(derived.data(), derived.size(), reinterpret_cast<const char*>(key_.secret_.data()),
             key_.secret_.size(), bytes(salt), ops, mem, crypto_pwhash_ALG_ARGON2ID13) != 0) {
-      return make_error(errc::unavailable, "cannot derive the file store key from the passphrase (out of memory)");
+      return make_error(errc::unavailable, "cannot derive the file store key from the passphrase: Argon2id needs " +
+                                               std::to_string(mem >> 20) +
+                                               " MiB of memory, which could not be allocated (raise this process's "
+                                               "memory limit, or use the keyring: token_store = \"keyring\")");
     }
     cached_key_ = std::move(derived);
     cached_header_ = header;
