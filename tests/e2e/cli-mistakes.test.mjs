@@ -36,6 +36,12 @@ const MISTAKES = [
   [['config', 'mcp', 'auth', 'export', 'notion', '--format', 'k8s-secret', '--namespace', 'Tools'], 2, 'fracta: --namespace "Tools" is not a Kubernetes namespace name (lower-case letters, digits and \'-\', at most 63)'],
   [['config', 'mcp', 'auth', 'export', 'notion', '--format', 'env', '--namespace', 'tools'], 2, 'fracta: --namespace applies to --format k8s-secret only'],
   [['config', 'mcp', 'auth', 'export', 'notion', '--format', 'env'], 2, "fracta: server 'notion' (https://mcp.example.com/mcp) uses auth type 'none', whose secrets are in the config itself (SecretValues); there is nothing to export: give the other machine the same secret source"],
+  [['completion', 'tcsh'], 2, "fracta: unknown shell 'tcsh' for 'fracta completion'. Shells: bash, zsh, fish (`fracta completion --help`)"],
+  [['config', 'mcp', 'set', 'notion', 'ulr=https://a.example.com/mcp'], 2, "fracta: CFG: server 'notion': ulr: unknown key. Did you mean 'url'? Use url, ca_bundle, timeout_seconds, allow_insecure_http, allow_private_network, protocol, headers.NAME or auth.KEY (a key of the auth type, e.g. auth.type, auth.token, auth.client_id)."],
+  [['config', 'mcp', 'set', 'notoin', 'url=https://a.example.com/mcp'], 2, "fracta: no server named 'notoin' in CFG; did you mean 'notion'? Configured servers: notion, github (`fracta config mcp list`)"],
+  [['call', 'notion', 'echo', '@/nonexistent/args.json'], 2, "fracta: cannot read the arguments file '/nonexistent/args.json': No such file or directory"],
+  [['tools', 'notion', '--al'], 2, "fracta: unknown flag '--al' for 'fracta tools'; did you mean '--all'? See `fracta tools --help`"],
+  [['-vx', 'tools', 'notion'], 2, "fracta: unknown flag '-vx' for 'fracta'. See `fracta --help`"],
 ];
 
 // [args, what stdout starts with] — help, exit 0, nothing on stderr.
