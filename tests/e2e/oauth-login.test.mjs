@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { describe, test } from 'node:test';
 
 import { secretLeak, setupOAuth, statusFor } from './lib/oauth-fracta.mjs';
-import { isEraProbe } from './lib/harness.mjs';
+import { fractaPty, isEraProbe } from './lib/harness.mjs';
 
 describe('oauth: authorization code login (DCR, file store)', () => {
   test('login, status without secrets, call, logout → needs login', async (t) => {
@@ -86,6 +86,16 @@ describe('oauth: authorization code login (DCR, file store)', () => {
     assert.equal(tools.code, 0, o.explain(tools));
     assert.ok(JSON.parse(tools.stdout).tools.some((x) => x.name === 'echo'));
     assert.equal(o.browserRuns().length, 1, 'the stored tokens were reused');
+  });
+
+  test('on a terminal the browser wait counts down, and its line is cleared before the outcome', async (t) => {
+    const o = await setupOAuth({ t });
+    const r = await fractaPty(['config', 'mcp', 'auth', 'login', 's', '--timeout', '2m'], [], { env: o.env, home: o.home, timeoutMs: 60_000 });
+    assert.equal(r.code, 0, r.output);
+    assert.match(r.output, /\rWaiting for the browser: (2:00|1:59) left \(Ctrl-C to stop\) /, r.output);
+    const cleared = r.output.lastIndexOf('\r\x1b[K');
+    assert.ok(cleared >= 0 && cleared < r.output.indexOf('Logged in to s'), JSON.stringify(r.output));
+    assert.equal(o.browserRuns().at(-1)?.outcome, 'ok');
   });
 
   test('without --login a call that needs a login exits 3 and names the login command', async (t) => {
