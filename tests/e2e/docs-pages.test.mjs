@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // docs/configuration.md, oauth.md, proxy.md, security.md, plugin-abi.md, embedding.md,
-// architecture.md, dependencies.md, performance.md and README.md, checked against the built
-// binary (proxy.md's host configs run by the MCP SDK's stdio client, embedding.md's output by
-// the embedding example): every code block is either marked <!-- test: NAME --> and run or
-// checked here, or marked <!-- not-run: reason -->. A code excerpt must be, modulo
+// architecture.md, dependencies.md, performance.md, the examples' READMEs and README.md,
+// checked against the built binary (proxy.md's host configs run by the MCP SDK's stdio client,
+// embedding.md's output by the embedding example, the hmac example's against a verifying
+// peer): every code block is either marked <!-- test: NAME --> and run or checked here, or
+// marked <!-- not-run: reason -->. A code excerpt must be, modulo
 // indentation, a part of the compiled source it quotes. A TOML block is loaded with `fracta
 // config mcp validate` (a fragment `[mcp.servers.X.remote.auth]` gets the
 // `[mcp.servers.X.remote]` table it needs in front) or `plugins list`; a message block is
@@ -25,6 +26,7 @@ import {
 import {
   runProgram, show, startEverything, startServer, tmpdir,
 } from './lib/harness.mjs';
+import { hmacHeaders } from './peers/hmac.mjs';
 
 const PAGE = 'configuration.md';
 const PLUGIN_DIR = process.env.FRACTA_PLUGIN_PATH;
@@ -292,4 +294,36 @@ check('embedding.md: its snippets are parts of the example, its output is what t
     await ev.stop();
   }
   assert.equal(checkEveryBlock('embedding.md', [...snippets, 'embed-output']).length, 1);
+});
+
+test('examples/hmac-example/README.md: configured and used as shown against a peer that verifies each signature; its verifier agrees', async (t) => {
+  const page = 'examples/hmac-example/README.md';
+  const doc = markedBlocks(page);
+  const key = 'the shared secret';
+  const peer = await startServer(['--auth', 'hmac', '--expect', key], { t });
+  const dir = path.join(cwd, 'hmac');
+  fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+  fs.copyFileSync(path.join(EXAMPLES_DIR, 'fracta-hmac-example.so'), path.join(dir, 'fracta-hmac-example.so'));
+  const config = substitute(block(doc, 'config', 'toml'), { 'https://mcp.internal.example/mcp': peer.url }, ['https://mcp.internal.example/mcp']);
+  write('hmac/config.toml', config);
+  const use = block(doc, 'use', 'sh');
+  assert.ok(use.includes(`export HMAC_KEY='${key}'`), use);
+  const r = await sh(`cd hmac\n${use}`, { FRACTA_CONFIG: path.join(dir, 'config.toml'), FRACTA_PLUGIN_PATH: PLUGIN_DIR });
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /fracta-hmac-example\.so\n.*types: hmac-example/, r.out);
+  assert.match(r.out, /is valid \(1 server\)/, r.out);
+  assert.match(r.out, /\becho\b/, r.out);
+  const signed = peer.log().filter((e) => e.method === 'POST' && e.status < 300);
+  assert.ok(signed.length > 0, JSON.stringify(peer.log()));
+  const h = signed[0].x_headers;
+  const sent = `X-Fracta-Date: ${h['x-fracta-date']}\nX-Fracta-Signature: ${h['x-fracta-signature']}\n`;
+  const shown = block(doc, 'headers').replace('1700000000', h['x-fracta-date']).replace(/<[^>\n]*>/, '…');
+  assert.equal(outputDiff(shown, sent), null, outputDiff(shown, sent));
+  // The page's Python verifier computes the signature the test peer accepts.
+  const probe = `${block(doc, 'verify', 'python')}\nprint(expected(b"k", "POST", "/mcp?x=1", "1700000000", b"{}"))\n`;
+  const py = await runProgram('python3', ['-c', probe], {});
+  assert.equal(py.code, 0, show(py));
+  assert.equal(py.stdout.trim(), hmacHeaders('k', 'POST', '/mcp?x=1', Buffer.from('{}'), 1700000000000)['X-Fracta-Signature'], show(py));
+  assert.equal(checkEveryBlock(page, ['headers', 'config', 'use', 'verify']).length, 1);
+  assert.equal(checkEveryBlock('examples/embed/README.md', []).length, 1);
 });
