@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
-// docs/configuration.md, oauth.md, proxy.md, security.md and README.md, checked against the
-// built binary (proxy.md's host configs run by the MCP SDK's stdio client): every code block is either marked <!-- test: NAME --> and run here, or marked
-// <!-- not-run: reason -->. A TOML block is loaded with `fracta config mcp validate` (a
-// fragment `[mcp.servers.X.remote.auth]` gets the `[mcp.servers.X.remote]` table it needs in
-// front); a message block is compared exactly with what the command named here prints
-// (stdout and stderr together) and its exit code.
+// docs/configuration.md, oauth.md, proxy.md, security.md, plugin-abi.md, embedding.md,
+// architecture.md, dependencies.md, performance.md, the examples' READMEs and README.md,
+// checked against the built binary (proxy.md's host configs run by the MCP SDK's stdio client,
+// embedding.md's output by the embedding example, the hmac example's against a verifying
+// peer): every code block is either marked <!-- test: NAME --> and run or checked here, or
+// marked <!-- not-run: reason -->. A code excerpt must be, modulo
+// indentation, a part of the compiled source it quotes. A TOML block is loaded with `fracta
+// config mcp validate` (a fragment `[mcp.servers.X.remote.auth]` gets the
+// `[mcp.servers.X.remote]` table it needs in front) or `plugins list`; a message block is
+// compared exactly with what the command named here prints (stdout and stderr together) and
+// its exit code.
 //
 // What the comparison substitutes, and nothing else (exact strings, both ways):
 //   /tmp/docs-run → the working directory; /home/me → HOME; /opt/ → <working directory>/opt/;
@@ -16,9 +21,12 @@ import path from 'node:path';
 import { test } from 'node:test';
 
 import {
-  binDir, block, checkEveryBlock, markedBlocks, outputDiff, pageRunner, startHost, substitute,
+  binDir, block, checkEveryBlock, DOCS_DIR, markedBlocks, outputDiff, pageRunner, startHost, substitute,
 } from './lib/doc-blocks.mjs';
-import { startServer, tmpdir } from './lib/harness.mjs';
+import {
+  runProgram, show, startEverything, startServer, tmpdir,
+} from './lib/harness.mjs';
+import { hmacHeaders } from './peers/hmac.mjs';
 
 const PAGE = 'configuration.md';
 const PLUGIN_DIR = process.env.FRACTA_PLUGIN_PATH;
@@ -221,4 +229,101 @@ test('the check itself: an unmarked block, a missing marked block and drifted ou
 test('security.md and README.md: every block is marked (README\'s build, GitHub and notion.com examples are exempt)', () => {
   checkEveryBlock('security.md', []);
   assert.equal(checkEveryBlock('README.md', []).length, 3);
+});
+
+/** `text` with each line's indentation removed, so an excerpt matches its source at any depth. */
+const unindented = (text) => text.split('\n').map((l) => l.trimStart()).join('\n');
+const SRC = path.resolve(DOCS_DIR, '..');
+
+/** Asserts that block `name` of `page` is, modulo indentation, a part of `source` (from the
+ *  repository root): the page quotes code that is compiled and tested. */
+function assertQuoted(page, doc, name, source) {
+  const code = unindented(fs.readFileSync(path.join(SRC, source), 'utf8'));
+  assert.ok(code.includes(unindented(block(doc, name))), `${page} block '${name}' is no longer a part of ${source}:\n${block(doc, name)}`);
+}
+
+test('plugin-abi.md: the [plugins] tables load (plugins list), the SDK provider is its compiled source', async () => {
+  const page = markedBlocks('plugin-abi.md');
+  fs.mkdirSync(path.join(cwd, 'opt', 'fracta', 'plugins'), { recursive: true, mode: 0o755 });
+  for (const name of ['plugins-paths', 'plugins-replace']) {
+    const file = write(`abi-${name}.toml`, block(page, name, 'toml'));
+    const r = await sh(`fracta --config ${file} plugins list`);
+    assert.equal(r.code, 0, `plugin-abi.md block '${name}':\n${r.out}`);
+    assert.doesNotMatch(r.out, /error|unknown|refused/i, `plugin-abi.md block '${name}':\n${r.out}`);
+  }
+  const listed = await sh('fracta --config abi-plugins-paths.toml plugins list');
+  assert.match(listed.out, /^searched: .* \/opt\/fracta\/plugins /m, `the [plugins] path is searched:\n${listed.out}`);
+  assertQuoted('plugin-abi.md', page, 'sdk-example', 'docs/examples/sdk-example/api_key_example.cpp');
+  assert.equal(checkEveryBlock('plugin-abi.md', ['plugins-paths', 'plugins-replace', 'sdk-example']).length, 2);
+});
+
+test('architecture.md: the run_on example is the engine\'s code; the diagram is exempt', () => {
+  const page = markedBlocks('architecture.md');
+  assertQuoted('architecture.md', page, 'run-on', 'engine/src/mcp/session.cpp');
+  assert.equal(checkEveryBlock('architecture.md', ['run-on']).length, 1);
+});
+
+test('dependencies.md and performance.md: their one command each is exempt (installs packages, runs minutes)', () => {
+  assert.equal(checkEveryBlock('dependencies.md', []).length, 1);
+  assert.equal(checkEveryBlock('performance.md', []).length, 1);
+});
+
+check('embedding.md: its snippets are parts of the example, its output is what the example prints', async () => {
+  const page = markedBlocks('embedding.md');
+  const snippets = ['embed-config', 'embed-open', 'embed-watch', 'embed-request', 'embed-options', 'embed-post'];
+  for (const name of snippets) assertQuoted('embedding.md', page, name, 'docs/examples/embed/embed_example.cpp');
+  // Run as the page says (and as embed.test.mjs does) against server-everything. The server
+  // sends its own requests (`message:` lines) when it pleases: the page's lines must appear in
+  // order, and any other line printed must be such a message.
+  const example = process.env.FRACTA_EMBED_EXAMPLE;
+  assert.ok(example, 'FRACTA_EMBED_EXAMPLE (the built embedding example) is not set');
+  const ev = await startEverything();
+  try {
+    const r = await runProgram(example,
+      ['--url', ev.url, 'trigger-long-running-operation', '{"duration":0.4,"steps":2}']);
+    assert.equal(r.code, 0, show(r));
+    const expected = block(page, 'embed-output').replace(/\n$/, '').split('\n');
+    const actual = r.stdout.replace(/\n$/, '').split('\n');
+    let i = 0;
+    for (const line of actual) {
+      if (i < expected.length && outputDiff(`${expected[i]}\n`, `${line}\n`) === null) i += 1;
+      else assert.match(line, /^message: /, `embedding.md block 'embed-output': the example printed a line the page does not show: ${line}\n${show(r)}`);
+    }
+    assert.equal(i, expected.length, `embedding.md block 'embed-output': the example did not print '${expected[i]}'\n${show(r)}`);
+  } finally {
+    await ev.stop();
+  }
+  assert.equal(checkEveryBlock('embedding.md', [...snippets, 'embed-output']).length, 1);
+});
+
+test('examples/hmac-example/README.md: configured and used as shown against a peer that verifies each signature; its verifier agrees', async (t) => {
+  const page = 'examples/hmac-example/README.md';
+  const doc = markedBlocks(page);
+  const key = 'the shared secret';
+  const peer = await startServer(['--auth', 'hmac', '--expect', key], { t });
+  const dir = path.join(cwd, 'hmac');
+  fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+  fs.copyFileSync(path.join(EXAMPLES_DIR, 'fracta-hmac-example.so'), path.join(dir, 'fracta-hmac-example.so'));
+  const config = substitute(block(doc, 'config', 'toml'), { 'https://mcp.internal.example/mcp': peer.url }, ['https://mcp.internal.example/mcp']);
+  write('hmac/config.toml', config);
+  const use = block(doc, 'use', 'sh');
+  assert.ok(use.includes(`export HMAC_KEY='${key}'`), use);
+  const r = await sh(`cd hmac\n${use}`, { FRACTA_CONFIG: path.join(dir, 'config.toml'), FRACTA_PLUGIN_PATH: PLUGIN_DIR });
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /fracta-hmac-example\.so\n.*types: hmac-example/, r.out);
+  assert.match(r.out, /is valid \(1 server\)/, r.out);
+  assert.match(r.out, /\becho\b/, r.out);
+  const signed = peer.log().filter((e) => e.method === 'POST' && e.status < 300);
+  assert.ok(signed.length > 0, JSON.stringify(peer.log()));
+  const h = signed[0].x_headers;
+  const sent = `X-Fracta-Date: ${h['x-fracta-date']}\nX-Fracta-Signature: ${h['x-fracta-signature']}\n`;
+  const shown = block(doc, 'headers').replace('1700000000', h['x-fracta-date']).replace(/<[^>\n]*>/, '…');
+  assert.equal(outputDiff(shown, sent), null, outputDiff(shown, sent));
+  // The page's Python verifier computes the signature the test peer accepts.
+  const probe = `${block(doc, 'verify', 'python')}\nprint(expected(b"k", "POST", "/mcp?x=1", "1700000000", b"{}"))\n`;
+  const py = await runProgram('python3', ['-c', probe], {});
+  assert.equal(py.code, 0, show(py));
+  assert.equal(py.stdout.trim(), hmacHeaders('k', 'POST', '/mcp?x=1', Buffer.from('{}'), 1700000000000)['X-Fracta-Signature'], show(py));
+  assert.equal(checkEveryBlock(page, ['headers', 'config', 'use', 'verify']).length, 1);
+  assert.equal(checkEveryBlock('examples/embed/README.md', []).length, 1);
 });
