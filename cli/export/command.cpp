@@ -59,7 +59,7 @@ bool write_secret_file(const fs::path& p, std::string_view text) {
 
 int write_files(const std::string& server, const export_options& o, const exported_credentials& c) {
   std::error_code ec;
-  const fs::path dir = fs::absolute(o.out, ec);
+  const fs::path dir = fs::absolute(o.out, ec).lexically_normal();
   if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) {
     print_error("--out " + o.out + " is not a directory; --format files writes token.json (and "
                 "client-registration.json) into a directory");
@@ -94,7 +94,7 @@ int write_files(const std::string& server, const export_options& o, const export
 
 int print_or_write(const export_options& o, const std::string& text) {
   if (!o.out.empty()) {
-    const fs::path p = fs::absolute(o.out);
+    const fs::path p = fs::absolute(o.out).lexically_normal();
     if (!may_write(p, o.force) || !write_secret_file(p, text)) return exit_usage;
     std::cerr << "Wrote " << p.string() << " (mode 0600)\n";
     return exit_ok;
