@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -191,11 +190,7 @@ std::optional<std::string> arguments_text(const std::string& given) {
     return text;
   }
   if (given.front() != '@') return given;
-  std::string path = given.substr(1);
-  if (path == "~" || path.rfind("~/", 0) == 0) {
-    const char* home = std::getenv("HOME");
-    if (home != nullptr && *home != '\0') path = std::string(home) + path.substr(1);
-  }
+  const std::string path = config::expand_home(std::string_view(given).substr(1));
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
     print_error("arguments file '" + path + "' is a directory; give a file holding a JSON object");

@@ -212,6 +212,10 @@ struct changed_server {
 changed_server with_server_changed(std::string_view text, const std::string& path,
                                    std::string_view name, const std::vector<server_change>& changes);
 
+/// `path` with a leading `~` or `~/` replaced by the home directory ($HOME, else the password
+/// database), as the config reads its paths; any other path as it is. Thread-safe.
+std::string expand_home(std::string_view path);
+
 /// The SecretValue a command-line argument stands for: `env:NAME`, `file:PATH` (a relative PATH
 /// made absolute against the current directory; `~/…` and `$CREDENTIALS_DIRECTORY/…` kept for
 /// the config to read) or `value:TEXT` (the form of `config mcp add

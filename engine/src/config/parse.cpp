@@ -108,6 +108,17 @@ std::string home_dir() {
   return {};
 }
 
+}  // namespace detail
+
+std::string expand_home(std::string_view path) {
+  if (path != "~" && path.rfind("~/", 0) != 0) return std::string(path);
+  const std::string home = detail::home_dir();
+  if (home.empty()) return std::string(path);
+  return (std::filesystem::path(home) / path.substr(path.size() > 1 ? 2 : 1)).string();
+}
+
+namespace detail {
+
 parser::parser(const std::string& path, parse_options options) : path_(path), options_(options) {
   std::error_code ec;
   if (path.empty()) {
@@ -197,10 +208,7 @@ std::string parser::absolute_path(const std::string& p) const {
     const std::string dir = credentials_directory();
     if (!dir.empty()) fp = std::filesystem::path(dir) / *rest;
   }
-  if (p == "~" || p.rfind("~/", 0) == 0) {
-    const std::string home = home_dir();
-    if (!home.empty()) fp = std::filesystem::path(home) / p.substr(p.size() > 1 ? 2 : 1);
-  }
+  if (p == "~" || p.rfind("~/", 0) == 0) fp = expand_home(p);
   if (fp.is_relative()) fp = dir_ / fp;
   return fp.lexically_normal().string();
 }

@@ -95,6 +95,20 @@ struct engine::impl {
 
 };
 
+namespace {
+
+// Replaces the sink `f` (when set) by one that calls it under `m`.
+template <class... Args>
+void serialise(std::function<void(Args...)>& f, const std::shared_ptr<std::mutex>& m) {
+  if (!f) return;
+  f = [m, inner = std::move(f)](Args... args) {
+    const std::lock_guard lk(*m);
+    inner(std::forward<Args>(args)...);
+  };
+}
+
+}  // namespace
+
 engine::engine(asio::any_io_executor ex, config::config cfg, engine_options opts)
     : impl_(std::make_unique<impl>()) {
   impl_->ex = std::move(ex);
@@ -102,30 +116,10 @@ engine::engine(asio::any_io_executor ex, config::config cfg, engine_options opts
   impl_->opts = std::move(opts);
   // The sinks hear from the loop threads and the blocking pool: one call at a time.
   auto sink_mutex = std::make_shared<std::mutex>();
-  if (auto log = std::move(impl_->opts.log)) {
-    impl_->opts.log = [sink_mutex, log = std::move(log)](log_level level, std::string_view m) {
-      const std::lock_guard lk(*sink_mutex);
-      log(level, m);
-    };
-  }
-  if (auto heard = std::move(impl_->opts.on_exchange)) {
-    impl_->opts.on_exchange = [sink_mutex, heard = std::move(heard)](const exchange_info& x) {
-      const std::lock_guard lk(*sink_mutex);
-      heard(x);
-    };
-  }
-  if (auto count = std::move(impl_->opts.interactive.countdown)) {
-    impl_->opts.interactive.countdown = [sink_mutex, count = std::move(count)](std::int64_t left) {
-      const std::lock_guard lk(*sink_mutex);
-      count(left);
-    };
-  }
-  if (auto say = std::move(impl_->opts.interactive.say)) {
-    impl_->opts.interactive.say = [sink_mutex, say = std::move(say)](std::string_view line) {
-      const std::lock_guard lk(*sink_mutex);
-      say(line);
-    };
-  }
+  serialise(impl_->opts.log, sink_mutex);
+  serialise(impl_->opts.on_exchange, sink_mutex);
+  serialise(impl_->opts.interactive.countdown, sink_mutex);
+  serialise(impl_->opts.interactive.say, sink_mutex);
   impl_->registry = plugin_registry::load(plugin_search_path(&impl_->cfg));
   store::selector::options so;
   if (impl_->opts.log) {
