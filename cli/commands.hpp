@@ -60,6 +60,12 @@ struct proxy_options {
   login_options login;
 };
 
+/// `fracta gateway`.
+struct gateway_options {
+  std::string listen;    // --listen ADDRESS:PORT (else gateway.listen)
+  unsigned threads = 0;  // --threads (else gateway.threads, else one per core)
+};
+
 /// `fracta config mcp auth export`.
 struct export_options {
   std::string format;         // env | files | k8s-secret
@@ -70,6 +76,7 @@ struct export_options {
 };
 
 int cmd_proxy(const global_options& g, const proxy_options& o);
+int cmd_gateway(const global_options& g, const gateway_options& o);
 int cmd_auth_export(const global_options& g, const std::string& server, const export_options& o);
 int cmd_config_add(const global_options& g, const add_options& o);
 int cmd_config_list(const global_options& g, bool json);

@@ -284,6 +284,27 @@ int main(int argc, char** argv) {
     rc = cmd_proxy(g, px);
   });
 
+  // fracta gateway
+  gateway_options gwo;
+  auto* gateway = app.add_subcommand(
+      "gateway", "Serve the configured servers over HTTP: one aggregated MCP endpoint and a pass-through per server");
+  gateway->add_option("--listen", gwo.listen,
+                      "ADDRESS:PORT to listen on (default: gateway.listen, else 127.0.0.1:8710; port 0 picks one)");
+  gateway->add_option("--threads", gwo.threads, "Loop threads (default: gateway.threads, else one per core)")
+      ->check(CLI::Range(1u, 256u));
+  gateway->footer(
+      "Endpoints: /mcp (every server's tools, prompts and resources, named <server>__<name>), /mcp/<server> "
+      "(that server as it is, with fracta's credential), /healthz, /readyz (per-server state), /metrics "
+      "(Prometheus).\n"
+      "A non-loopback --listen needs [gateway.auth] tokens in the config. SIGTERM finishes the requests in "
+      "flight, then exits; SIGHUP re-reads the config (servers added, changed or removed; the others keep "
+      "their sessions).\n"
+      "Examples:\n"
+      "  fracta gateway\n"
+      "  fracta gateway --listen 127.0.0.1:9000\n"
+      "  fracta --config /etc/fracta/gateway.toml gateway --listen 0.0.0.0:8710");
+  gateway->callback([&] { rc = cmd_gateway(g, gwo); });
+
   // fracta completion bash|zsh|fish, and the hidden `fracta __complete WORDS…` its scripts call
   // on every Tab: answered here, before the mistake checker and CLI11 see the words.
   add_completion_command(app, rc);

@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 packages=(
   g++ meson ninja-build pkg-config
   libasio-dev libcurl4-openssl-dev libcpp-httplib-dev libsimdjson-dev libtomlplusplus-dev
-  libssl-dev libsodium-dev libsecret-1-dev libcli11-dev doctest-dev
+  libssl-dev libsodium-dev libsecret-1-dev libcli11-dev doctest-dev libboost-dev
   nodejs npm openssl ca-certificates
   gnome-keyring dbus libsecret-tools
   chromium curl

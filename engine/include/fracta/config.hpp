@@ -89,6 +89,13 @@ struct auth {
   std::string json = "{}";
 };
 
+/// A server's `[mcp.servers.<name>.gateway]` table: how `fracta gateway` exposes it.
+struct server_gateway {
+  std::string prefix;                    // the names' prefix; empty: the server's name
+  std::vector<std::string> tools_allow;  // tools.allow: globs ('*') on the server's tool names; empty: all
+  std::vector<std::string> tools_deny;   // tools.deny: globs; a denied tool is hidden even when allowed
+};
+
 struct server {
   std::string name;
   location where;  // of the server's first table header
@@ -101,6 +108,28 @@ struct server {
   /// remote.protocol: "auto" (probe the server's era) or the MCP version to speak, pinned.
   std::string protocol = "auto";
   struct auth auth;
+  server_gateway gateway;
+};
+
+/// The `[gateway]` table: `fracta gateway`'s listener, names and front-end authentication.
+struct gateway_section {
+  bool present = false;  // the file has a [gateway] table
+  location where;
+  std::string listen = "127.0.0.1:8710";  // address:port ([v6]:port for IPv6)
+  std::string tool_prefix = "always";     // always | on_collision | never
+  std::string separator = "__";           // between the prefix and a tool or prompt name
+  std::vector<std::string> allowed_origins;  // Origin values browsers may send (scheme://host[:port])
+  std::vector<std::string> allowed_hosts;    // Host values accepted besides loopback names
+  std::string tls_cert, tls_key;             // PEM files (absolute); both or neither
+  std::uint32_t threads = 0;                 // loop threads; 0: one per core
+  /// [gateway.auth]: who may use the gateway. Static bearer tokens, JWT access tokens from an
+  /// issuer, or both; neither: only loopback listeners are allowed.
+  std::vector<secret_value> tokens;
+  std::string jwt_issuer;                 // jwt.issuer
+  std::vector<std::string> jwt_audiences;  // jwt.audience (string or list)
+  std::string jwt_jwks_url;               // jwt.jwks_url
+  std::vector<std::string> jwt_scopes;    // jwt.scopes: required of every token, and advertised
+  std::string resource;                   // the gateway's public URL (its RFC 9728 resource)
 };
 
 /// The MCP revisions fracta speaks, newest first: the stateless ones (2026-07-28 on, no
@@ -118,6 +147,7 @@ struct config {
   std::string path;                         // the file it came from ("" when parsed from text)
   plugins_section plugins;                  // [plugins]
   std::vector<server> servers;              // in file order
+  gateway_section gateway;                  // [gateway]
   /// The server named `name`, or nullptr. Thread-safe on a config no one modifies.
   const server* find(std::string_view name) const noexcept;
   /// Why find(name) found nothing, in the one phrasing every command uses: "no server named

@@ -62,6 +62,32 @@ struct request_options {
   std::string client_capabilities_json;
 };
 
+/// One HTTP request relayed to the server as a client sent it (a gateway's pass-through).
+/// fracta adds the server's configured headers and its credential, and nothing else. A value
+/// type, moved into the call; its callbacks run on the engine's HTTP thread, in order, and must
+/// not block.
+struct forward_request {
+  std::string method = "POST";  // POST, GET or DELETE
+  /// The client's end-to-end header fields. The caller leaves out what belongs to its own hop:
+  /// Host, Authorization, Cookie, Content-Length, Transfer-Encoding and hop-by-hop fields.
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  /// The server's response status and header fields, once, before any of its body. A 401 or
+  /// 403 is never relayed: the provider is consulted, the request retried once, and a second
+  /// refusal is the call's error (errc::needs_login or auth_failed).
+  std::function<void(long status, const std::vector<std::pair<std::string, std::string>>& headers)> on_headers;
+  /// The response body as it arrives (fracta keeps none of it).
+  std::function<void(std::string_view chunk)> on_body;
+  /// Nonzero: mcp_session::cancel(cancel_key) ends it (the client went away). Unique among
+  /// the session's requests in flight, as request_options::cancel_key.
+  std::uint64_t cancel_key = 0;
+};
+
+/// How a relayed request ended. A value type.
+struct forward_outcome {
+  long status = 0;  // the status relayed through on_headers
+};
+
 /// Where a server stands, for those who watch it (a gateway's readiness, an embedder's UI).
 enum class server_state {
   starting,     // not yet spoken to
@@ -189,6 +215,13 @@ class mcp_session final {
   /// transport (timeouts too), protocol, cancelled (cancel() was called). Thread-safe.
   asio::awaitable<result<rpc_answer>> request(std::string method, std::string params_json,
                                               request_options options = {});
+  /// Relays one HTTP request to the server's URL with credentials (see forward_request), for
+  /// a pass-through that leaves the conversation to its client: fracta opens no session and
+  /// probes nothing. A GET (a stream) has no exchange deadline; POST and DELETE have the
+  /// server's timeout_seconds. Errors: errc::needs_login (naming the command that fixes it),
+  /// auth_failed, transport, cancelled (cancel() was called); once on_headers was called, an
+  /// error means the body was cut. Thread-safe.
+  asio::awaitable<result<forward_outcome>> forward(forward_request request);
   /// Sends a JSON-RPC notification or a response to a server request (`message_json`, a whole
   /// message). A 2025 server receives it in the session; a 2026-07-28 server has neither
   /// client notifications nor server requests, so it is dropped (cancel a request with

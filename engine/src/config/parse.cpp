@@ -40,7 +40,7 @@ namespace {
 using http::iequals;
 using http::is_token;
 
-constexpr std::array top_keys{"plugins", "mcp"};
+constexpr std::array top_keys{"plugins", "mcp", "gateway"};
 constexpr std::array plugins_keys{"paths", "replace_builtin"};
 constexpr std::array remote_keys{"url",
                                  "headers",
@@ -136,6 +136,8 @@ config parser::run(const toml::table& root) {
       parse_plugins(*n, out);
     } else if (k->str() == "mcp") {
       parse_mcp(*n, out);
+    } else if (k->str() == "gateway") {
+      parse_gateway(*n, out);
     } else {
       unknown_key(*k, "", top_keys);
     }
@@ -302,7 +304,11 @@ void parser::parse_server(const toml::key& k, const toml::node& n, config& out) 
   s.where = loc(t.source());
   const toml::table* remote = nullptr;
   for (const auto& [rk, rn] : ordered(t)) {
-    if (rk->str() != "remote") unknown_key(*rk, prefix, std::array{"remote"});
+    if (rk->str() == "gateway") {
+      parse_server_gateway(*rn, prefix + ".gateway", s);
+      continue;
+    }
+    if (rk->str() != "remote") unknown_key(*rk, prefix, std::array{"remote", "gateway"});
     remote = &need_table(*rn, prefix + ".remote",
                          "Write [" + prefix + ".remote] with url = \"https://…\"");
   }

@@ -72,6 +72,11 @@ class parser final {
   void parse_headers(const toml::table& t, const std::string& prefix, server& s,
                      const toml::key*& authorization_header) const;
 
+  // parse_gateway.cpp: [gateway] and each server's gateway table.
+  void parse_gateway(const toml::node& n, config& out) const;
+  void parse_server_gateway(const toml::node& n, const std::string& prefix, server& s) const;
+  std::vector<std::string> need_strings(const toml::node& n, const std::string& key, std::string_view fix) const;
+
   // parse_auth.cpp: remote.auth and SecretValues.
   void parse_auth(const toml::table& t, const std::string& prefix, server& s,
                   const toml::key* authorization_header);

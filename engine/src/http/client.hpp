@@ -48,8 +48,11 @@ struct request {
   /// whose answer arrives before the server closes them. Must not block.
   std::function<bool(std::string_view)> complete_when;
   /// Optional: called on the client's internal strand once the final response's headers have
-  /// arrived, with its status, before any of its body. Must not block.
-  std::function<void(long status)> on_headers;
+  /// arrived, with its status and header fields, before any of its body. Must not block.
+  std::function<void(long status, const std::vector<header>& headers)> on_headers;
+  /// True: the body is handed to on_body_chunk only, never kept in response::body, and
+  /// max_response_bytes does not apply (a relayed stream; the timeout still bounds it).
+  bool discard_body = false;
 };
 
 struct response {

@@ -119,7 +119,7 @@ size_t on_header(char* data, size_t size, size_t count, void* userp) {
     if (t->req.on_headers && !t->headers_reported &&
         curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK && status >= 200) {
       t->headers_reported = true;
-      t->req.on_headers(status);
+      t->req.on_headers(status, t->resp.headers);
     }
     return total;
   }
@@ -148,6 +148,16 @@ size_t on_body(char* data, size_t size, size_t count, void* userp) {
   auto* t = static_cast<transfer*>(userp);
   const size_t total = size * count;
   const size_t cap = t->req.max_response_bytes;
+  if (t->req.discard_body) {
+    if (!t->req.on_body_chunk) return total;
+    try {
+      t->req.on_body_chunk(std::string_view(data, total));
+    } catch (...) {
+      t->callback_failed = true;
+      return 0;
+    }
+    return total;
+  }
   if (!t->length_checked) {
     // Refuse before reading further when the server announces a body over the cap.
     t->length_checked = true;

@@ -255,6 +255,8 @@ struct mcp_session::impl : std::enable_shared_from_this<mcp_session::impl> {
                                                std::shared_ptr<raw_request> raw, bool& again);
   asio::awaitable<result<void>> do_post(std::string message);
   void do_cancel(std::uint64_t key);
+  // ---- the pass-through (session_forward.cpp) ----
+  asio::awaitable<result<forward_outcome>> do_forward(forward_request request);
   /// A 2025 request's cancellation: notifications/cancelled for its id (a plain coroutine).
   static asio::awaitable<void> send_cancelled(std::shared_ptr<impl> self, std::int64_t upstream_id);
 

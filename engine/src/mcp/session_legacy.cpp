@@ -141,7 +141,7 @@ asio::awaitable<void> mcp_session::impl::listen(std::shared_ptr<impl> self, std:
   auto req = self->make_request(verb, body);
   req.timeout = listen_deadline;  // ended by close(), not by the exchange deadline
   const auto strand = self->strand;
-  req.on_headers = [strand, ready](long) {
+  req.on_headers = [strand, ready](long, const std::vector<http::header>&) {
     asio::post(strand, [ready] { ready->set(); });
   };
   auto stream = self->make_stream(-1);  // no answer ends it

@@ -1,0 +1,595 @@
+// SPDX-License-Identifier: Apache-2.0
+// `/mcp`: the aggregated server, for clients of both eras. A 2026-07-28 client's requests stand
+// alone; a 2025 client gets a session (initialize, Mcp-Session-Id, a GET stream for
+// list_changed). Lists are merged from every server; calls are routed by the catalog's table.
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <chrono>
+#include <optional>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/post.hpp>
+#include <asio/redirect_error.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+#include <simdjson.h>
+
+#include <fracta/proto/json.hpp>
+
+#include "fracta/json_writer.hpp"
+#include "gateway/gateway.hpp"
+#include "proxy/translate.hpp"
+
+namespace fracta::gateway {
+
+using proxy::edit_object;
+using proxy::error_response;
+using proxy::member;
+
+namespace {
+
+constexpr std::string_view modern_version = "2026-07-28";
+constexpr std::string_view version_key = "io.modelcontextprotocol/protocolVersion";
+constexpr std::string_view capabilities_key = "io.modelcontextprotocol/clientCapabilities";
+constexpr std::chrono::seconds list_deadline{5};  // a slow server's lists wait no longer
+constexpr std::size_t max_sessions = 10000;
+constexpr std::int64_t session_idle_ms = 24LL * 3600 * 1000;
+constexpr int max_list_pages = 100;
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string new_session_id() {
+  unsigned char bytes[16];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("no randomness for a session id");
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : bytes) {
+    out += hex[b >> 4];
+    out += hex[b & 15];
+  }
+  return out;
+}
+
+bool is_legacy_version(std::string_view v) {
+  return std::find(config::legacy_protocol_versions.begin(), config::legacy_protocol_versions.end(), v) !=
+         config::legacy_protocol_versions.end();
+}
+
+std::string unquoted(const std::optional<std::string>& raw) {
+  if (!raw || raw->size() < 2 || raw->front() != '"') return {};
+  simdjson::dom::parser p;
+  simdjson::dom::element e;
+  if (!json::parse(p, *raw, e).empty() || !e.is_string()) return {};
+  return std::string(e.get_string().value_unsafe());
+}
+
+// The items of a list result's array member, each as its own JSON text.
+std::vector<std::string> items_of(const std::string& result, std::string_view key, std::string* next_cursor) {
+  std::vector<std::string> out;
+  simdjson::dom::parser p;
+  simdjson::dom::element e;
+  if (!json::parse(p, result, e).empty() || !e.is_object()) return out;
+  if (auto arr = json::get(e, key); arr && arr->is_array()) {
+    const simdjson::dom::array items = arr->get_array().value_unsafe();
+    for (simdjson::dom::element item : items) out.push_back(json::to_string(item));
+  }
+  if (next_cursor != nullptr) *next_cursor = std::string(json::get_string(e, "nextCursor").value_or(""));
+  return out;
+}
+
+std::string sse_event(std::string_view message) {
+  std::string out = "event: message\ndata: ";
+  out += message;
+  out += "\n\n";
+  return out;
+}
+
+struct kind_info {
+  std::string_view method;  // the list method
+  std::string_view key;     // the result's array
+};
+constexpr kind_info kinds[] = {{"tools/list", "tools"},
+                               {"prompts/list", "prompts"},
+                               {"resources/list", "resources"},
+                               {"resources/templates/list", "resourceTemplates"}};
+
+}  // namespace
+
+struct gateway::call_context {
+  http_request req;
+  std::shared_ptr<responder> out;
+  proxy::message msg;
+  bool modern = false;
+  std::string version;
+  std::string session_id;
+  std::string capabilities = "{}";
+  int status = 200;  // for an error the gateway answers itself
+  std::shared_ptr<std::atomic<bool>> streaming = std::make_shared<std::atomic<bool>>(false);
+  bool accepts_sse = false;
+};
+
+// ---- the request's way in ---------------------------------------------------------------------
+
+asio::awaitable<void> gateway::serve_aggregate(std::shared_ptr<gateway> self, http_request req,
+                                               std::shared_ptr<responder> out) {
+  co_await self->aggregate(std::move(req), std::move(out));
+}
+
+asio::awaitable<void> gateway::aggregate(http_request req, std::shared_ptr<responder> out) {
+  const header_list json_type{{"Content-Type", "application/json"}};
+  const std::string session_id(req.header("Mcp-Session-Id").value_or(""));
+  if (req.method == "GET" || req.method == "DELETE") {
+    bool known = false;
+    {
+      std::unique_lock lk(mutex_);
+      auto it = sessions_.find(session_id);
+      known = it != sessions_.end();
+      if (known && req.method == "DELETE") sessions_.erase(it);
+      if (known && req.method == "GET") it->second.listeners.push_back(out);
+    }
+    if (session_id.empty()) {
+      out->send(405, {{"Allow", "POST"}}, "");
+    } else if (!known) {
+      out->send(404, json_type, error_response("null", -32001, "Session not found"));
+    } else if (req.method == "DELETE") {
+      out->send(200, {}, "");
+    } else {
+      out->mark_stream();
+      out->start(200, {{"Content-Type", "text/event-stream"}, {"Cache-Control", "no-cache"}});
+    }
+    co_return;
+  }
+  if (req.method != "POST") {
+    out->send(405, {{"Allow", "GET, POST, DELETE"}}, "");
+    co_return;
+  }
+  call_context c;
+  std::string why;
+  const auto first = req.body.find_first_not_of(" \t\r\n");
+  if (first != std::string::npos && req.body[first] == '[') {
+    out->send(400, json_type, error_response("null", -32600, "JSON-RPC batches are not supported"));
+    co_return;
+  }
+  auto msg = proxy::read_message(req.body, &why);
+  if (!msg) {
+    out->send(400, json_type, error_response("null", -32700, "Parse error: " + why));
+    co_return;
+  }
+  c.msg = std::move(*msg);
+  c.accepts_sse = req.header("Accept").value_or("").find("text/event-stream") != std::string_view::npos;
+  const std::string params = c.msg.params_json.empty() ? "{}" : c.msg.params_json;
+  const std::string meta = member(params, "_meta").value_or("{}");
+  const std::string meta_version = unquoted(member(meta, version_key));
+  const std::string header_version(req.header("MCP-Protocol-Version").value_or(""));
+  if (c.msg.method == "initialize") {
+    c.version = unquoted(member(params, "protocolVersion"));
+    if (!is_legacy_version(c.version)) c.version = std::string(config::legacy_protocol_versions.front());
+    c.session_id = new_session_id();
+    std::unique_lock lk(mutex_);
+    if (sessions_.size() >= max_sessions) {
+      const auto cutoff = now_ms() - session_idle_ms;
+      std::erase_if(sessions_, [cutoff](const auto& kv) { return kv.second.last_used_ms < cutoff; });
+    }
+    auto& s = sessions_[c.session_id];
+    s.version = c.version;
+    s.capabilities = member(params, "capabilities").value_or("{}");
+    s.last_used_ms = now_ms();
+  } else if (!meta_version.empty() || header_version == modern_version) {
+    c.modern = true;
+    c.version = meta_version;
+    if (c.msg.is_request()) {
+      std::optional<std::string> refusal;
+      if (meta_version.empty()) {
+        refusal = error_response(c.msg.id_json, -32602, "params._meta is missing io.modelcontextprotocol/protocolVersion");
+      } else if (meta_version != modern_version) {
+        json::writer data;
+        data.begin_object().key("supported").begin_array().value(modern_version);
+        for (auto v : config::legacy_protocol_versions) data.value(v);
+        data.end_array().key("requested").value(meta_version).end_object();
+        refusal = error_response(c.msg.id_json, -32022, "Unsupported protocol version", data.take());
+      } else if (!header_version.empty() && header_version != meta_version) {
+        refusal = error_response(c.msg.id_json, -32020, "MCP-Protocol-Version does not match params._meta");
+      } else if (auto m = req.header("Mcp-Method"); m && *m != c.msg.method) {
+        refusal = error_response(c.msg.id_json, -32020, "Mcp-Method does not match the body's method");
+      }
+      if (refusal) {
+        out->send(400, json_type, *refusal);
+        co_return;
+      }
+    }
+    c.capabilities = member(meta, capabilities_key).value_or("{}");
+  } else {
+    std::unique_lock lk(mutex_);
+    auto it = sessions_.find(session_id);
+    if (session_id.empty() || it == sessions_.end()) {
+      lk.unlock();
+      if (session_id.empty()) {
+        out->send(400, json_type,
+                  error_response(c.msg.id_json.empty() ? "null" : c.msg.id_json, -32600,
+                                 "Bad Request: initialize first, or send a 2026-07-28 request (params._meta)"));
+      } else {
+        out->send(404, json_type, error_response(c.msg.id_json.empty() ? "null" : c.msg.id_json, -32001, "Session not found"));
+      }
+      co_return;
+    }
+    it->second.last_used_ms = now_ms();
+    c.session_id = session_id;
+    c.version = it->second.version;
+    c.capabilities = it->second.capabilities;
+  }
+  if (!c.msg.is_request()) {
+    // Notifications and answers: a client's cancellation reaches the call it names (see
+    // routed); the rest needs nothing from the gateway.
+    if (c.msg.method == "notifications/cancelled") {
+      const std::string target = member(params, "requestId").value_or("");
+      std::shared_ptr<std::function<void()>> cancel;
+      {
+        std::unique_lock lk(mutex_);
+        auto it = cancels_.find(c.session_id + "\n" + target);
+        if (it != cancels_.end()) cancel = it->second;
+      }
+      if (cancel) (*cancel)();
+    }
+    out->send(202, {}, "");
+    co_return;
+  }
+  c.req = std::move(req);
+  c.out = out;
+  auto d = dispatch(c);
+  std::string answer = co_await std::move(d);
+  header_list headers{{"Content-Type", "application/json"}};
+  if (c.msg.method == "initialize") headers.emplace_back("Mcp-Session-Id", c.session_id);
+  if (c.streaming->load()) {
+    out->write(sse_event(answer));
+    out->end();
+  } else {
+    out->send(c.status, std::move(headers), std::move(answer));
+  }
+}
+
+// ---- methods ------------------------------------------------------------------------------------
+
+asio::awaitable<std::string> gateway::dispatch(call_context& c) {
+  const std::string& m = c.msg.method;
+  const std::string& id = c.msg.id_json;
+  if (m == "initialize") co_return proxy::response(id, initialize_result(c.version));
+  if (m == "server/discover") co_return proxy::response(id, discover_result());
+  if (m == "ping" || m == "logging/setLevel") co_return proxy::response(id, c.modern ? R"({"resultType":"complete"})" : "{}");
+  for (const auto& k : kinds) {
+    if (m == k.method) {
+      auto l = list_merged(c, k.key);
+      std::string result = co_await std::move(l);
+      if (c.modern) result = proxy::as_modern_result(result, m);
+      co_return proxy::response(id, result);
+    }
+  }
+  if (m == "tools/call" || m == "prompts/get" || m == "resources/read" || m == "completion/complete" ||
+      m == "resources/subscribe" || m == "resources/unsubscribe") {
+    auto r = routed(c);
+    co_return co_await std::move(r);
+  }
+  if (c.modern) c.status = 404;
+  co_return error_response(id, -32601, "Method not found: " + m.substr(0, 64));
+}
+
+asio::awaitable<std::string> gateway::list_merged(call_context& c, std::string_view kind) {
+  (void)c;
+  auto refresh = refresh_catalog();
+  co_await std::move(refresh);
+  std::shared_ptr<const catalog> cat;
+  {
+    std::shared_lock lk(mutex_);
+    cat = catalog_;
+  }
+  const std::vector<std::string>* items = &cat->tools_json();
+  if (kind == "prompts") items = &cat->prompts_json();
+  if (kind == "resources") items = &cat->resources_json();
+  if (kind == "resourceTemplates") items = &cat->resource_templates_json();
+  std::string array = "[";
+  for (std::size_t i = 0; i < items->size(); ++i) {
+    if (i > 0) array += ',';
+    array += (*items)[i];
+  }
+  array += ']';
+  co_return edit_object("{}", {{std::string(kind), array}});
+}
+
+namespace {
+
+// One server's lists, gathered for a catalog refresh.
+struct listing {
+  std::shared_ptr<upstream> up;
+  std::optional<server_entries> entries;  // nullopt: the server did not answer in time
+};
+
+struct gathering {
+  explicit gathering(asio::any_io_executor ex) : executor(ex), wake(ex, std::chrono::steady_clock::time_point::max()) {}
+  asio::any_io_executor executor;  // the waiting coroutine's: every member is touched there
+  asio::steady_timer wake;
+  std::vector<listing> results;
+  std::size_t left = 0;
+};
+
+asio::awaitable<std::vector<std::string>> list_pages(std::shared_ptr<upstream> up, std::string method,
+                                                     std::string key, bool* failed) {
+  std::vector<std::string> out;
+  std::string cursor;
+  for (int page = 0; page < max_list_pages; ++page) {
+    std::string params = "{}";
+    if (!cursor.empty()) params = edit_object("{}", {{"cursor", proxy::json_string(cursor)}});
+    auto req = up->session->request(method, params);
+    auto r = co_await std::move(req);
+    if (!r || r->is_error) {
+      // A server without this capability answers -32601: an empty list, not a failure.
+      if (!r) *failed = true;
+      break;
+    }
+    std::string next;
+    for (auto& item : items_of(r->json, key, &next)) out.push_back(std::move(item));
+    if (next.empty() || next == cursor) break;
+    cursor = std::move(next);
+  }
+  co_return out;
+}
+
+asio::awaitable<void> list_one(std::shared_ptr<gathering> g, std::size_t index) {
+  auto up = g->results[index].up;
+  server_entries e;
+  e.server = up->name;
+  e.prefix = up->server.gateway.prefix;
+  e.allow = up->server.gateway.tools_allow;
+  e.deny = up->server.gateway.tools_deny;
+  bool failed = false;
+  for (const auto& k : kinds) {
+    auto l = list_pages(up, std::string(k.method), std::string(k.key), &failed);
+    auto items = co_await std::move(l);
+    if (failed) break;
+    if (k.key == "tools") e.tools_json = std::move(items);
+    if (k.key == "prompts") e.prompts_json = std::move(items);
+    if (k.key == "resources") e.resources_json = std::move(items);
+    if (k.key == "resourceTemplates") e.resource_templates_json = std::move(items);
+  }
+  asio::post(g->executor, [g, index, failed, e = std::move(e)]() mutable {
+    if (!failed) g->results[index].entries = std::move(e);
+    if (--g->left == 0) g->wake.cancel();
+  });
+}
+
+}  // namespace
+
+asio::awaitable<void> gateway::refresh_catalog() {
+  auto ex = co_await asio::this_coro::executor;
+  auto g = std::make_shared<gathering>(ex);
+  for (auto& up : all()) g->results.push_back(listing{up, std::nullopt});
+  g->left = g->results.size();
+  for (std::size_t i = 0; i < g->results.size(); ++i) asio::co_spawn(io_, list_one(g, i), asio::detached);
+  if (g->left > 0) {
+    g->wake.expires_after(list_deadline);
+    std::error_code ec;
+    co_await g->wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  std::unique_lock lk(mutex_);
+  for (auto& l : g->results) {
+    if (l.entries) listed_[l.up->name] = std::move(*l.entries);  // else: its last known lists stay
+  }
+  std::vector<server_entries> in_order;
+  for (const auto& name : order_) {
+    if (auto it = listed_.find(name); it != listed_.end()) in_order.push_back(it->second);
+  }
+  catalog_ = std::make_shared<catalog>(catalog::build(naming_, in_order));
+}
+
+// ---- calls, routed --------------------------------------------------------------------------------
+
+asio::awaitable<std::string> gateway::routed(call_context& c) {
+  const std::string& m = c.msg.method;
+  const std::string& id = c.msg.id_json;
+  std::string params = c.msg.params_json.empty() ? "{}" : c.msg.params_json;
+  auto lookup = [&](const catalog& cat) -> const route* {
+    if (m == "tools/call") return cat.find_tool(unquoted(member(params, "name")));
+    if (m == "prompts/get") return cat.find_prompt(unquoted(member(params, "name")));
+    if (m == "completion/complete") {
+      const std::string ref = member(params, "ref").value_or("{}");
+      if (unquoted(member(ref, "type")) == "ref/prompt") return cat.find_prompt(unquoted(member(ref, "name")));
+      return cat.find_resource(unquoted(member(ref, "uri")));
+    }
+    return cat.find_resource(unquoted(member(params, "uri")));
+  };
+  std::shared_ptr<const catalog> cat;
+  {
+    std::shared_lock lk(mutex_);
+    cat = catalog_;
+  }
+  const route* r = lookup(*cat);
+  if (r == nullptr) {
+    auto refresh = refresh_catalog();
+    co_await std::move(refresh);
+    std::shared_lock lk(mutex_);
+    cat = catalog_;
+    r = lookup(*cat);
+  }
+  if (r == nullptr) {
+    const bool tool = m == "tools/call";
+    co_return error_response(id, -32602, tool ? "Unknown tool: " + unquoted(member(params, "name")).substr(0, 128)
+                                              : "Unknown name or URI for " + m);
+  }
+  auto up = find(r->server);
+  if (up == nullptr) co_return error_response(id, -32602, "the server behind this name was removed");
+  // The upstream's own name, and no downstream protocol _meta (the engine writes its own).
+  if (m == "tools/call" || m == "prompts/get") {
+    params = edit_object(params, {{"name", proxy::json_string(r->name)}});
+  } else if (m == "completion/complete") {
+    const std::string ref = member(params, "ref").value_or("{}");
+    if (unquoted(member(ref, "type")) == "ref/prompt") {
+      params = edit_object(params, {{"ref", edit_object(ref, {{"name", proxy::json_string(r->name)}})}});
+    }
+  }
+  params = proxy::strip_protocol_meta(params);
+
+  request_options opts;
+  opts.cancel_key = next_key();
+  if (c.modern) opts.client_capabilities_json = c.capabilities;
+  auto session = up->session;
+  const std::uint64_t key = opts.cancel_key;
+  auto out = c.out;
+  auto streaming = c.streaming;
+  const bool sse = c.accepts_sse;
+  const std::string sid = c.session_id;
+  asio::io_context* io = &io_;
+  opts.on_message = [session, out, streaming, sse, sid, io](std::string message) {
+    std::string why;
+    auto msg = proxy::read_message(message, &why);
+    if (!msg) return;
+    if (msg->is_request()) {
+      // A 2025 server's question mid-call: not relayed yet; refused so the call goes on.
+      auto post = session->post(error_response(msg->id_json, -32601, "the gateway does not relay " + msg->method));
+      asio::co_spawn(*io, std::move(post), asio::detached);
+      return;
+    }
+    if (!sse || msg->method.empty()) return;
+    if (!streaming->exchange(true)) {
+      header_list h{{"Content-Type", "text/event-stream"}, {"Cache-Control", "no-cache"}};
+      if (!sid.empty()) h.emplace_back("Mcp-Session-Id", sid);
+      out->start(200, std::move(h));
+    }
+    out->write(sse_event(message));
+  };
+  // The client's disconnect or notifications/cancelled ends the upstream call, and only it.
+  auto cancel = std::make_shared<std::function<void()>>([session, key] { session->cancel(key); });
+  const std::string cancel_id = c.session_id + "\n" + id;
+  {
+    std::unique_lock lk(mutex_);
+    cancels_[cancel_id] = cancel;
+  }
+  out->on_disconnect([cancel] { (*cancel)(); });
+  const auto started = std::chrono::steady_clock::now();
+  auto send = session->request(m, params, std::move(opts));
+  auto answer = co_await std::move(send);
+  {
+    std::unique_lock lk(mutex_);
+    cancels_.erase(cancel_id);
+  }
+  metrics_.record_request(up->name, m, std::chrono::steady_clock::now() - started, !answer || answer->is_error);
+  if (!answer) {
+    const error& e = answer.err();
+    const bool login = e.code == make_error_code(errc::needs_login) || e.code == make_error_code(errc::auth_failed);
+    co_return error_response(id, login ? -32001 : -32603, e.message);
+  }
+  if (answer->is_error) co_return proxy::error_response_raw(id, answer->json);
+  std::string result = answer->json;
+  if (c.modern) {
+    result = proxy::as_modern_result(result, m);
+  } else {
+    if (unquoted(member(result, "resultType")) == "input_required") {
+      co_return error_response(id, -32603, "server '" + up->name + "' asked for input, which the gateway does not "
+                                           "relay to a 2025 client yet");
+    }
+    result = proxy::as_legacy_result(result);
+  }
+  co_return proxy::response(id, result);
+}
+
+}  // namespace fracta::gateway
+
+namespace fracta::gateway {
+
+// ---- what the gateway says about itself ------------------------------------------------------------
+
+std::string gateway::capabilities_union() const {
+  bool tools = false, prompts = false, resources = false, subscribe = false, completions = false, logging = false;
+  std::shared_lock lk(mutex_);
+  for (const auto& [name, up] : upstreams_) {
+    const std::string caps = member(up->open_result, "capabilities").value_or("{}");
+    tools = tools || member(caps, "tools").has_value();
+    prompts = prompts || member(caps, "prompts").has_value();
+    const auto res = member(caps, "resources");
+    resources = resources || res.has_value();
+    subscribe = subscribe || (res && member(*res, "subscribe").value_or("") == "true");
+    completions = completions || member(caps, "completions").has_value();
+    logging = logging || member(caps, "logging").has_value();
+  }
+  // Before any server answered, offer tools: the catalog fills as servers come up.
+  if (!prompts && !resources) tools = true;
+  json::writer w;
+  w.begin_object();
+  if (tools) w.key("tools").begin_object().key("listChanged").value(true).end_object();
+  if (prompts) w.key("prompts").begin_object().key("listChanged").value(true).end_object();
+  if (resources) {
+    w.key("resources").begin_object().key("listChanged").value(true);
+    if (subscribe) w.key("subscribe").value(true);
+    w.end_object();
+  }
+  if (completions) w.key("completions").begin_object().end_object();
+  if (logging) w.key("logging").begin_object().end_object();
+  w.end_object();
+  return w.take();
+}
+
+namespace {
+
+std::string server_info() {
+  json::writer w;
+  w.begin_object().key("name").value("fracta-gateway").key("version").value(FRACTA_VERSION).end_object();
+  return w.take();
+}
+
+}  // namespace
+
+std::string gateway::initialize_result(const std::string& version) const {
+  return edit_object("{}", {{"protocolVersion", proxy::json_string(version)},
+                            {"capabilities", capabilities_union()},
+                            {"serverInfo", server_info()}});
+}
+
+std::string gateway::discover_result() const {
+  json::writer versions;
+  versions.begin_array().value(modern_version);
+  for (auto v : config::legacy_protocol_versions) versions.value(v);
+  versions.end_array();
+  return edit_object("{}", {{"resultType", "\"complete\""},
+                            {"supportedVersions", versions.take()},
+                            {"capabilities", capabilities_union()},
+                            {"ttlMs", "0"},
+                            {"cacheScope", "\"private\""},
+                            {"_meta", edit_object("{}", {{"io.modelcontextprotocol/serverInfo", server_info()}})}});
+}
+
+void gateway::on_upstream_message(const std::string& server, const std::string& message) {
+  std::string why;
+  auto msg = proxy::read_message(message, &why);
+  if (!msg) return;
+  if (msg->is_request()) {
+    // A 2025 server's request outside any call (its GET stream): ping is answered, the rest refused.
+    auto up = find(server);
+    if (up == nullptr) return;
+    const std::string answer = msg->method == "ping" ? proxy::response(msg->id_json, "{}")
+                                                     : error_response(msg->id_json, -32601, "the gateway does not relay " + msg->method);
+    asio::co_spawn(io_, up->session->post(answer), asio::detached);
+    return;
+  }
+  if (msg->method.ends_with("/list_changed")) notify_listeners(proxy::request("", msg->method, ""));
+}
+
+void gateway::notify_listeners(const std::string& notification) {
+  std::vector<std::shared_ptr<responder>> live;
+  {
+    std::unique_lock lk(mutex_);
+    for (auto& [id, s] : sessions_) {
+      std::erase_if(s.listeners, [&live](const std::weak_ptr<responder>& w) {
+        auto r = w.lock();
+        if (!r || r->disconnected()) return true;
+        live.push_back(std::move(r));
+        return false;
+      });
+    }
+  }
+  for (auto& r : live) r->write(sse_event(notification));
+}
+
+}  // namespace fracta::gateway

@@ -1,0 +1,308 @@
+// SPDX-License-Identifier: Apache-2.0
+// `fracta gateway`'s front door: the guard, the routes (health, readiness, metrics, metadata,
+// pass-through, aggregated), and the upstream sessions, replaced on reload.
+#include "gateway/gateway.hpp"
+
+#include <chrono>
+#include <set>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/strand.hpp>
+
+#include <simdjson.h>
+
+#include <fracta/proto/json.hpp>
+
+#include "fracta/json_writer.hpp"
+
+namespace fracta::gateway {
+
+namespace {
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string error_json(std::string_view message) {
+  json::writer w;
+  w.begin_object().key("error").value(message).end_object();
+  return w.take();
+}
+
+bool same_server(const config::server& a, const config::server& b) {
+  // The parts that decide where requests go and with which credential; a change reopens.
+  return a.url == b.url && a.headers == b.headers && a.auth.json == b.auth.json && a.auth.type == b.auth.type &&
+         a.timeout_seconds == b.timeout_seconds && a.protocol == b.protocol && a.ca_bundle == b.ca_bundle &&
+         a.allow_insecure_http == b.allow_insecure_http && a.allow_private_network == b.allow_private_network;
+}
+
+// The engine's server state, as the metrics name it.
+server_state state_of(fracta::server_state s) {
+  switch (s) {
+    case fracta::server_state::starting: return server_state::starting;
+    case fracta::server_state::ready: return server_state::ready;
+    case fracta::server_state::refreshing: return server_state::refreshing;
+    case fracta::server_state::needs_login: return server_state::needs_login;
+    case fracta::server_state::failing: return server_state::failing;
+  }
+  return server_state::starting;
+}
+
+prefix_mode mode_of(const std::string& s) {
+  if (s == "on_collision") return prefix_mode::on_collision;
+  if (s == "never") return prefix_mode::never;
+  return prefix_mode::always;
+}
+
+}  // namespace
+
+gateway::gateway(asio::io_context& io, gateway_settings settings, const config::config& cfg,
+                 std::vector<std::string> tokens)
+    : io_(io), settings_(std::move(settings)), tokens_(std::move(tokens)) {
+  naming_.mode = mode_of(cfg.gateway.tool_prefix);
+  naming_.separator = cfg.gateway.separator;
+  guard_.loopback = is_loopback_host(settings_.listen_host);
+  guard_.allowed_origins = cfg.gateway.allowed_origins;
+  guard_.allowed_hosts = cfg.gateway.allowed_hosts;
+}
+
+std::shared_ptr<upstream> gateway::open_upstream(const config::server& s, const std::shared_ptr<engine>& owner) {
+  auto opened = owner->open(s.name);
+  if (!opened) throw std::runtime_error(opened.err().message);
+  auto up = std::make_shared<upstream>();
+  up->name = s.name;
+  up->server = s;
+  up->owner = owner;
+  up->session = std::shared_ptr<mcp_session>(std::move(opened).value());
+  // Notifications outside any request (a 2025 server's GET stream): list_changed becomes ours.
+  std::weak_ptr<gateway> weak = weak_from_this();
+  const std::string name = s.name;
+  up->session->set_message_handler([weak, name](std::string message) {
+    if (auto self = weak.lock()) self->on_upstream_message(name, message);
+  });
+  metrics* m = &metrics_;
+  // Called on the session's actor, one change at a time: a refresh is a move to refreshing,
+  // a failed one a move from refreshing to failing or needs_login.
+  auto previous = std::make_shared<fracta::server_state>(fracta::server_state::starting);
+  up->session->watch_status([m, name, previous](const server_status& st) {
+    m->set_server_state(name, state_of(st.state));
+    if (*previous == fracta::server_state::refreshing) {
+      m->record_refresh(name, st.state == fracta::server_state::ready);
+    }
+    *previous = st.state;
+  });
+  metrics_.set_server_state(name, state_of(up->session->status().state));
+  return up;
+}
+
+void gateway::adopt(const config::config& cfg, std::shared_ptr<engine> fresh, std::vector<std::string> tokens) {
+  std::map<std::string, std::shared_ptr<upstream>> next;
+  std::vector<std::string> order;
+  std::vector<std::shared_ptr<upstream>> closing;
+  {
+    std::shared_lock lk(mutex_);
+    for (const auto& s : cfg.servers) {
+      order.push_back(s.name);
+      auto it = upstreams_.find(s.name);
+      if (it != upstreams_.end() && same_server(it->second->server, s)) {
+        next[s.name] = it->second;
+        next[s.name]->server.gateway = s.gateway;  // names and filters apply at the next listing
+      }
+    }
+    for (const auto& [name, up] : upstreams_) {
+      if (!next.count(name)) closing.push_back(up);
+    }
+  }
+  for (const auto& s : cfg.servers) {
+    if (!next.count(s.name)) next[s.name] = open_upstream(s, fresh);
+  }
+  {
+    std::unique_lock lk(mutex_);
+    upstreams_ = std::move(next);
+    order_ = std::move(order);
+    for (auto it = listed_.begin(); it != listed_.end();) {
+      it = upstreams_.count(it->first) ? std::next(it) : listed_.erase(it);
+    }
+    naming_.mode = mode_of(cfg.gateway.tool_prefix);
+    naming_.separator = cfg.gateway.separator;
+    guard_.allowed_origins = cfg.gateway.allowed_origins;
+    guard_.allowed_hosts = cfg.gateway.allowed_hosts;
+    tokens_ = std::move(tokens);
+  }
+  for (const auto& up : closing) metrics_.forget_server(up->name);
+  // Removed servers: their sessions end once the requests in flight on them have.
+  for (auto& up : closing) {
+    auto session = up->session;
+    asio::co_spawn(io_, session->close(), asio::detached);
+  }
+}
+
+std::shared_ptr<upstream> gateway::find(const std::string& name) const {
+  std::shared_lock lk(mutex_);
+  auto it = upstreams_.find(name);
+  return it == upstreams_.end() ? nullptr : it->second;
+}
+
+std::vector<std::shared_ptr<upstream>> gateway::all() const {
+  std::shared_lock lk(mutex_);
+  std::vector<std::shared_ptr<upstream>> out;
+  for (const auto& n : order_) {
+    if (auto it = upstreams_.find(n); it != upstreams_.end()) out.push_back(it->second);
+  }
+  return out;
+}
+
+bool gateway::admitted(const http_request& req, const std::shared_ptr<responder>& out) {
+  guard_policy policy;
+  std::vector<std::string> tokens;
+  {
+    std::shared_lock lk(mutex_);
+    policy = guard_;
+    tokens = tokens_;
+  }
+  const auto host = req.header("Host");
+  if (!host || !host_allowed(*host, policy)) {
+    out->send(403, {{"Content-Type", "application/json"}},
+              error_json("the Host header names no host this gateway serves (add it to gateway.allowed_hosts)"));
+    return false;
+  }
+  if (!origin_allowed(req.header("Origin"), policy)) {
+    out->send(403, {{"Content-Type", "application/json"}},
+              error_json("requests from this Origin are refused (add it to gateway.allowed_origins)"));
+    return false;
+  }
+  if (tokens.empty()) return true;
+  const auto authorization = req.header("Authorization");
+  if (bearer_allowed(authorization, tokens)) return true;
+  const std::string metadata = settings_.public_base + metadata_path("/mcp");
+  out->send(401,
+            {{"Content-Type", "application/json"}, {"WWW-Authenticate", www_authenticate(metadata, authorization.has_value())}},
+            error_json(authorization ? "the bearer token is not one this gateway accepts"
+                                     : "this gateway needs a bearer token (Authorization: Bearer …)"));
+  return false;
+}
+
+void gateway::handle(http_request req, std::shared_ptr<responder> out) {
+  const std::string& path = req.path;
+  if (path == "/healthz") {
+    out->send(200, {{"Content-Type", "text/plain"}}, "ok\n");
+    return;
+  }
+  if (path == "/readyz") {
+    send_ready(out);
+    return;
+  }
+  if (path == "/metrics") {
+    asio::co_spawn(asio::make_strand(io_), serve_metrics(shared_from_this(), std::move(out)), asio::detached);
+    return;
+  }
+  if (path.rfind("/.well-known/oauth-protected-resource", 0) == 0) {
+    std::vector<std::string> none;
+    out->send(200, {{"Content-Type", "application/json"}},
+              protected_resource_metadata(settings_.public_base + "/mcp", none, none));
+    return;
+  }
+  if (path != "/mcp" && path.rfind("/mcp/", 0) != 0) {
+    out->send(404, {{"Content-Type", "application/json"}},
+              error_json("no such endpoint: the gateway serves /mcp, /mcp/<server>, /healthz, /readyz and /metrics"));
+    return;
+  }
+  if (!admitted(req, out)) return;
+  auto self = shared_from_this();
+  auto strand = asio::make_strand(io_);
+  if (path == "/mcp") {
+    asio::co_spawn(strand, serve_aggregate(self, std::move(req), std::move(out)), asio::detached);
+    return;
+  }
+  const std::string name = path.substr(5);
+  auto up = find(name);
+  if (up == nullptr) {
+    out->send(404, {{"Content-Type", "application/json"}}, error_json("no server named '" + name.substr(0, 64) + "' behind this gateway"));
+    return;
+  }
+  asio::co_spawn(strand, serve_passthrough(self, std::move(up), std::move(req), std::move(out)), asio::detached);
+}
+
+void gateway::send_ready(const std::shared_ptr<responder>& out) {
+  json::writer w;
+  w.begin_object();
+  bool usable = false;
+  w.key("servers").begin_object();
+  for (const auto& up : all()) {
+    const auto st = up->session->status();
+    if (st.state == fracta::server_state::ready || st.state == fracta::server_state::starting ||
+        st.state == fracta::server_state::refreshing) {
+      usable = true;
+    }
+    w.key(up->name).begin_object().key("state").value(to_string(st.state));
+    if (!st.detail.empty()) w.key("detail").value(st.detail);
+    if (st.retry_at_unix_ms != 0) w.key("retry_at_unix_ms").value(st.retry_at_unix_ms);
+    const std::string era = up->session->era();
+    if (!era.empty()) w.key("era").value(era).key("protocol_version").value(up->session->protocol_version());
+    w.end_object();
+  }
+  w.end_object();
+  std::shared_ptr<const catalog> cat;
+  {
+    std::shared_lock lk(mutex_);
+    cat = catalog_;
+  }
+  w.key("collisions").begin_array();
+  for (const auto& c : cat->collisions()) {
+    w.begin_object().key("kind").value(c.kind).key("name").value(c.name).key("servers").begin_array();
+    for (const auto& s : c.servers) w.value(s);
+    w.end_array().key("outcome").value(c.outcome).end_object();
+  }
+  w.end_array();
+  const bool ready = usable || all().empty();
+  w.key("ready").value(ready);
+  w.end_object();
+  out->send(ready ? 200 : 503, {{"Content-Type", "application/json"}}, w.take());
+}
+
+asio::awaitable<void> gateway::serve_metrics(std::shared_ptr<gateway> self, std::shared_ptr<responder> out) {
+  // Each provider's status document says when its token expires (it never contacts a server).
+  for (const auto& up : self->all()) {
+    auto status = up->session->auth_status();
+    const std::string doc = co_await std::move(status);
+    simdjson::dom::parser parser;
+    simdjson::dom::element e;
+    std::int64_t at_ms = 0;
+    if (json::parse(parser, doc, e).empty()) at_ms = json::get_int(e, "expires_at").value_or(0) * 1000;
+    self->metrics_.set_token_expiry(up->name, at_ms);
+  }
+  out->send(200, {{"Content-Type", "text/plain; version=0.0.4; charset=utf-8"}}, self->metrics_.render(now_ms()));
+}
+
+asio::awaitable<std::vector<std::string>> gateway::warm_up() {
+  std::vector<std::string> lines;
+  for (const auto& up : all()) {
+    auto open = up->session->initialize();
+    auto r = co_await std::move(open);
+    if (!r) {
+      lines.push_back("server '" + up->name + "': " + r.err().message);
+      continue;
+    }
+    std::unique_lock lk(mutex_);
+    up->open_result = *r;
+  }
+  co_await refresh_catalog();
+  std::shared_ptr<const catalog> cat;
+  {
+    std::shared_lock lk(mutex_);
+    cat = catalog_;
+  }
+  for (const auto& c : cat->collisions()) lines.push_back(c.kind + " '" + c.name + "': " + c.outcome);
+  co_return lines;
+}
+
+asio::awaitable<void> gateway::close_all() {
+  for (const auto& up : all()) {
+    auto close = up->session->close();
+    co_await std::move(close);
+  }
+}
+
+}  // namespace fracta::gateway

@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: Apache-2.0
+// `fracta gateway`'s request handling: who may call (guard), where a request goes (health,
+// readiness, metrics, the pass-through per server, the aggregated endpoint), and the upstream
+// sessions it goes to, which a reload replaces without touching the unchanged ones.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include <asio/awaitable.hpp>
+#include <asio/io_context.hpp>
+
+#include "fracta/config.hpp"
+#include "fracta/engine.hpp"
+#include "gateway/catalog.hpp"
+#include "gateway/guard.hpp"
+#include "gateway/http_server.hpp"
+#include "gateway/metrics.hpp"
+
+namespace fracta::gateway {
+
+/// One configured server behind the gateway. Its session is thread-safe; the rest is
+/// written under the gateway's mutex.
+struct upstream {
+  std::string name;
+  config::server server;               // as configured (compared on reload)
+  std::shared_ptr<engine> owner;       // the engine that opened the session (outlives it)
+  std::shared_ptr<mcp_session> session;
+  std::string open_result = "{}";      // its initialize or server/discover result (under the gateway's mutex)
+};
+
+/// A 2025 client's session with the aggregated endpoint. Guarded by the gateway's mutex.
+struct downstream_session {
+  std::string version;                 // the protocol version agreed at initialize
+  std::string capabilities = "{}";     // the client's
+  std::int64_t last_used_ms = 0;
+  std::vector<std::weak_ptr<responder>> listeners;  // GET streams, for list_changed
+};
+
+struct gateway_settings {
+  std::string config_path;
+  std::string listen_host;  // where the server listens (for the guard's loopback rules)
+  std::string public_base;  // scheme://host:port the clients use, for the metadata document
+};
+
+class gateway final : public std::enable_shared_from_this<gateway> {
+ public:
+  gateway(asio::io_context& io, gateway_settings settings, const config::config& cfg, std::vector<std::string> tokens);
+  gateway(const gateway&) = delete;
+  gateway& operator=(const gateway&) = delete;
+
+  /// The http_server's handler. Any loop thread.
+  void handle(http_request req, std::shared_ptr<responder> out);
+  /// Swaps to `cfg`'s servers: unchanged servers keep their sessions (and their clients'
+  /// conversations), added ones are opened with `fresh`, removed ones closed. Any thread.
+  void adopt(const config::config& cfg, std::shared_ptr<engine> fresh, std::vector<std::string> tokens);
+  /// Opens every server's conversation once and lists what it offers (start-up and reload).
+  /// Returns the lines to log: collisions, servers that failed.
+  asio::awaitable<std::vector<std::string>> warm_up();
+  /// Closes every upstream session (after the drain).
+  asio::awaitable<void> close_all();
+  metrics& stats() { return metrics_; }
+  /// scheme://host:port as clients reach the gateway (for its metadata). Before the loop runs.
+  void set_public_base(std::string base) { settings_.public_base = std::move(base); }
+
+  // ---- used by the request coroutines (gateway.cpp, passthrough.cpp, aggregate.cpp) ----
+  std::shared_ptr<upstream> find(const std::string& name) const;
+  std::vector<std::shared_ptr<upstream>> all() const;
+  std::uint64_t next_key() { return next_key_.fetch_add(1); }
+  asio::io_context& io() { return io_; }
+
+ private:
+  static asio::awaitable<void> serve_passthrough(std::shared_ptr<gateway> self, std::shared_ptr<upstream> up,
+                                                 http_request req, std::shared_ptr<responder> out);
+  static asio::awaitable<void> serve_aggregate(std::shared_ptr<gateway> self, http_request req,
+                                               std::shared_ptr<responder> out);
+  void send_ready(const std::shared_ptr<responder>& out);
+  static asio::awaitable<void> serve_metrics(std::shared_ptr<gateway> self, std::shared_ptr<responder> out);
+  bool admitted(const http_request& req, const std::shared_ptr<responder>& out);
+  std::shared_ptr<upstream> open_upstream(const config::server& s, const std::shared_ptr<engine>& owner);
+
+  // ---- the aggregated endpoint (aggregate.cpp) ----
+  struct call_context;
+  asio::awaitable<void> aggregate(http_request req, std::shared_ptr<responder> out);
+  asio::awaitable<std::string> dispatch(call_context& c);
+  asio::awaitable<std::string> list_merged(call_context& c, std::string_view kind);
+  asio::awaitable<std::string> routed(call_context& c);
+  asio::awaitable<void> refresh_catalog();
+  std::string discover_result() const;
+  std::string capabilities_union() const;
+  std::string initialize_result(const std::string& version) const;
+  void on_upstream_message(const std::string& server, const std::string& message);
+  void notify_listeners(const std::string& notification);
+
+  asio::io_context& io_;
+  gateway_settings settings_;
+  metrics metrics_;
+  mutable std::shared_mutex mutex_;
+  std::map<std::string, std::shared_ptr<upstream>> upstreams_;  // by name
+  std::vector<std::string> order_;                               // config order
+  naming naming_;
+  guard_policy guard_;
+  std::vector<std::string> tokens_;  // front-end bearer tokens (secrets)
+  std::shared_ptr<const catalog> catalog_ = std::make_shared<catalog>();
+  std::map<std::string, server_entries> listed_;  // each server's last lists, by name
+  std::map<std::string, downstream_session> sessions_;
+  // The calls in flight, by session id + "\n" + request id: what a notifications/cancelled ends.
+  std::map<std::string, std::shared_ptr<std::function<void()>>> cancels_;
+  std::atomic<std::uint64_t> next_key_{1};
+};
+
+}  // namespace fracta::gateway
