@@ -89,6 +89,19 @@ export BROWSER="$PWD/tests/e2e/peers/browser.sh"
 run $fracta config mcp auth login notes --timeout 60
 run $fracta config mcp auth status notes
 run $fracta call notes echo '{"text":"hello with an OAuth token"}'
+
+step "fracta gateway: both servers behind one MCP endpoint, each with its own credential"
+printf '%s\n' "$token" > "$work/token"   # the demo server's right token again
+$fracta gateway --listen 127.0.0.1:0 2> "$work/gateway.log" &
+pids+=($!)
+for _ in $(seq 100); do grep -q 'ready:' "$work/gateway.log" && break; sleep 0.1; done
+cat "$work/gateway.log"
+gateway=$(sed -n 's/.*listening on \([^ ]*\) .*/\1/p' "$work/gateway.log")
+echo "an MCP SDK client (it holds no credential) lists and calls through $gateway:"
+run node tests/e2e/peers/gateway-client.mjs "$gateway"
+run curl -s "${gateway%/mcp}/readyz"
+echo
+
 run $fracta config mcp auth logout notes
 
 echo

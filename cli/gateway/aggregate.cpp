@@ -83,6 +83,12 @@ std::vector<std::string> items_of(const std::string& result, std::string_view ke
   return out;
 }
 
+std::string server_info() {
+  json::writer w;
+  w.begin_object().key("name").value("fracta-gateway").key("version").value(FRACTA_VERSION).end_object();
+  return w.take();
+}
+
 std::string sse_event(std::string_view message) {
   std::string out = "event: message\ndata: ";
   out += message;
@@ -235,6 +241,26 @@ asio::awaitable<void> gateway::aggregate(http_request req, std::shared_ptr<respo
         if (it != cancels_.end()) cancel = it->second;
       }
       if (cancel) (*cancel)();
+    }
+    if (c.msg.is_response()) {
+      // The answer to a server's question the gateway relayed: back to that server, under
+      // the id it used.
+      std::optional<relayed_question> q;
+      {
+        std::unique_lock lk(mutex_);
+        auto it = questions_.find(c.session_id + "\n" + c.msg.id_json);
+        if (it != questions_.end()) {
+          q = std::move(it->second);
+          questions_.erase(it);
+        }
+      }
+      if (q) {
+        const std::string answer = c.msg.error_json.empty() ? proxy::response(q->upstream_id, c.msg.result_json)
+                                                            : proxy::error_response_raw(q->upstream_id, c.msg.error_json);
+        auto post = q->session->post(answer);
+        auto posted = co_await std::move(post);
+        (void)posted;  // a server that went away meanwhile: nothing left to tell
+      }
     }
     out->send(202, {}, "");
     co_return;
@@ -442,22 +468,47 @@ asio::awaitable<std::string> gateway::routed(call_context& c) {
   const bool sse = c.accepts_sse;
   const std::string sid = c.session_id;
   asio::io_context* io = &io_;
-  opts.on_message = [session, out, streaming, sse, sid, io](std::string message) {
+  const std::string caps = c.capabilities;
+  const bool modern = c.modern;
+  std::weak_ptr<gateway> weak = weak_from_this();
+  auto asked = std::make_shared<std::vector<std::string>>();  // this call's relayed questions
+  opts.on_message = [session, out, streaming, sse, sid, io, caps, modern, weak, asked](std::string message) {
     std::string why;
     auto msg = proxy::read_message(message, &why);
     if (!msg) return;
+    auto start_stream = [&] {
+      if (streaming->exchange(true)) return;
+      header_list h{{"Content-Type", "text/event-stream"}, {"Cache-Control", "no-cache"}};
+      if (!sid.empty()) h.emplace_back("Mcp-Session-Id", sid);
+      out->start(200, std::move(h));
+    };
     if (msg->is_request()) {
-      // A 2025 server's question mid-call: not relayed yet; refused so the call goes on.
-      auto post = session->post(error_response(msg->id_json, -32601, "the gateway does not relay " + msg->method));
+      // A 2025 server's question mid-call (elicitation, sampling, roots): put to the 2025
+      // client that made the call, on its response stream, when it declared the capability;
+      // its answer comes back as a POST (see above). Otherwise refused, so the call goes on.
+      const std::string capability = msg->method == "elicitation/create"       ? "elicitation"
+                                     : msg->method == "sampling/createMessage" ? "sampling"
+                                     : msg->method == "roots/list"             ? "roots"
+                                                                               : "";
+      auto self = weak.lock();
+      if (self && !modern && sse && !capability.empty() && member(caps, capability)) {
+        const std::string ours = proxy::json_string("gw-" + std::to_string(self->next_key()));
+        {
+          std::unique_lock lk(self->mutex_);
+          self->questions_[sid + "\n" + ours] = relayed_question{session, msg->id_json};
+          asked->push_back(sid + "\n" + ours);
+        }
+        start_stream();
+        out->write(sse_event(proxy::request(ours, msg->method, msg->params_json)));
+        return;
+      }
+      auto post = session->post(error_response(msg->id_json, -32601,
+                                               "the client behind fracta gateway cannot answer " + msg->method));
       asio::co_spawn(*io, std::move(post), asio::detached);
       return;
     }
     if (!sse || msg->method.empty()) return;
-    if (!streaming->exchange(true)) {
-      header_list h{{"Content-Type", "text/event-stream"}, {"Cache-Control", "no-cache"}};
-      if (!sid.empty()) h.emplace_back("Mcp-Session-Id", sid);
-      out->start(200, std::move(h));
-    }
+    start_stream();
     out->write(sse_event(message));
   };
   // The client's disconnect or notifications/cancelled ends the upstream call, and only it.
@@ -472,8 +523,11 @@ asio::awaitable<std::string> gateway::routed(call_context& c) {
   auto send = session->request(m, params, std::move(opts));
   auto answer = co_await std::move(send);
   {
+    // Questions the client left unanswered die with the call. (on_message ran on the session's
+    // actor before the answer came back: `asked` is complete and no longer written.)
     std::unique_lock lk(mutex_);
     cancels_.erase(cancel_id);
+    for (const auto& k : *asked) questions_.erase(k);
   }
   metrics_.record_request(up->name, m, std::chrono::steady_clock::now() - started, !answer || answer->is_error);
   if (!answer) {
@@ -484,7 +538,9 @@ asio::awaitable<std::string> gateway::routed(call_context& c) {
   if (answer->is_error) co_return proxy::error_response_raw(id, answer->json);
   std::string result = answer->json;
   if (c.modern) {
-    result = proxy::as_modern_result(result, m);
+    // The gateway is the server this client speaks to: its identity, not the upstream's.
+    result = proxy::with_meta_member(proxy::as_modern_result(result, m), "io.modelcontextprotocol/serverInfo",
+                                     server_info());
   } else {
     if (unquoted(member(result, "resultType")) == "input_required") {
       co_return error_response(id, -32603, "server '" + up->name + "' asked for input, which the gateway does not "
@@ -530,16 +586,6 @@ std::string gateway::capabilities_union() const {
   w.end_object();
   return w.take();
 }
-
-namespace {
-
-std::string server_info() {
-  json::writer w;
-  w.begin_object().key("name").value("fracta-gateway").key("version").value(FRACTA_VERSION).end_object();
-  return w.take();
-}
-
-}  // namespace
 
 std::string gateway::initialize_result(const std::string& version) const {
   return edit_object("{}", {{"protocolVersion", proxy::json_string(version)},

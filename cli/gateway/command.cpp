@@ -155,9 +155,11 @@ int cmd_gateway(const global_options& g, const gateway_options& o) {
   }
 
   gateway::server_limits limits;
-  gateway::http_server server(io, limits, [gw](gateway::http_request req, std::shared_ptr<gateway::responder> out) {
-    gw->handle(std::move(req), std::move(out));
-  });
+  auto server_ptr = std::make_unique<gateway::http_server>(
+      io, limits, [gw](gateway::http_request req, std::shared_ptr<gateway::responder> out) {
+        gw->handle(std::move(req), std::move(out));
+      });
+  gateway::http_server& server = *server_ptr;
   server.on_connection_count([gw](int delta) {
     if (delta > 0) gw->stats().connection_opened();
     if (delta < 0) gw->stats().connection_closed();
@@ -228,6 +230,13 @@ int cmd_gateway(const global_options& g, const gateway_options& o) {
     std::lock_guard lk(reloaders_mutex);
     for (auto& t : reloaders) t.join();
   }
+  // The sessions go before the engines that opened them: their teardown runs now, on idle
+  // strands; then whatever the loop still holds is let go.
+  server_ptr.reset();
+  gw->release_all();
+  gw.reset();
+  io.restart();
+  io.poll();
   say("stopped");
   return exit_ok;
 }

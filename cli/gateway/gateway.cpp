@@ -298,6 +298,14 @@ asio::awaitable<std::vector<std::string>> gateway::warm_up() {
   co_return lines;
 }
 
+void gateway::release_all() {
+  std::unique_lock lk(mutex_);
+  upstreams_.clear();
+  questions_.clear();
+  cancels_.clear();
+  sessions_.clear();
+}
+
 asio::awaitable<void> gateway::close_all() {
   for (const auto& up : all()) {
     auto close = up->session->close();

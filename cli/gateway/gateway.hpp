@@ -43,6 +43,12 @@ struct downstream_session {
   std::vector<std::weak_ptr<responder>> listeners;  // GET streams, for list_changed
 };
 
+/// A 2025 server's question relayed to the client of the call that caused it.
+struct relayed_question {
+  std::shared_ptr<mcp_session> session;  // where the answer goes
+  std::string upstream_id;               // the id the server gave it (as written)
+};
+
 struct gateway_settings {
   std::string config_path;
   std::string listen_host;  // where the server listens (for the guard's loopback rules)
@@ -65,6 +71,8 @@ class gateway final : public std::enable_shared_from_this<gateway> {
   asio::awaitable<std::vector<std::string>> warm_up();
   /// Closes every upstream session (after the drain).
   asio::awaitable<void> close_all();
+  /// Lets go of every upstream (their sessions and engines), once the loop has stopped.
+  void release_all();
   metrics& stats() { return metrics_; }
   /// scheme://host:port as clients reach the gateway (for its metadata). Before the loop runs.
   void set_public_base(std::string base) { settings_.public_base = std::move(base); }
@@ -112,6 +120,8 @@ class gateway final : public std::enable_shared_from_this<gateway> {
   std::map<std::string, downstream_session> sessions_;
   // The calls in flight, by session id + "\n" + request id: what a notifications/cancelled ends.
   std::map<std::string, std::shared_ptr<std::function<void()>>> cancels_;
+  // Questions relayed to 2025 clients, by session id + "\n" + the id the gateway gave them.
+  std::map<std::string, relayed_question> questions_;
   std::atomic<std::uint64_t> next_key_{1};
 };
 

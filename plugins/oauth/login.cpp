@@ -153,6 +153,7 @@ token_record oauth_provider::make_record(token_set t, const discovered& d, const
   rec.access_token = std::move(t.access_token);
   rec.refresh_token = std::move(t.refresh_token);
   rec.expires_at_s = t.expires_at_unix_ms ? *t.expires_at_unix_ms / 1000 : 0;
+  rec.expires_at_ms = t.expires_at_unix_ms.value_or(0);
   rec.scope = t.scope.value_or(scope);
   rec.requested_scope = scope;
   rec.issuer = d.as.issuer;

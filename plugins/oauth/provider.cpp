@@ -327,7 +327,7 @@ void oauth_provider::pump() {
 void oauth_provider::finish_job(sdk::completion done, sdk::outcome<std::string> o, bool yields_value) {
   busy_ = false;
   if (o.ok()) {
-    const std::int64_t expiry = tokens_ ? saturating_mul(tokens_->expires_at_s, 1000) : 0;
+    const std::int64_t expiry = tokens_ ? tokens_->expiry_ms() : 0;
     if (done.armed() && yields_value) {
       deferred_.complete(std::move(done), FRACTA_OK, {}, expiry, std::move(o.value()));
     } else if (done.armed()) {

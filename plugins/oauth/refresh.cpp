@@ -240,6 +240,7 @@ sdk::task<void> oauth_provider::refresh_grant(bool may_adopt) {
   next.access_token = std::move(r.access_token);
   if (r.refresh_token) next.refresh_token = std::move(*r.refresh_token);  // rotation
   next.expires_at_s = r.expires_at_unix_ms ? *r.expires_at_unix_ms / 1000 : 0;
+  next.expires_at_ms = r.expires_at_unix_ms.value_or(0);
   if (r.scope) next.scope = *r.scope;
   next.token_endpoint = endpoint;
   next.issuer = issuer;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -44,6 +45,14 @@ struct token_record {
   std::string access_token;
   std::optional<std::string> refresh_token;
   std::int64_t expires_at_s = 0;  ///< absolute; 0 unknown
+  /// The same to the millisecond, when it came from a token response in this process (the
+  /// store keeps seconds): short lifetimes are refreshed on time. 0: use expires_at_s.
+  std::int64_t expires_at_ms = 0;
+  std::int64_t expiry_ms() const {
+    if (expires_at_ms > 0) return expires_at_ms;
+    constexpr std::int64_t most = std::numeric_limits<std::int64_t>::max() / 1000;
+    return expires_at_s > most ? std::numeric_limits<std::int64_t>::max() : expires_at_s * 1000;
+  }
   std::string scope;              ///< granted
   std::string requested_scope;
   std::string issuer;

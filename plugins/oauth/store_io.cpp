@@ -7,7 +7,7 @@ namespace fracta::oauth {
 
 bool oauth_provider::usable() const {
   if (!tokens_ || tokens_->access_token.empty() || needs_login_) return false;
-  return tokens_->expires_at_s == 0 || host_.wall_clock_ms() / 1000 < tokens_->expires_at_s;
+  return tokens_->expires_at_s == 0 || host_.wall_clock_ms() < tokens_->expiry_ms();
 }
 
 void oauth_provider::hold(token_record rec) {

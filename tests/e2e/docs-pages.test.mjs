@@ -211,6 +211,19 @@ check('proxy.md: each form of the command and each host config, run by an MCP ho
   checkEveryBlock('proxy.md', ['proxy-forms', ...Object.keys(hosts)]);
 });
 
+test('gateway.md: the configuration example loads (config mcp validate) and is what fracta gateway reads', async () => {
+  const page = markedBlocks('gateway.md');
+  write('gateway.toml', block(page, 'gateway-config', 'toml'));
+  const r = await sh('fracta --config gateway.toml config mcp validate');
+  assert.equal(r.code, 0, r.out);
+  // A non-loopback listen needs the tokens the example configures: without the variable the
+  // gateway stops before it binds, naming it.
+  const g = await sh('fracta --config gateway.toml gateway --listen 0.0.0.0:0');
+  assert.equal(g.code, 2, g.out);
+  assert.match(g.out, /GATEWAY_TOKEN/);
+  checkEveryBlock('gateway.md', ['gateway-config']);
+});
+
 test('the check itself: an unmarked block, a missing marked block and drifted output all fail', () => {
   const page = path.join(cwd, 'page.md');
   const body = '<!-- test: one -->\n```\n$ fracta version\nfracta 0.1.0\n```\n\n<!-- not-run: a reason of several words -->\n```json\n{}\n```\n';

@@ -170,7 +170,8 @@ asio::awaitable<result<http::response>> mcp_session::impl::send_authorized(http:
     auto a = co_await std::move(authorize);
     if (!a) co_return error{a.err().code, where() + ": " + a.err().message};
     sent.remember(req);
-    last_credential = credential_of(req, before);
+    const std::string used = credential_of(req, before);
+    last_credential = used;
     debug(method + " attempt " + std::to_string(attempt + 1));
     result<http::response> resp = error{};
     const auto started = std::chrono::steady_clock::now();
@@ -190,6 +191,17 @@ asio::awaitable<result<http::response>> mcp_session::impl::send_authorized(http:
     }
     if (resp->status != 401 && resp->status != 403) co_return std::move(resp).value();
     if (attempt == 1) co_return rejected_again(*resp);
+    // Requests in flight while a refresh replaced the credential come back refused for the
+    // old one: they are retried with the current one, not with yet another.
+    http::request probe;
+    probe.method = proto.method;
+    probe.url = proto.url;
+    auto current = cred.authorize(probe);
+    auto now = co_await std::move(current);
+    if (now && !used.empty() && credential_of(probe, 0) != used) {
+      debug("HTTP " + std::to_string(resp->status) + " for a credential replaced meanwhile: retrying with the current one");
+      continue;
+    }
     debug("HTTP " + std::to_string(resp->status) + ": asking the auth provider for another credential");
     auto recover = cred.recover(*resp);
     auto rec = co_await std::move(recover);
