@@ -55,6 +55,8 @@ import {
 } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 
+import { exitWithParent } from './lifecycle.mjs';
+
 const USAGE = 'usage: v2server.mjs [--legacy reject|stateless] [--auth bearer:TOKEN] [--log PATH] [--path /mcp] [--proxy-tools] [--page-size N] [--ignore-stdin]';
 const META_VERSION_KEY = 'io.modelcontextprotocol/protocolVersion';
 
@@ -395,19 +397,7 @@ const httpServer = http.createServer(async (req, res) => {
   }
 });
 
-function shutdown() {
-  httpServer.close();
-  httpServer.closeAllConnections();
-  handler.close?.();
-  process.exit(0);
-}
-process.on('SIGTERM', shutdown);
-process.on('SIGINT', shutdown);
-if (!opts['ignore-stdin']) {
-  process.stdin.on('end', shutdown);
-  process.stdin.on('error', shutdown);
-  process.stdin.resume();
-}
+exitWithParent(httpServer, { onClose: () => handler.close?.(), watchStdin: !opts['ignore-stdin'] });
 
 httpServer.listen(0, '127.0.0.1', () => {
   process.stdout.write(`LISTENING ${httpServer.address().port}\n`);
