@@ -173,7 +173,7 @@ asio::awaitable<void> gateway::aggregate(http_request req, std::shared_ptr<respo
   const std::string meta = member(params, "_meta").value_or("{}");
   const std::string meta_version = unquoted(member(meta, version_key));
   const std::string header_version(req.header("MCP-Protocol-Version").value_or(""));
-  if (c.msg.method == "initialize") {
+  if (c.msg.method == "initialize" && meta_version.empty()) {
     c.version = unquoted(member(params, "protocolVersion"));
     if (!is_legacy_version(c.version)) c.version = std::string(config::legacy_protocol_versions.front());
     c.session_id = new_session_id();
@@ -191,18 +191,33 @@ asio::awaitable<void> gateway::aggregate(http_request req, std::shared_ptr<respo
     c.version = meta_version;
     if (c.msg.is_request()) {
       std::optional<std::string> refusal;
+      const auto mcp_method = req.header("Mcp-Method");
+      const std::string_view name_member = c.msg.method == "tools/call" || c.msg.method == "prompts/get" ? "name"
+                                           : c.msg.method == "resources/read"                          ? "uri"
+                                                                                                       : "";
+      const auto mcp_name = req.header("Mcp-Name");
+      const std::string body_name = name_member.empty() ? std::string() : unquoted(member(params, name_member));
       if (meta_version.empty()) {
         refusal = error_response(c.msg.id_json, -32602, "params._meta is missing io.modelcontextprotocol/protocolVersion");
+      } else if (!member(meta, capabilities_key)) {
+        refusal = error_response(c.msg.id_json, -32602, "params._meta is missing io.modelcontextprotocol/clientCapabilities");
+      } else if (!header_version.empty() && header_version != meta_version) {
+        // Header against body first: a mismatch is the client's framing, whatever the version.
+        refusal = error_response(c.msg.id_json, -32020, "MCP-Protocol-Version does not match params._meta");
       } else if (meta_version != modern_version) {
         json::writer data;
         data.begin_object().key("supported").begin_array().value(modern_version);
         for (auto v : config::legacy_protocol_versions) data.value(v);
         data.end_array().key("requested").value(meta_version).end_object();
         refusal = error_response(c.msg.id_json, -32022, "Unsupported protocol version", data.take());
-      } else if (!header_version.empty() && header_version != meta_version) {
-        refusal = error_response(c.msg.id_json, -32020, "MCP-Protocol-Version does not match params._meta");
-      } else if (auto m = req.header("Mcp-Method"); m && *m != c.msg.method) {
-        refusal = error_response(c.msg.id_json, -32020, "Mcp-Method does not match the body's method");
+      } else if (!mcp_method || *mcp_method != c.msg.method) {
+        refusal = error_response(c.msg.id_json, -32020, mcp_method ? "Mcp-Method does not match the body's method"
+                                                                   : "the Mcp-Method header is missing");
+      } else if (!name_member.empty() && !body_name.empty() &&
+                 (!mcp_name || (*mcp_name != body_name && !mcp_name->starts_with("=?base64?")))) {
+        // SEP-2243: a name in the body must be in Mcp-Name too.
+        refusal = error_response(c.msg.id_json, -32020, mcp_name ? "Mcp-Name does not match the body's " + std::string(name_member)
+                                                                 : "the Mcp-Name header is missing");
       }
       if (refusal) {
         out->send(400, json_type, *refusal);
@@ -284,6 +299,11 @@ asio::awaitable<void> gateway::aggregate(http_request req, std::shared_ptr<respo
 asio::awaitable<std::string> gateway::dispatch(call_context& c) {
   const std::string& m = c.msg.method;
   const std::string& id = c.msg.id_json;
+  if (c.modern && (m == "initialize" || m == "ping" || m == "logging/setLevel" || m == "resources/subscribe" ||
+                   m == "resources/unsubscribe")) {
+    c.status = 404;  // removed in 2026-07-28
+    co_return error_response(id, -32601, "Method not found: " + m + " is not part of MCP 2026-07-28");
+  }
   if (m == "initialize") co_return proxy::response(id, initialize_result(c.version));
   if (m == "server/discover") co_return proxy::response(id, discover_result());
   if (m == "ping" || m == "logging/setLevel") co_return proxy::response(id, c.modern ? R"({"resultType":"complete"})" : "{}");
@@ -442,6 +462,11 @@ asio::awaitable<std::string> gateway::routed(call_context& c) {
   }
   if (r == nullptr) {
     const bool tool = m == "tools/call";
+    if (m == "resources/read") {
+      const std::string uri = unquoted(member(params, "uri"));
+      co_return error_response(id, c.modern ? -32602 : -32002, "Resource not found",
+                               edit_object("{}", {{"uri", proxy::json_string(uri)}}));
+    }
     co_return error_response(id, -32602, tool ? "Unknown tool: " + unquoted(member(params, "name")).substr(0, 128)
                                               : "Unknown name or URI for " + m);
   }
@@ -535,7 +560,12 @@ asio::awaitable<std::string> gateway::routed(call_context& c) {
     const bool login = e.code == make_error_code(errc::needs_login) || e.code == make_error_code(errc::auth_failed);
     co_return error_response(id, login ? -32001 : -32603, e.message);
   }
-  if (answer->is_error) co_return proxy::error_response_raw(id, answer->json);
+  if (answer->is_error) {
+    // The spec's HTTP-level refusals keep their status for a 2026-07-28 client.
+    const std::string code = member(answer->json, "code").value_or("");
+    if (c.modern && (code == "-32020" || code == "-32021" || code == "-32022")) c.status = 400;
+    co_return proxy::error_response_raw(id, answer->json);
+  }
   std::string result = answer->json;
   if (c.modern) {
     // The gateway is the server this client speaks to: its identity, not the upstream's.
@@ -566,7 +596,9 @@ std::string gateway::capabilities_union() const {
     prompts = prompts || member(caps, "prompts").has_value();
     const auto res = member(caps, "resources");
     resources = resources || res.has_value();
-    subscribe = subscribe || (res && member(*res, "subscribe").value_or("") == "true");
+    // resources/subscribe is relayed only to a 2025 server; a 2026-07-28 one needs
+    // subscriptions/listen, which the gateway does not map yet: not offered for those.
+    subscribe = subscribe || (res && member(*res, "subscribe").value_or("") == "true" && up->session->era() == "legacy");
     completions = completions || member(caps, "completions").has_value();
     logging = logging || member(caps, "logging").has_value();
   }

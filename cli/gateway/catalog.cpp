@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The gateway's merged catalog (see catalog.hpp; the rules are in docs/gateway-names.md).
+// The gateway's merged catalog (see catalog.hpp; the rules are in docs/gateway.md#names).
 #include "gateway/catalog.hpp"
 
 #include <openssl/sha.h>

@@ -74,7 +74,7 @@ bool overlap(const pattern& a, const pattern& b);
 /// The merged catalog. Immutable once built; a list change rebuilds it. Thread-safe to read.
 class catalog final {
  public:
-  /// Merges the servers' lists (see docs/gateway-names.md for every rule). Deterministic: the
+  /// Merges the servers' lists (see docs/gateway.md#names for every rule). Deterministic: the
   /// same input gives the same catalog, byte for byte. Thread-safe.
   static catalog build(const naming& n, const std::vector<server_entries>& servers);
 

@@ -38,18 +38,6 @@ bool same_server(const config::server& a, const config::server& b) {
          a.allow_insecure_http == b.allow_insecure_http && a.allow_private_network == b.allow_private_network;
 }
 
-// The engine's server state, as the metrics name it.
-server_state state_of(fracta::server_state s) {
-  switch (s) {
-    case fracta::server_state::starting: return server_state::starting;
-    case fracta::server_state::ready: return server_state::ready;
-    case fracta::server_state::refreshing: return server_state::refreshing;
-    case fracta::server_state::needs_login: return server_state::needs_login;
-    case fracta::server_state::failing: return server_state::failing;
-  }
-  return server_state::starting;
-}
-
 prefix_mode mode_of(const std::string& s) {
   if (s == "on_collision") return prefix_mode::on_collision;
   if (s == "never") return prefix_mode::never;
@@ -87,13 +75,13 @@ std::shared_ptr<upstream> gateway::open_upstream(const config::server& s, const 
   // a failed one a move from refreshing to failing or needs_login.
   auto previous = std::make_shared<fracta::server_state>(fracta::server_state::starting);
   up->session->watch_status([m, name, previous](const server_status& st) {
-    m->set_server_state(name, state_of(st.state));
+    m->set_server_state(name, st.state);
     if (*previous == fracta::server_state::refreshing) {
       m->record_refresh(name, st.state == fracta::server_state::ready);
     }
     *previous = st.state;
   });
-  metrics_.set_server_state(name, state_of(up->session->status().state));
+  metrics_.set_server_state(name, up->session->status().state);
   return up;
 }
 

@@ -254,15 +254,16 @@ class connection final : public http_server::connection_base,
           co_return false;
         }
       }
-      if (draining_ && buffer_.empty()) co_return false;
-      arm(buffer_.empty() ? server_.limits_.idle_timeout : server_.limits_.read_timeout);
+      if (draining_ && buffer_.empty() && !parser_.started()) co_return false;
+      const bool midway = !buffer_.empty() || parser_.started();  // a request under way
+      arm(midway ? server_.limits_.read_timeout : server_.limits_.idle_timeout);
       char chunk[16 * 1024];
       std::error_code ec;
       const std::size_t n =
           co_await stream_.async_read_some(asio::buffer(chunk), asio::redirect_error(asio::use_awaitable, ec));
       timer_.cancel();
       if (ec || n == 0) {
-        if (timed_out_ && !buffer_.empty()) {
+        if (timed_out_ && midway) {
           std::string body = error_body("the request did not arrive in time");
           header_list h{{"Content-Type", "application/json"}, {"Connection", "close"},
                         {"Content-Length", std::to_string(body.size())}};

@@ -123,6 +123,9 @@ async function rpc(url, method, params = {}, { headers = {}, id = 1, modern = tr
   const h = { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream', ...headers };
   const p = modern ? { ...params, _meta: { ...META, ...(params._meta ?? {}) } } : params;
   if (modern) Object.assign(h, { 'MCP-Protocol-Version': MODERN, 'Mcp-Method': method });
+  // SEP-2243: Mcp-Name carries the name (or URI) the body names, as a 2026-07-28 client sends it.
+  const named = method === 'resources/read' ? params.uri : (method === 'tools/call' || method === 'prompts/get') ? params.name : undefined;
+  if (modern && named !== undefined && !('Mcp-Name' in headers)) h['Mcp-Name'] = named;
   const res = await fetch(url, { method: 'POST', headers: h, body: JSON.stringify({ jsonrpc: '2.0', id, method, params: p }) });
   const body = await res.text();
   let message;
@@ -442,13 +445,13 @@ describe('fracta gateway', () => {
       const host = await rawRequest(gw.port, {
         method: 'POST', path: '/mcp', body,
         headers: { Host: 'evil.example', Authorization: `Bearer ${FRONT}`, 'Content-Type': 'application/json',
-          Accept: 'application/json, text/event-stream', 'MCP-Protocol-Version': MODERN },
+          Accept: 'application/json, text/event-stream', 'MCP-Protocol-Version': MODERN, 'Mcp-Method': 'tools/list' },
       });
       assert.equal(host.status, 403, host.body);
       const ok = await rawRequest(gw.port, {
         method: 'POST', path: '/mcp', body,
         headers: { Host: `127.0.0.1:${gw.port}`, Authorization: `Bearer ${FRONT}`, 'Content-Type': 'application/json',
-          Accept: 'application/json, text/event-stream', 'MCP-Protocol-Version': MODERN },
+          Accept: 'application/json, text/event-stream', 'MCP-Protocol-Version': MODERN, 'Mcp-Method': 'tools/list' },
       });
       assert.equal(ok.status, 200, 'the same request with our Host passes');
 

@@ -183,6 +183,18 @@ const TARGETS = [
   { key: 'pass', label: 'pass-through /mcp/conf', url: `http://localhost:${gwPort}/mcp/conf` },
   { key: 'agg', label: 'aggregated /mcp', url: `http://localhost:${gwPort}/mcp` },
 ];
+// What the aggregated /mcp does not do yet, each with its reason (issue 12's open items). The
+// pass-through has no such list: it must pass everything the upstream passes. An entry that
+// starts passing is reported ("now passing"), so the list only shrinks.
+const AGG_GAPS = {
+  'tools-call-elicitation': 'a 2026-07-28 server\'s input_required is not yet relayed to a 2025 client as a server request',
+  'tools-call-sampling': 'likewise (sampling through input_required)',
+  'elicitation-sep1034-defaults': 'likewise (elicitation through input_required)',
+  'elicitation-sep1330-enums': 'likewise (elicitation through input_required)',
+  'resources-subscribe': 'a 2025 client\'s resources/subscribe is not yet mapped onto subscriptions/listen upstream',
+  'resources-unsubscribe': 'likewise',
+  'server-stateless': 'subscriptions/listen is not served by the aggregated endpoint yet (its other checks pass)',
+};
 const jobs = SETS.flatMap((set) => TARGETS.map((t) => ({ set, t, out: path.join(outRoot, `${set}-${t.key}`) })));
 // At most PARALLEL suite runs at once: the listen-stream and streaming checks wait 0.5 to 1.5 s
 // for frames, which a loaded machine can miss (the upstream then "fails" a SHOULD at random).
@@ -212,7 +224,10 @@ for (const set of SETS) {
     const v = Object.fromEntries(TARGETS.map((t) => [t.key, verdict(found[t.key].get(name))]));
     if (v.direct.ok) direct.add(name);
     const cells = TARGETS.map((t) => `${v[t.key].ok ? '✓' : '✗'} ${v[t.key].line}`.padEnd(12)).join(' | ');
-    const lost = v.direct.ok ? TARGETS.slice(1).filter((t) => !v[t.key].ok) : [];
+    const gap = AGG_GAPS[name];
+    const lost = v.direct.ok ? TARGETS.slice(1).filter((t) => !v[t.key].ok && !(t.key === 'agg' && gap)) : [];
+    if (gap && v.direct.ok && !v.agg.ok) text += `  ~ ${name}: aggregated: expected to fail: ${gap}\n`;
+    if (gap && v.agg.ok) text += `  ! ${name}: aggregated: now passing; remove it from AGG_GAPS\n`;
     text += `${lost.length ? '✗' : ' '} ${name.padEnd(46)} ${cells}${v.direct.ok ? '' : '  (the upstream fails it: not compared)'}\n`;
     for (const t of TARGETS.slice(1)) if (v.direct.ok && v[t.key].ok) counts[t.key] += 1;
     for (const t of lost) {
