@@ -16,11 +16,11 @@ url = "https://api.example.com/mcp"
 
 // [args, exit code, first line of stderr] — `CFG` is replaced by the config file's path.
 const MISTAKES = [
-  [['confg'], 2, "fracta: unknown command 'confg' for 'fracta'; did you mean 'config'? Commands: version, plugins, config, mcp, call, tools, proxy, completion (`fracta --help`)"],
+  [['confg'], 2, "fracta: unknown command 'confg' for 'fracta'; did you mean 'config'? Commands: version, plugins, config, mcp, call, tools, proxy, gateway, completion (`fracta --help`)"],
   [['config', 'mcp', 'lst'], 2, "fracta: unknown command 'lst' for 'fracta config mcp'; did you mean 'list'? Commands: add, list, show, remove, set, validate, auth (`fracta config mcp --help`)"],
   [['config', 'mcp', 'auth', 'logn', 'notion'], 2, "fracta: unknown command 'logn' for 'fracta config mcp auth'; did you mean 'login'? Commands: login, status, logout, export (`fracta config mcp auth --help`)"],
-  [['xyzzy'], 2, "fracta: unknown command 'xyzzy' for 'fracta'. Commands: version, plugins, config, mcp, call, tools, proxy, completion (`fracta --help`)"],
-  [['help', 'confg'], 2, "fracta: unknown command 'confg' for 'fracta'; did you mean 'config'? Commands: version, plugins, config, mcp, call, tools, proxy, completion (`fracta --help`)"],
+  [['xyzzy'], 2, "fracta: unknown command 'xyzzy' for 'fracta'. Commands: version, plugins, config, mcp, call, tools, proxy, gateway, completion (`fracta --help`)"],
+  [['help', 'confg'], 2, "fracta: unknown command 'confg' for 'fracta'; did you mean 'config'? Commands: version, plugins, config, mcp, call, tools, proxy, gateway, completion (`fracta --help`)"],
   [['config', 'mcp', 'add', 'x', '--URL', 'https://a.example.com/mcp'], 2, "fracta: unknown flag '--URL' for 'fracta config mcp add'; did you mean '--url'? See `fracta config mcp add --help`"],
   [['call', 'notion', 'echo', '{}', '--timout', '5'], 2, "fracta: unknown flag '--timout' for 'fracta call'; did you mean '--timeout'? See `fracta call --help`"],
   [['tools', 'notion', '--bogus'], 2, "fracta: unknown flag '--bogus' for 'fracta tools'. See `fracta tools --help`"],

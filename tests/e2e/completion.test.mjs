@@ -71,7 +71,7 @@ async function bashComplete(line, env) {
   return out.split('\n').filter((l) => l !== '');
 }
 
-const TOP = ['version', 'plugins', 'config', 'mcp', 'call', 'tools', 'proxy', 'completion'];
+const TOP = ['version', 'plugins', 'config', 'mcp', 'call', 'tools', 'proxy', 'gateway', 'completion'];
 const ADD_FLAGS = ['--help', '--url', '--header', '--request-timeout', '--auth', '--set', '--secret', '--oauth',
   '--client-id', '--client-secret-env', '--client-secret', '--scope', '--config', '--verbose'];
 
