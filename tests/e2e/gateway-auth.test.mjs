@@ -13,6 +13,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
 import { cleanEnv, fractaBin, startV2Server } from './lib/harness.mjs';
+import { waitFor } from './lib/proxy-host.mjs';
 import { secretLeak, setupOAuth } from './lib/oauth-fracta.mjs';
 
 const STATIC_TOKEN = 'gw-static-token-not-a-real-secret';
@@ -46,18 +47,6 @@ async function startGateway(t, { env, home }) {
   return { base, stderr: () => stderr };
 }
 
-/** Polls `fn` until it returns { ok: true, … }, at most `ms`. */
-async function eventually(fn, ms, what) {
-  const deadline = Date.now() + ms;
-  let last;
-  while (Date.now() < deadline) {
-    last = await fn();
-    if (last?.ok) return last;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  assert.fail(`${what} did not happen within ${ms} ms; last: ${JSON.stringify(last)}`);
-}
-
 const text = (r) => (r.content ?? []).filter((c) => c.type === 'text').map((c) => c.text).join('\n');
 
 describe('gateway: a revoked grant', () => {
@@ -85,14 +74,14 @@ token = { value = "${STATIC_TOKEN}" }
     const revoke = await fetch(`${o.as.origin}/test/revoke-grants`, { method: 'POST' });
     assert.ok((await revoke.json()).revoked >= 1);
     // Once the 5 s access token expires, the refresh is refused (invalid_grant).
-    const refused = await eventually(async () => {
+    const refused = await waitFor(async () => {
       try {
         await client.callTool({ name: 's__whoami', arguments: {} });
-        return { ok: false };
+        return null;
       } catch (e) {
-        return { ok: true, code: e.code, message: e.message };
+        return { code: e.code, message: e.message };
       }
-    }, 30_000, 'a call refused for a login');
+    }, 'a call refused for a login', 30_000);
     assert.equal(refused.code, -32001, JSON.stringify(refused));
     assert.match(refused.message, /fracta config mcp auth login s\b/);
     const ready = await (await fetch(`${gw.base}/readyz`)).json();

@@ -65,14 +65,7 @@ asio::awaitable<result<forward_outcome>> mcp_session::impl::do_forward(forward_r
 
   auto raw = std::make_shared<raw_request>();
   raw->key = request.cancel_key;
-  struct registration {
-    impl* self;
-    std::uint64_t key;
-    ~registration() {
-      if (key != 0) self->raw_by_key.erase(key);
-    }
-  } registered{this, raw->key};
-  if (raw->key != 0) raw_by_key[raw->key] = raw;
+  const key_registration registered(this, raw);
 
   auto send = send_authorized(std::move(req), 0, nullptr, raw);
   auto resp = co_await std::move(send);

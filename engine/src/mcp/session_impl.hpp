@@ -134,6 +134,19 @@ struct mcp_session::impl : std::enable_shared_from_this<mcp_session::impl> {
   std::optional<std::string> declared_capabilities;
   std::map<std::int64_t, std::shared_ptr<raw_request>> raw_by_id;
   std::map<std::uint64_t, std::shared_ptr<raw_request>> raw_by_key;
+  /// Files `raw` under its cancel key (when it has one) for as long as it lives.
+  struct key_registration {
+    impl* self;
+    std::uint64_t key;
+    key_registration(impl* s, const std::shared_ptr<raw_request>& raw) : self(s), key(raw->key) {
+      if (key != 0) self->raw_by_key[key] = raw;
+    }
+    ~key_registration() {
+      if (key != 0) self->raw_by_key.erase(key);
+    }
+    key_registration(const key_registration&) = delete;
+    key_registration& operator=(const key_registration&) = delete;
+  };
 
   // Login and stores (set by engine::open).
   asio::any_io_executor blocking;

@@ -47,14 +47,7 @@ asio::awaitable<result<rpc_answer>> mcp_session::impl::do_request(std::string me
   raw->on_message = std::move(opts.on_message);
   raw->capabilities = std::move(opts.client_capabilities_json);
   raw->key = opts.cancel_key;
-  struct registration {
-    impl* self;
-    std::uint64_t key;
-    ~registration() {
-      if (key != 0) self->raw_by_key.erase(key);
-    }
-  } registered{this, raw->key};
-  if (raw->key != 0) raw_by_key[raw->key] = raw;
+  const key_registration registered(this, raw);
   for (int attempt = 0;; ++attempt) {
     auto open = do_open();
     auto opened_r = co_await std::move(open);
