@@ -165,6 +165,7 @@ TEST_CASE("a client that goes away is told to the handler, once, while its respo
   CHECK(gone.get_future().wait_for(std::chrono::seconds(5)) == std::future_status::ready);
   CHECK(held->disconnected());
   held->send(200, {}, "too late");  // harmless
+  held.reset();  // before the server and its loop go
 }
 
 TEST_CASE("over the connection limit a client gets 503 with Retry-After") {
@@ -207,4 +208,5 @@ TEST_CASE("drain: a request in flight finishes, a marked stream is ended, then d
   CHECK(answer.find("finished") != std::string::npos);
   CHECK(answer.find("Connection: close") != std::string::npos);
   CHECK(d.wait_for(std::chrono::seconds(5)) == std::future_status::ready);
+  slow.reset();  // before the server and its loop go
 }
