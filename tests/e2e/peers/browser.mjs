@@ -111,11 +111,17 @@ async function main() {
     if (!outcome) throw e;
   }
 
+  const KNOWN_FORMS = 'input[name=login], input[name=prompt][value=consent], '
+    + 'button[form="op.deviceConfirmForm"][autofocus], input[name=user_code]';
   let lastAction = '';
   let repeats = 0;
   while (!outcome) {
     checkRedirect(page.url());
     if (outcome) break;
+    // A page still being rendered may not show its form yet: wait (bounded) for one the hook
+    // knows before judging it.
+    await page.waitForFunction((sel) => /Sign-in Success/i.test(document.title) || document.querySelector(sel) !== null,
+      KNOWN_FORMS, { timeout: 5000 }).catch(() => {});
     const title = await page.title().catch(() => '');
     let action;
     if (/Sign-in Success/i.test(title)) {

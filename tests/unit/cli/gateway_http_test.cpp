@@ -29,6 +29,11 @@ struct fixture {
     thread = std::thread([this] { io.run(); });
   }
   ~fixture() {
+    // As the gateway stops: a drain ends every connection (cut after a short deadline), so no
+    // connection or coroutine is left behind when the loop stops.
+    std::promise<void> drained;
+    asio::post(io, [this, &drained] { server.drain(std::chrono::milliseconds(200), [&drained] { drained.set_value(); }); });
+    drained.get_future().wait_for(std::chrono::seconds(5));
     io.stop();
     thread.join();
   }
