@@ -186,16 +186,16 @@ bool overlap(const pattern& pa, const pattern& pb) {
   const auto b = atoms(pb);
   const std::size_t width = b.size() + 1;
   std::vector<char> seen((a.size() + 1) * width, 0);
-  std::vector<std::pair<std::size_t, std::size_t>> todo{{0, 0}};
+  std::vector<std::pair<std::size_t, std::size_t>> worklist{{0, 0}};
   seen[0] = 1;
   auto visit = [&](std::size_t i, std::size_t j) {
     if (seen[i * width + j]) return;
     seen[i * width + j] = 1;
-    todo.emplace_back(i, j);
+    worklist.emplace_back(i, j);
   };
-  while (!todo.empty()) {
-    const auto [i, j] = todo.back();
-    todo.pop_back();
+  while (!worklist.empty()) {
+    const auto [i, j] = worklist.back();
+    worklist.pop_back();
     if (i == a.size() && j == b.size()) return true;
     if (i < a.size() && is_wild(a[i])) visit(i + 1, j);
     if (j < b.size() && is_wild(b[j])) visit(i, j + 1);
