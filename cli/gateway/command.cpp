@@ -15,6 +15,8 @@
 #include <asio/signal_set.hpp>
 #include <asio/ssl/context.hpp>
 
+#include <fracta/proto/url.hpp>
+
 #include "commands.hpp"
 #include "gateway/gateway.hpp"
 #include "gateway/http_server.hpp"
@@ -63,6 +65,15 @@ std::optional<std::vector<std::string>> read_tokens(const config::config& cfg, s
   return out;
 }
 
+// The URL of /mcp as clients reach it: gateway.resource (a URL without a path means its /mcp),
+// else the listen address's.
+std::string resource_url(const std::string& configured, const std::string& listen_base) {
+  if (configured.empty()) return listen_base + "/mcp";
+  auto u = http::url::parse(configured);
+  if (u && u->path == "/" && !u->query) return u->origin() + "/mcp";
+  return configured;
+}
+
 std::mutex say_mutex;
 void say(const std::string& line) {
   std::lock_guard lk(say_mutex);
@@ -93,21 +104,23 @@ int cmd_gateway(const global_options& g, const gateway_options& o) {
     print_error("--listen " + listen + ": not address:port; write e.g. --listen 127.0.0.1:8710 or [::1]:8710");
     return exit_usage;
   }
-  if (!cfg->gateway.jwt_issuer.empty()) {
-    print_error(cfg->path + ": gateway.auth.jwt: JWT front-end authentication is not in this build; use "
-                "gateway.auth.tokens (bearer tokens) for now");
-    return exit_usage;
-  }
   std::string why;
   auto tokens = read_tokens(*cfg, &why);
   if (!tokens) {
     print_error(why);
     return exit_usage;
   }
-  if (!gateway::is_loopback_host(ep->host) && tokens->empty()) {
+  const bool loopback = gateway::is_loopback_host(ep->host);
+  if (!loopback && tokens->empty() && cfg->gateway.jwt_issuer.empty()) {
     print_error("refusing to listen on " + listen + " without front-end authentication: anyone who reaches it "
                 "would use your servers' credentials. Add [gateway.auth] tokens = [{ env = \"GATEWAY_TOKEN\" }] "
-                "to " + cfg->path + ", or listen on 127.0.0.1");
+                "(or a [gateway.auth.jwt] issuer) to " + cfg->path + ", or listen on 127.0.0.1");
+    return exit_usage;
+  }
+  if (!loopback && gateway::served_hosts(ep->host, cfg->gateway.resource, cfg->gateway.allowed_hosts).empty()) {
+    print_error("refusing to listen on " + listen + ": it would refuse every request, whose Host names no host it "
+                "knows to serve (DNS rebinding guard). Name the host clients use in " + cfg->path +
+                ": gateway.allowed_hosts = [\"mcp.example.com\"], or gateway.resource = \"https://mcp.example.com/mcp\"");
     return exit_usage;
   }
   if (cfg->servers.empty()) {
@@ -172,7 +185,7 @@ int cmd_gateway(const global_options& g, const gateway_options& o) {
     return exit_transport;
   }
   const std::string base = scheme + "://" + shown_host + ":" + std::to_string(server.port());
-  gw->set_public_base(cfg->gateway.resource.empty() ? base : cfg->gateway.resource);
+  gw->set_resource_url(resource_url(cfg->gateway.resource, base));
   say("listening on " + base + "/mcp (aggregated) and " + base + "/mcp/<server> (pass-through), " +
       std::to_string(threads) + " threads");
 
@@ -189,13 +202,18 @@ int cmd_gateway(const global_options& g, const gateway_options& o) {
       if (sig == SIGHUP) {
         say("SIGHUP: reading " + cfg->path + " again");
         std::lock_guard lk(reloaders_mutex);
-        reloaders.emplace_back([&io, gw, path = cfg->path, eo, loopback = gateway::is_loopback_host(ep->host)] {
+        reloaders.emplace_back([&io, gw, path = cfg->path, eo, loopback, host = ep->host] {
           try {
             auto next = config::load(path);
             std::string why;
             auto t = read_tokens(next, &why);
             if (!t) throw std::runtime_error(why);
-            if (!loopback && t->empty()) throw std::runtime_error("the new config has no [gateway.auth] tokens");
+            if (!loopback && t->empty() && next.gateway.jwt_issuer.empty()) {
+              throw std::runtime_error("the new config has no front-end authentication ([gateway.auth])");
+            }
+            if (!loopback && gateway::served_hosts(host, next.gateway.resource, next.gateway.allowed_hosts).empty()) {
+              throw std::runtime_error("the new config names no gateway.allowed_hosts (every request would get 403)");
+            }
             auto fresh = std::make_shared<engine>(io.get_executor(), next, eo);
             asio::post(io, [gw, next, fresh, tokens = *t] {
               try {

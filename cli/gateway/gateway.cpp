@@ -13,6 +13,7 @@
 #include <simdjson.h>
 
 #include <fracta/proto/json.hpp>
+#include <fracta/proto/url.hpp>
 
 #include "fracta/json_writer.hpp"
 
@@ -52,8 +53,25 @@ gateway::gateway(asio::io_context& io, gateway_settings settings, const config::
   naming_.mode = mode_of(cfg.gateway.tool_prefix);
   naming_.separator = cfg.gateway.separator;
   guard_.loopback = is_loopback_host(settings_.listen_host);
+}
+
+void gateway::adopt_front_end(const config::config& cfg, const std::shared_ptr<engine>& fresh) {
+  // Under the unique lock. The keys are kept across a reload that keeps the issuer's JWKS URL.
   guard_.allowed_origins = cfg.gateway.allowed_origins;
-  guard_.allowed_hosts = cfg.gateway.allowed_hosts;
+  guard_.allowed_hosts = served_hosts(settings_.listen_host, cfg.gateway.resource, cfg.gateway.allowed_hosts);
+  jwt_.issuer = cfg.gateway.jwt_issuer;
+  jwt_.audiences = cfg.gateway.jwt_audiences;
+  jwt_.scopes = cfg.gateway.jwt_scopes;
+  if (cfg.gateway.jwt_issuer.empty()) {
+    jwks_.reset();
+  } else if (!jwks_ || jwks_->url() != cfg.gateway.jwt_jwks_url) {
+    fetch_fn fetch = [fresh](std::string url) { return fresh->fetch(std::move(url)); };
+    auto now_ms = [] {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+          .count();
+    };
+    jwks_ = std::make_shared<jwks_cache>(io_.get_executor(), cfg.gateway.jwt_jwks_url, std::move(fetch), now_ms);
+  }
 }
 
 std::shared_ptr<upstream> gateway::open_upstream(const config::server& s, const std::shared_ptr<engine>& owner) {
@@ -115,8 +133,7 @@ void gateway::adopt(const config::config& cfg, std::shared_ptr<engine> fresh, st
     }
     naming_.mode = mode_of(cfg.gateway.tool_prefix);
     naming_.separator = cfg.gateway.separator;
-    guard_.allowed_origins = cfg.gateway.allowed_origins;
-    guard_.allowed_hosts = cfg.gateway.allowed_hosts;
+    adopt_front_end(cfg, fresh);
     tokens_ = std::move(tokens);
   }
   for (const auto& up : closing) metrics_.forget_server(up->name);
@@ -142,34 +159,87 @@ std::vector<std::shared_ptr<upstream>> gateway::all() const {
   return out;
 }
 
-bool gateway::admitted(const http_request& req, const std::shared_ptr<responder>& out) {
+std::string gateway::metadata_url() const {
+  auto u = http::url::parse(settings_.resource_url);
+  if (!u) return metadata_path("/mcp");
+  return u->origin() + metadata_path(u->path);
+}
+
+void gateway::refuse_token(const std::shared_ptr<responder>& out, bool presented, const std::string& why,
+                           bool insufficient_scope) {
+  std::vector<std::string> scopes;
+  {
+    std::shared_lock lk(mutex_);
+    scopes = jwt_.scopes;
+  }
+  out->send(insufficient_scope ? 403 : 401,
+            {{"Content-Type", "application/json"},
+             {"WWW-Authenticate", www_authenticate(metadata_url(), presented, scopes, insufficient_scope)}},
+            error_json(why));
+}
+
+gateway::admission gateway::admit(const http_request& req, const std::shared_ptr<responder>& out) {
   guard_policy policy;
   std::vector<std::string> tokens;
+  bool jwt = false;
   {
     std::shared_lock lk(mutex_);
     policy = guard_;
     tokens = tokens_;
+    jwt = jwks_ != nullptr;
   }
   const auto host = req.header("Host");
   if (!host || !host_allowed(*host, policy)) {
     out->send(403, {{"Content-Type", "application/json"}},
               error_json("the Host header names no host this gateway serves (add it to gateway.allowed_hosts)"));
-    return false;
+    return admission::refused;
   }
   if (!origin_allowed(req.header("Origin"), policy)) {
     out->send(403, {{"Content-Type", "application/json"}},
               error_json("requests from this Origin are refused (add it to gateway.allowed_origins)"));
-    return false;
+    return admission::refused;
   }
-  if (tokens.empty()) return true;
+  if (tokens.empty() && !jwt) return admission::admitted;
   const auto authorization = req.header("Authorization");
-  if (bearer_allowed(authorization, tokens)) return true;
-  const std::string metadata = settings_.public_base + metadata_path("/mcp");
-  out->send(401,
-            {{"Content-Type", "application/json"}, {"WWW-Authenticate", www_authenticate(metadata, authorization.has_value())}},
-            error_json(authorization ? "the bearer token is not one this gateway accepts"
-                                     : "this gateway needs a bearer token (Authorization: Bearer …)"));
-  return false;
+  if (!tokens.empty() && bearer_allowed(authorization, tokens)) return admission::admitted;
+  if (jwt && bearer_token(authorization)) return admission::check_jwt;
+  refuse_token(out, authorization.has_value(),
+               authorization ? "the bearer token is not one this gateway accepts"
+                             : "this gateway needs a bearer token (Authorization: Bearer …)");
+  return admission::refused;
+}
+
+asio::awaitable<void> gateway::serve_after_jwt(std::shared_ptr<gateway> self, http_request req,
+                                               std::shared_ptr<responder> out) {
+  std::shared_ptr<jwks_cache> cache;
+  jwt_policy policy;
+  {
+    std::shared_lock lk(self->mutex_);
+    cache = self->jwks_;
+    policy = self->jwt_;
+  }
+  const std::string token(bearer_token(req.header("Authorization")).value_or(""));
+  if (!cache) {  // a reload turned JWTs off since the request arrived
+    self->refuse_token(out, true, "the bearer token is not one this gateway accepts");
+    co_return;
+  }
+  const std::int64_t now_s = now_ms() / 1000;
+  auto checking = check_token(cache, policy, token, now_s);
+  const jwt_decision d = co_await std::move(checking);
+  switch (d.verdict) {
+    case jwt_decision::kind::ok:
+      self->route(std::move(req), std::move(out));
+      break;
+    case jwt_decision::kind::insufficient_scope:
+      self->refuse_token(out, true, d.detail, true);
+      break;
+    case jwt_decision::kind::unavailable:
+      out->send(503, {{"Content-Type", "application/json"}, {"Retry-After", "5"}}, error_json(d.detail));
+      break;
+    case jwt_decision::kind::invalid:
+      self->refuse_token(out, true, d.detail);
+      break;
+  }
 }
 
 void gateway::handle(http_request req, std::shared_ptr<responder> out) {
@@ -187,9 +257,15 @@ void gateway::handle(http_request req, std::shared_ptr<responder> out) {
     return;
   }
   if (path.rfind("/.well-known/oauth-protected-resource", 0) == 0) {
-    std::vector<std::string> none;
+    std::vector<std::string> servers;
+    std::vector<std::string> scopes;
+    {
+      std::shared_lock lk(mutex_);
+      if (jwks_) servers.push_back(jwt_.issuer);
+      scopes = jwt_.scopes;
+    }
     out->send(200, {{"Content-Type", "application/json"}},
-              protected_resource_metadata(settings_.public_base + "/mcp", none, none));
+              protected_resource_metadata(settings_.resource_url, servers, scopes));
     return;
   }
   if (path != "/mcp" && path.rfind("/mcp/", 0) != 0) {
@@ -197,7 +273,17 @@ void gateway::handle(http_request req, std::shared_ptr<responder> out) {
               error_json("no such endpoint: the gateway serves /mcp, /mcp/<server>, /healthz, /readyz and /metrics"));
     return;
   }
-  if (!admitted(req, out)) return;
+  switch (admit(req, out)) {
+    case admission::admitted: route(std::move(req), std::move(out)); return;
+    case admission::refused: return;
+    case admission::check_jwt: break;
+  }
+  asio::co_spawn(asio::make_strand(io_), serve_after_jwt(shared_from_this(), std::move(req), std::move(out)),
+                 asio::detached);
+}
+
+void gateway::route(http_request req, std::shared_ptr<responder> out) {
+  const std::string& path = req.path;
   auto self = shared_from_this();
   auto strand = asio::make_strand(io_);
   if (path == "/mcp") {
@@ -276,6 +362,16 @@ asio::awaitable<std::vector<std::string>> gateway::warm_up() {
     std::unique_lock lk(mutex_);
     up->open_result = *r;
   }
+  std::shared_ptr<jwks_cache> keys_cache;
+  {
+    std::shared_lock lk(mutex_);
+    keys_cache = jwks_;
+  }
+  if (keys_cache) {
+    auto reading = keys_cache->keys(false);
+    auto keys = co_await std::move(reading);
+    if (!keys) lines.push_back("JWT front end: " + keys_cache->last_error() + " (requests get 503 until it answers)");
+  }
   co_await refresh_catalog();
   std::shared_ptr<const catalog> cat;
   {
@@ -292,6 +388,7 @@ void gateway::release_all() {
   questions_.clear();
   cancels_.clear();
   sessions_.clear();
+  jwks_.reset();
 }
 
 asio::awaitable<void> gateway::close_all() {

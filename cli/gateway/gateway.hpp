@@ -21,6 +21,7 @@
 #include "gateway/catalog.hpp"
 #include "gateway/guard.hpp"
 #include "gateway/http_server.hpp"
+#include "gateway/jwks.hpp"
 #include "gateway/metrics.hpp"
 
 namespace fracta::gateway {
@@ -52,7 +53,7 @@ struct relayed_question {
 struct gateway_settings {
   std::string config_path;
   std::string listen_host;  // where the server listens (for the guard's loopback rules)
-  std::string public_base;  // scheme://host:port the clients use, for the metadata document
+  std::string resource_url;  // the URL clients reach /mcp at: the metadata's resource
 };
 
 class gateway final : public std::enable_shared_from_this<gateway> {
@@ -74,8 +75,9 @@ class gateway final : public std::enable_shared_from_this<gateway> {
   /// Lets go of every upstream (their sessions and engines), once the loop has stopped.
   void release_all();
   metrics& stats() { return metrics_; }
-  /// scheme://host:port as clients reach the gateway (for its metadata). Before the loop runs.
-  void set_public_base(std::string base) { settings_.public_base = std::move(base); }
+  /// The URL clients reach /mcp at (gateway.resource, or the listen address's /mcp): named in
+  /// the protected-resource metadata and in each 401. Before the loop runs.
+  void set_resource_url(std::string url) { settings_.resource_url = std::move(url); }
 
   // ---- used by the request coroutines (gateway.cpp, passthrough.cpp, aggregate.cpp) ----
   std::shared_ptr<upstream> find(const std::string& name) const;
@@ -90,7 +92,15 @@ class gateway final : public std::enable_shared_from_this<gateway> {
                                                std::shared_ptr<responder> out);
   void send_ready(const std::shared_ptr<responder>& out);
   static asio::awaitable<void> serve_metrics(std::shared_ptr<gateway> self, std::shared_ptr<responder> out);
-  bool admitted(const http_request& req, const std::shared_ptr<responder>& out);
+  enum class admission { admitted, refused, check_jwt };
+  admission admit(const http_request& req, const std::shared_ptr<responder>& out);
+  static asio::awaitable<void> serve_after_jwt(std::shared_ptr<gateway> self, http_request req,
+                                               std::shared_ptr<responder> out);
+  void route(http_request req, std::shared_ptr<responder> out);
+  void refuse_token(const std::shared_ptr<responder>& out, bool presented, const std::string& why,
+                    bool insufficient_scope = false);
+  std::string metadata_url() const;
+  void adopt_front_end(const config::config& cfg, const std::shared_ptr<engine>& fresh);
   std::shared_ptr<upstream> open_upstream(const config::server& s, const std::shared_ptr<engine>& owner);
 
   // ---- the aggregated endpoint (aggregate.cpp) ----
@@ -115,6 +125,8 @@ class gateway final : public std::enable_shared_from_this<gateway> {
   naming naming_;
   guard_policy guard_;
   std::vector<std::string> tokens_;  // front-end bearer tokens (secrets)
+  std::shared_ptr<jwks_cache> jwks_;  // the JWT front end's keys, when [gateway.auth.jwt] is set
+  jwt_policy jwt_;
   std::shared_ptr<const catalog> catalog_ = std::make_shared<catalog>();
   std::map<std::string, server_entries> listed_;  // each server's last lists, by name
   std::map<std::string, downstream_session> sessions_;

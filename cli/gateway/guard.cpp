@@ -130,17 +130,38 @@ bool origin_allowed(std::optional<std::string_view> origin, const guard_policy& 
                      [&](const std::string& entry) { return normalise_origin(entry) == normalised; });
 }
 
-bool bearer_allowed(std::optional<std::string_view> authorization, const std::vector<std::string>& tokens) {
+std::vector<std::string> served_hosts(std::string_view listen_host, std::string_view resource_url,
+                                      const std::vector<std::string>& configured) {
+  std::vector<std::string> out = configured;
+  if (!resource_url.empty()) {
+    if (auto u = http::url::parse(resource_url)) out.push_back(u->host);
+  }
+  std::string_view h = listen_host;
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  const bool wildcard = h.empty() || h == "0.0.0.0" || h == "::";
+  if (!wildcard && !http::is_loopback_host(h)) {
+    out.push_back(h.find(':') != std::string_view::npos ? "[" + std::string(h) + "]" : std::string(h));
+  }
+  return out;
+}
+
+std::optional<std::string_view> bearer_token(std::optional<std::string_view> authorization) {
   constexpr std::string_view scheme = "Bearer";
-  if (!authorization || authorization->size() <= scheme.size() + 1) return false;
+  if (!authorization || authorization->size() <= scheme.size() + 1) return std::nullopt;
   if (!http::iequals(authorization->substr(0, scheme.size()), scheme) || (*authorization)[scheme.size()] != ' ') {
-    return false;
+    return std::nullopt;
   }
   const auto token = authorization->substr(scheme.size() + 1);
-  if (!is_b64token(token)) return false;
+  if (!is_b64token(token)) return std::nullopt;
+  return token;
+}
+
+bool bearer_allowed(std::optional<std::string_view> authorization, const std::vector<std::string>& tokens) {
+  const auto token = bearer_token(authorization);
+  if (!token) return false;
   // Digests make every comparison the same length; CRYPTO_memcmp does not stop at the first
   // differing byte, and the loop does not stop at the first match.
-  const digest presented = sha256(token);
+  const digest presented = sha256(*token);
   unsigned matched = 0;
   for (const std::string& candidate : tokens) {
     const digest expected = sha256(candidate);
@@ -149,9 +170,21 @@ bool bearer_allowed(std::optional<std::string_view> authorization, const std::ve
   return matched != 0;
 }
 
-std::string www_authenticate(std::string_view resource_metadata_url, bool token_was_presented) {
+std::string www_authenticate(std::string_view resource_metadata_url, bool token_was_presented,
+                             const std::vector<std::string>& scopes, bool insufficient_scope) {
   std::string out = "Bearer ";
-  if (token_was_presented) out += "error=\"invalid_token\", ";
+  if (insufficient_scope) {
+    out += "error=\"insufficient_scope\", ";
+  } else if (token_was_presented) {
+    out += "error=\"invalid_token\", ";
+  }
+  if (!scopes.empty()) {
+    std::string joined;
+    for (const auto& s : scopes) joined += (joined.empty() ? "" : " ") + s;
+    out += "scope=";
+    append_quoted_string(out, joined);
+    out += ", ";
+  }
   out += "resource_metadata=";
   append_quoted_string(out, resource_metadata_url);
   return out;

@@ -45,6 +45,18 @@ struct guard_policy {
 /// config. Thread-safe.
 [[nodiscard]] std::optional<std::string> normalise_origin(std::string_view text);
 
+/// The Host values a gateway listening on `listen_host` (an address, without port) serves
+/// besides loopback names: `configured` (gateway.allowed_hosts), the host of `resource_url`
+/// (gateway.resource) when set, and the listen address itself when it is a specific address
+/// (not 0.0.0.0 or ::). Empty for a wildcard listener without either setting: such a gateway
+/// must not start, it would refuse every request. Thread-safe.
+[[nodiscard]] std::vector<std::string> served_hosts(std::string_view listen_host, std::string_view resource_url,
+                                                    const std::vector<std::string>& configured);
+
+/// The token of an `Authorization: Bearer <b64token>` value (RFC 6750 §2.1; the scheme in any
+/// case, one space), or nullopt for an absent or malformed value. Thread-safe.
+[[nodiscard]] std::optional<std::string_view> bearer_token(std::optional<std::string_view> authorization);
+
 /// The front-end bearer check (RFC 6750 §2.1): `authorization` is "Bearer" (any case), one
 /// space and a b64token, and the token equals one of `tokens`. Every configured token is
 /// compared, in constant time on SHA-256 digests, whether or not an earlier one matched.
@@ -52,11 +64,14 @@ struct guard_policy {
 [[nodiscard]] bool bearer_allowed(std::optional<std::string_view> authorization,
                                   const std::vector<std::string>& tokens);
 
-/// The WWW-Authenticate value of a 401: `Bearer resource_metadata="<url>"`, preceded by
-/// `error="invalid_token"` when the request carried a token (RFC 6750 §3.1: none when it
-/// carried no credentials). The URL is written as a quoted-string; control bytes are dropped.
-/// Thread-safe.
-[[nodiscard]] std::string www_authenticate(std::string_view resource_metadata_url, bool token_was_presented);
+/// The WWW-Authenticate value of a 401 (or, with `insufficient_scope`, a 403):
+/// `Bearer [error=…, ][scope="…", ]resource_metadata="<url>"`. The error is "insufficient_scope"
+/// when so, else "invalid_token" when the request carried a token (RFC 6750 §3.1: none when it
+/// carried no credentials); `scope` lists `scopes` (the ones a token needs) when there are any.
+/// Values are written as quoted-strings; control bytes are dropped. Thread-safe.
+[[nodiscard]] std::string www_authenticate(std::string_view resource_metadata_url, bool token_was_presented,
+                                           const std::vector<std::string>& scopes = {},
+                                           bool insufficient_scope = false);
 
 /// The RFC 9728 §2 protected-resource metadata document: `resource`,
 /// `authorization_servers` and `scopes_supported` (each left out when empty), and

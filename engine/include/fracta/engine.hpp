@@ -321,6 +321,14 @@ struct forgotten_credentials {
   std::size_t items = 0;  // how many items were erased (0: nothing was stored)
 };
 
+/// A document engine::fetch() read. A value type (thread-compatible).
+struct fetched_document {
+  long status = 0;             // the HTTP status (any status is a document)
+  std::string content_type;    // the Content-Type field, empty when absent
+  std::string cache_control;   // the Cache-Control field, empty when absent
+  std::string body;
+};
+
 /// Loads plugins once and opens sessions to configured servers. Thread-safe after construction;
 /// the executor may be run by any number of threads.
 class engine final {
@@ -350,6 +358,12 @@ class engine final {
   /// cannot be opened (no key: the message says what to set); errc::transport when the store
   /// does not answer. Thread-safe.
   asio::awaitable<result<forgotten_credentials>> forget_credentials(std::string server_name);
+
+  /// GETs `url` for the embedder (a JWKS, a metadata document) with the engine's HTTP client and
+  /// no credential: https, or http to a loopback address; at most 1 MiB within 10 s; link-local
+  /// addresses (cloud metadata) refused. Errors: errc::transport naming the URL and why.
+  /// Thread-safe.
+  asio::awaitable<result<fetched_document>> fetch(std::string url);
 
  private:
   struct impl;

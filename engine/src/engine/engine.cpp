@@ -12,6 +12,7 @@
 #include "core/async.hpp"
 #include "core/clock.hpp"
 #include "http/client.hpp"
+#include <fracta/proto/url.hpp>
 #include "login/lock.hpp"
 #include "mcp/session_impl.hpp"
 #include "plugin/instance.hpp"
@@ -50,6 +51,14 @@ asio::awaitable<result<forgotten_credentials>> forget_on_pool(store::selector* s
                           erased.err());
   }
   co_return forgotten_credentials{chosen->description, *erased};
+}
+
+// engine::fetch's bounds: a JWKS or metadata document is small and its server close by.
+constexpr std::size_t fetch_max_bytes = 1u << 20;
+constexpr std::chrono::milliseconds fetch_timeout{10'000};
+
+error fetch_error(const std::string& shown, const std::string& why) {
+  return error{make_error_code(errc::transport), "fetching " + shown + ": " + why};
 }
 
 }  // namespace
@@ -192,6 +201,30 @@ asio::awaitable<result<forgotten_credentials>> engine::forget_credentials(std::s
   auto on_pool = core::run_on(impl_->blocking.get_executor(), forget_on_pool(impl_->selector.get(), srv));
   auto r = co_await std::move(on_pool);
   co_return r;
+}
+
+asio::awaitable<result<fetched_document>> engine::fetch(std::string url) {
+  auto parsed = http::url::parse(url);
+  if (!parsed) co_return error{make_error_code(errc::config), parsed.err().message};
+  const std::string shown = parsed->redacted();
+  if (parsed->scheme != "https" && !parsed->is_loopback_host()) {
+    co_return error{make_error_code(errc::config), shown + ": only https URLs (or http to a loopback address) are fetched"};
+  }
+  http::request req;
+  req.url = parsed->str();
+  req.timeout = fetch_timeout;
+  req.max_response_bytes = fetch_max_bytes;
+  req.headers.push_back({"Accept", "application/json"});
+  auto client = impl_->client_for("");
+  auto sent = client->send(std::move(req));
+  auto r = co_await std::move(sent);
+  if (!r) co_return fetch_error(shown, r.err().message);
+  fetched_document doc;
+  doc.status = r->status;
+  doc.content_type = std::string(r->header("Content-Type").value_or(""));
+  doc.cache_control = std::string(r->header("Cache-Control").value_or(""));
+  doc.body = std::move(r->body);
+  co_return doc;
 }
 
 }  // namespace fracta

@@ -209,3 +209,38 @@ TEST_CASE("metadata_path inserts the well-known segment before the resource path
   CHECK(metadata_path("/") == "/.well-known/oauth-protected-resource");
   CHECK(metadata_path("") == "/.well-known/oauth-protected-resource");
 }
+
+TEST_CASE("www_authenticate names the scopes a token needs, and insufficient_scope for a 403") {
+  const std::string url = "https://gw.example.com/.well-known/oauth-protected-resource/mcp";
+  CHECK(www_authenticate(url, false, {"mcp:read", "mcp:write"}) ==
+        "Bearer scope=\"mcp:read mcp:write\", resource_metadata=\"" + url + "\"");
+  CHECK(www_authenticate(url, true, {"mcp:write"}, true) ==
+        "Bearer error=\"insufficient_scope\", scope=\"mcp:write\", resource_metadata=\"" + url + "\"");
+}
+
+TEST_CASE("served_hosts: the configured hosts, the resource's host and a specific listen address") {
+  CHECK(served_hosts("0.0.0.0", "", {}).empty());
+  CHECK(served_hosts("::", "", {}).empty());
+  CHECK(served_hosts("127.0.0.1", "", {}).empty());
+  CHECK(served_hosts("0.0.0.0", "", {"mcp.example.com"}) == std::vector<std::string>{"mcp.example.com"});
+  CHECK(served_hosts("0.0.0.0", "https://GW.example.com:8443/mcp", {}) == std::vector<std::string>{"gw.example.com"});
+  CHECK(served_hosts("10.0.0.5", "", {}) == std::vector<std::string>{"10.0.0.5"});
+  CHECK(served_hosts("fd00::5", "", {}) == std::vector<std::string>{"[fd00::5]"});
+  // What they let through, off loopback.
+  guard_policy p = public_with(served_hosts("0.0.0.0", "https://gw.example.com/mcp", {}));
+  CHECK(host_allowed("gw.example.com", p));
+  CHECK(host_allowed("gw.example.com:443", p));
+  CHECK_FALSE(host_allowed("evil.example.com", p));
+  CHECK_FALSE(host_allowed("localhost", p));
+  CHECK(host_allowed("[fd00::5]:8710", public_with(served_hosts("fd00::5", "", {}))));
+}
+
+TEST_CASE("bearer_token takes the token of a Bearer value and nothing else") {
+  CHECK(bearer_token(std::string_view("Bearer abc.def-ghi_~+/=")) == std::optional<std::string_view>("abc.def-ghi_~+/="));
+  CHECK(bearer_token(std::string_view("bearer x")) == std::optional<std::string_view>("x"));
+  CHECK_FALSE(bearer_token(std::nullopt).has_value());
+  CHECK_FALSE(bearer_token(std::string_view("Basic abc")).has_value());
+  CHECK_FALSE(bearer_token(std::string_view("Bearer  abc")).has_value());
+  CHECK_FALSE(bearer_token(std::string_view("Bearer a b")).has_value());
+  CHECK_FALSE(bearer_token(std::string_view("Bearer ")).has_value());
+}
