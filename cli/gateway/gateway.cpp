@@ -49,7 +49,7 @@ prefix_mode mode_of(const std::string& s) {
 
 gateway::gateway(asio::io_context& io, gateway_settings settings, const config::config& cfg,
                  std::vector<std::string> tokens)
-    : io_(io), settings_(std::move(settings)), tokens_(std::move(tokens)) {
+    : io_(io), settings_(std::move(settings)), tokens_(std::move(tokens)), refresh_strand_(asio::make_strand(io)) {
   naming_.mode = mode_of(cfg.gateway.tool_prefix);
   naming_.separator = cfg.gateway.separator;
   guard_.loopback = is_loopback_host(settings_.listen_host);
@@ -228,7 +228,7 @@ asio::awaitable<void> gateway::serve_after_jwt(std::shared_ptr<gateway> self, ht
   const jwt_decision d = co_await std::move(checking);
   switch (d.verdict) {
     case jwt_decision::kind::ok:
-      self->route(std::move(req), std::move(out));
+      self->serve_admitted(std::move(req), std::move(out));
       break;
     case jwt_decision::kind::insufficient_scope:
       self->refuse_token(out, true, d.detail, true);
@@ -274,7 +274,7 @@ void gateway::handle(http_request req, std::shared_ptr<responder> out) {
     return;
   }
   switch (admit(req, out)) {
-    case admission::admitted: route(std::move(req), std::move(out)); return;
+    case admission::admitted: serve_admitted(std::move(req), std::move(out)); return;
     case admission::refused: return;
     case admission::check_jwt: break;
   }
@@ -282,7 +282,7 @@ void gateway::handle(http_request req, std::shared_ptr<responder> out) {
                  asio::detached);
 }
 
-void gateway::route(http_request req, std::shared_ptr<responder> out) {
+void gateway::serve_admitted(http_request req, std::shared_ptr<responder> out) {
   const std::string& path = req.path;
   auto self = shared_from_this();
   auto strand = asio::make_strand(io_);

@@ -15,6 +15,8 @@
 
 #include <asio/awaitable.hpp>
 #include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/strand.hpp>
 
 #include "fracta/config.hpp"
 #include "fracta/engine.hpp"
@@ -96,7 +98,7 @@ class gateway final : public std::enable_shared_from_this<gateway> {
   admission admit(const http_request& req, const std::shared_ptr<responder>& out);
   static asio::awaitable<void> serve_after_jwt(std::shared_ptr<gateway> self, http_request req,
                                                std::shared_ptr<responder> out);
-  void route(http_request req, std::shared_ptr<responder> out);
+  void serve_admitted(http_request req, std::shared_ptr<responder> out);
   void refuse_token(const std::shared_ptr<responder>& out, bool presented, const std::string& why,
                     bool insufficient_scope = false);
   std::string metadata_url() const;
@@ -110,6 +112,7 @@ class gateway final : public std::enable_shared_from_this<gateway> {
   asio::awaitable<std::string> list_merged(call_context& c, std::string_view kind);
   asio::awaitable<std::string> routed(call_context& c);
   asio::awaitable<void> refresh_catalog();
+  static asio::awaitable<void> refresh_on_strand(std::shared_ptr<gateway> self);
   std::string discover_result() const;
   std::string capabilities_union() const;
   std::string initialize_result(const std::string& version) const;
@@ -135,6 +138,10 @@ class gateway final : public std::enable_shared_from_this<gateway> {
   // Questions relayed to 2025 clients, by session id + "\n" + the id the gateway gave them.
   std::map<std::string, relayed_question> questions_;
   std::atomic<std::uint64_t> next_key_{1};
+  // The catalog's refreshes: one at a time, on this strand (refreshing_ and the waiters too).
+  asio::strand<asio::io_context::executor_type> refresh_strand_;
+  bool refreshing_ = false;
+  std::vector<std::shared_ptr<asio::steady_timer>> refresh_waiters_;
 };
 
 }  // namespace fracta::gateway

@@ -7,6 +7,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <optional>
 #include <string_view>
 
 #include <asio/co_spawn.hpp>
@@ -89,6 +90,23 @@ std::string id_of(const std::string& body) {
   return body.substr(start, end - start);
 }
 
+constexpr std::size_t max_buffered_body = 1u << 20;
+
+std::optional<std::size_t> content_length(std::string_view v) {
+  if (v.empty() || v.size() > 12 || v.find_first_not_of("0123456789") != std::string_view::npos) return std::nullopt;
+  return static_cast<std::size_t>(std::stoull(std::string(v)));
+}
+
+// What the upstream's response callbacks (on the HTTP client's strand) leave for the coroutine,
+// which reads it once the exchange has ended.
+struct relay_state {
+  int status = 0;
+  bool buffered = false;        // a whole response, kept until it is complete
+  header_list headers;          // buffered: the fields to send
+  std::string body;             // buffered: the body so far
+  std::atomic<bool> started{false};  // streamed: the status line went out
+};
+
 }  // namespace
 
 asio::awaitable<void> gateway::serve_passthrough(std::shared_ptr<gateway> self, std::shared_ptr<upstream> up,
@@ -104,18 +122,35 @@ asio::awaitable<void> gateway::serve_passthrough(std::shared_ptr<gateway> self, 
   const std::string id = req.method == "POST" ? id_of(req.body) : "null";
   f.body = std::move(req.body);
   f.cancel_key = self->next_key();
-  auto relayed = std::make_shared<std::atomic<bool>>(false);
-  f.on_headers = [out, relayed, get = req.method == "GET"](long status, const header_list& headers) {
+  // A whole response (Content-Length, up to 1 MiB) goes back in one write, with its own length;
+  // anything else (SSE, chunked, a GET stream) is relayed chunk by chunk as it comes.
+  auto st = std::make_shared<relay_state>();
+  f.on_headers = [out, st, get = req.method == "GET"](long status, const header_list& headers) {
     header_list kept;
+    std::optional<std::size_t> length;
     for (const auto& [k, v] : headers) {
+      if (iequal(k, "content-length")) length = content_length(v);
       if (listed(k, hop_fields) || named_by_connection(k, headers)) continue;
       kept.emplace_back(k, v);
     }
+    st->status = static_cast<int>(status);
+    if (!get && length && *length <= max_buffered_body) {
+      st->buffered = true;
+      st->headers = std::move(kept);
+      st->body.reserve(*length);
+      return;
+    }
     if (get) out->mark_stream();
-    relayed->store(true);
-    out->start(static_cast<int>(status), std::move(kept));
+    st->started.store(true);
+    out->start(st->status, std::move(kept));
   };
-  f.on_body = [out](std::string_view chunk) { out->write(std::string(chunk)); };
+  f.on_body = [out, st](std::string_view chunk) {
+    if (st->buffered) {
+      st->body.append(chunk);
+    } else {
+      out->write(std::string(chunk));
+    }
+  };
   // A client that goes away ends the upstream exchange (a 2026 server reads that as a cancel).
   auto session = up->session;
   const std::uint64_t key = f.cancel_key;
@@ -126,7 +161,11 @@ asio::awaitable<void> gateway::serve_passthrough(std::shared_ptr<gateway> self, 
   if (req.method == "GET") self->metrics_.stream_closed(up->name);
   const bool failed = !r || r->status >= 400;
   self->metrics_.record_request(up->name, method, std::chrono::steady_clock::now() - started, failed);
-  if (r || relayed->load()) {
+  if (r && st->buffered) {
+    out->send(st->status, std::move(st->headers), std::move(st->body));
+    co_return;
+  }
+  if (r || st->started.load()) {
     out->end();  // after an error once relayed, the body was cut: the client sees it end early
     co_return;
   }

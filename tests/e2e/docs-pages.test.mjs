@@ -221,7 +221,11 @@ test('gateway.md: the configuration example loads (config mcp validate) and is w
   const g = await sh('fracta --config gateway.toml gateway --listen 0.0.0.0:0');
   assert.equal(g.code, 2, g.out);
   assert.match(g.out, /GATEWAY_TOKEN/);
-  checkEveryBlock('gateway.md', ['gateway-config']);
+  // The JWT example loads too; on its wildcard listener it serves its resource's host.
+  write('gateway-jwt.toml', block(page, 'gateway-jwt-config', 'toml'));
+  const j = await sh('fracta --config gateway-jwt.toml config mcp validate');
+  assert.equal(j.code, 0, j.out);
+  checkEveryBlock('gateway.md', ['gateway-config', 'gateway-jwt-config']);
 });
 
 test('the check itself: an unmarked block, a missing marked block and drifted output all fail', () => {

@@ -419,6 +419,16 @@ describe('fracta gateway', () => {
       assert.doesNotMatch(r.stderr, /listening on/);
     });
 
+    test('a wildcard --listen with tokens but no Host it serves exits 2 naming gateway.allowed_hosts', async () => {
+      const cfg = writeConfig(tmpdir(), `[gateway.auth]\ntokens = [{ value = "gw-front-wildcard-token" }]\n\n${serverConfig('s', 'http://127.0.0.1:9/mcp')}`);
+      const r = await runProgram('unshare', ['-n', '--', fractaBin(), '--config', cfg, 'gateway', '--listen', '0.0.0.0:0'],
+        { env: { FRACTA_STORE_PASSPHRASE: PASSPHRASE }, timeoutMs: 15_000 });
+      assert.equal(r.code, 2, `${r.code} ${r.signal}\n${r.stderr}`);
+      assert.match(r.stderr, /gateway\.allowed_hosts/);
+      assert.doesNotMatch(r.stderr, /listening on/);
+      assert.ok(!r.stderr.includes('gw-front-wildcard-token'));
+    });
+
     test('front-end tokens: 401 with the metadata, invalid_token, 200; foreign Origin and Host get 403', async (t) => {
       const FRONT = 'gw-front-token-4e8d21';
       const srv = await startV2Server({ t });

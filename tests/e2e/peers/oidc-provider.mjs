@@ -8,10 +8,10 @@
 //
 // Usage: node oidc-provider.mjs --resource URL [--access-ttl S] [--client id:secret:method]...
 //          [--extra-scope SCOPE]... [--refresh-policy grant|offline_access] [--no-rotate]
-//          [--log PATH] [--ignore-stdin]
+//          [--sign-alg RS256|ES256] [--log PATH] [--ignore-stdin]
 //
 //   --resource URL   the MCP server's URL (RFC 8707 resource indicator). The only resource this
-//                    server issues tokens for: JWT access tokens (typ at+jwt, RS256) with
+//                    server issues tokens for: JWT access tokens (typ at+jwt, --sign-alg) with
 //                    aud = URL, scope = the granted resource scopes. Requests without
 //                    `resource` get it as the default (so every access token is a JWT for it);
 //                    refresh and device/code exchanges use the granted resource.
@@ -25,6 +25,9 @@
 //                    keeps only with prompt=consent).
 //   --no-rotate      keep refresh tokens (no rotation). Default: rotate on every use; presenting
 //                    a rotated-out token revokes the whole grant (reuse detection).
+//   --sign-alg A     RS256 (default) or ES256: the one signing key (a fresh RSA 2048 or P-256
+//                    key, its kid a random UUID, published at /jwks) and so the alg of the access
+//                    tokens and of ID tokens.
 //   --log PATH       JSON lines, one per request to /token, /auth, /device/auth, /reg:
 //                    {event, path, status, grant_type, resource_sent, scope, client_id,
 //                    client_auth (registered), client_auth_used (this request), error,
@@ -50,7 +53,8 @@ import * as jose from 'jose';
 import Provider, { errors } from 'oidc-provider';
 
 const USAGE = `usage: oidc-provider.mjs --resource URL [--access-ttl S] [--client id:secret:method]...
-  [--extra-scope SCOPE]... [--refresh-policy grant|offline_access] [--no-rotate] [--log PATH] [--ignore-stdin]`;
+  [--extra-scope SCOPE]... [--refresh-policy grant|offline_access] [--no-rotate]
+  [--sign-alg RS256|ES256] [--log PATH] [--ignore-stdin]`;
 
 function die(msg) {
   process.stderr.write(`oidc-provider: ${msg}\n${USAGE}\n`);
@@ -69,6 +73,7 @@ try {
       'extra-scope': { type: 'string', multiple: true, default: [] },
       'refresh-policy': { type: 'string', default: 'grant' },
       'no-rotate': { type: 'boolean', default: false },
+      'sign-alg': { type: 'string', default: 'RS256' },
       log: { type: 'string' },
       'ignore-stdin': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -86,6 +91,8 @@ const RESOURCE = opts.resource;
 const ACCESS_TTL = Number(opts['access-ttl']);
 if (!Number.isInteger(ACCESS_TTL) || ACCESS_TTL <= 0) die('bad --access-ttl');
 if (!['grant', 'offline_access'].includes(opts['refresh-policy'])) die('bad --refresh-policy');
+const SIGN_ALG = opts['sign-alg'];
+if (!['RS256', 'ES256'].includes(SIGN_ALG)) die(`bad --sign-alg ${SIGN_ALG} (RS256 or ES256)`);
 const RESOURCE_SCOPES = ['mcp:read', 'mcp:write', ...opts['extra-scope']];
 
 const staticClients = opts.client.map((spec) => {
@@ -115,8 +122,8 @@ const sha = (s) => crypto.createHash('sha256').update(String(s)).digest('hex');
 // ---------------------------------------------------------------------------------------------
 // Provider
 
-const { privateKey } = await jose.generateKeyPair('RS256', { extractable: true });
-const signingJwk = { ...(await jose.exportJWK(privateKey)), kid: crypto.randomUUID(), use: 'sig', alg: 'RS256' };
+const { privateKey } = await jose.generateKeyPair(SIGN_ALG, { extractable: true });
+const signingJwk = { ...(await jose.exportJWK(privateKey)), kid: crypto.randomUUID(), use: 'sig', alg: SIGN_ALG };
 
 const server = http.createServer();
 await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -126,6 +133,13 @@ const ISSUER = `http://127.0.0.1:${port}`;
 const provider = new Provider(ISSUER, {
   clients: staticClients,
   jwks: { keys: [signingJwk] },
+  // The only key is of SIGN_ALG, so ID tokens are signed with it too (the stock default is RS256).
+  clientDefaults: {
+    grant_types: ['authorization_code'],
+    id_token_signed_response_alg: SIGN_ALG,
+    response_types: ['code'],
+    token_endpoint_auth_method: 'client_secret_basic',
+  },
   cookies: { keys: [crypto.randomBytes(32).toString('hex')] },
   scopes: ['openid', 'offline_access', ...RESOURCE_SCOPES],
   claims: { openid: ['sub'] },
@@ -149,7 +163,7 @@ const provider = new Provider(ISSUER, {
           audience: RESOURCE,
           accessTokenTTL: ACCESS_TTL,
           accessTokenFormat: 'jwt',
-          jwt: { sign: { alg: 'RS256' } },
+          jwt: { sign: { alg: SIGN_ALG } },
         };
       },
     },
