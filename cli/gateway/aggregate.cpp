@@ -35,6 +35,7 @@ namespace {
 constexpr std::string_view version_key = "io.modelcontextprotocol/protocolVersion";
 constexpr std::string_view capabilities_key = "io.modelcontextprotocol/clientCapabilities";
 constexpr std::size_t max_sessions = 10000;
+constexpr int max_input_rounds = 8;  // a server that keeps asking is cut off
 constexpr std::int64_t session_idle_ms = 24LL * 3600 * 1000;
 
 std::int64_t now_ms() {
@@ -69,18 +70,6 @@ std::string unquoted(const std::optional<std::string>& raw) {
 
 }  // namespace
 
-struct gateway::call_context {
-  http_request req;
-  std::shared_ptr<responder> out;
-  proxy::message msg;
-  bool modern = false;
-  std::string version;
-  std::string session_id;
-  std::string capabilities = "{}";
-  int status = 200;  // for an error the gateway answers itself
-  std::shared_ptr<std::atomic<bool>> streaming = std::make_shared<std::atomic<bool>>(false);
-  bool accepts_sse = false;
-};
 
 // ---- the request's way in ---------------------------------------------------------------------
 
@@ -231,7 +220,9 @@ asio::awaitable<void> gateway::aggregate(http_request req, std::shared_ptr<respo
           questions_.erase(it);
         }
       }
-      if (q) {
+      if (q && q->local) {
+        q->local(c.msg.result_json, c.msg.error_json);
+      } else if (q) {
         const std::string answer = c.msg.error_json.empty() ? proxy::response(q->upstream_id, c.msg.result_json)
                                                             : proxy::error_response_raw(q->upstream_id, c.msg.error_json);
         auto post = q->session->post(answer);
@@ -363,7 +354,9 @@ asio::awaitable<std::string> gateway::routed(call_context& c) {
 
   request_options opts;
   opts.cancel_key = next_key();
-  if (c.modern) opts.client_capabilities_json = c.capabilities;
+  // What this client can answer (a 2025 client's from its initialize: the gateway puts a 2026
+  // server's questions to it).
+  opts.client_capabilities_json = c.capabilities;
   auto session = up->session;
   const std::uint64_t key = opts.cancel_key;
   auto out = c.out;
@@ -379,12 +372,7 @@ asio::awaitable<std::string> gateway::routed(call_context& c) {
     std::string why;
     auto msg = proxy::read_message(message, &why);
     if (!msg) return;
-    auto start_stream = [&] {
-      if (streaming->exchange(true)) return;
-      header_list h{{"Content-Type", "text/event-stream"}, {"Cache-Control", "no-cache"}};
-      if (!sid.empty()) h.emplace_back("Mcp-Session-Id", sid);
-      out->start(200, std::move(h));
-    };
+    auto start_stream = [&] { open_event_stream(*out, *streaming, sid); };
     if (msg->is_request()) {
       // A 2025 server's question mid-call (elicitation, sampling, roots): put to the 2025
       // client that made the call, on its response stream, when it declared the capability;
@@ -398,7 +386,7 @@ asio::awaitable<std::string> gateway::routed(call_context& c) {
         const std::string ours = proxy::json_string("gw-" + std::to_string(self->next_key()));
         {
           std::unique_lock lk(self->mutex_);
-          self->questions_[sid + "\n" + ours] = relayed_question{session, msg->id_json};
+          self->questions_[sid + "\n" + ours] = relayed_question{session, msg->id_json, {}};
           asked->push_back(sid + "\n" + ours);
         }
         start_stream();
@@ -415,7 +403,11 @@ asio::awaitable<std::string> gateway::routed(call_context& c) {
     out->write(sse_event(message));
   };
   // The client's disconnect or notifications/cancelled ends the upstream call, and only it.
-  auto cancel = std::make_shared<std::function<void()>>([session, key] { session->cancel(key); });
+  auto abandoned = c.abandoned;
+  auto cancel = std::make_shared<std::function<void()>>([session, key, abandoned] {
+    abandoned->store(true);
+    session->cancel(key);
+  });
   const std::string cancel_id = c.session_id + "\n" + id;
   {
     std::unique_lock lk(mutex_);
@@ -423,8 +415,25 @@ asio::awaitable<std::string> gateway::routed(call_context& c) {
   }
   out->on_disconnect([cancel] { (*cancel)(); });
   const auto started = std::chrono::steady_clock::now();
-  auto send = session->request(m, params, std::move(opts));
+  auto send = session->request(m, params, opts);
   auto answer = co_await std::move(send);
+  // A 2026 server's questions to a 2025 client: asked on the call's stream as requests of the
+  // gateway's own, then the call is made again with the answers (bounded rounds).
+  std::string refused;
+  for (int round = 0; answer && !answer->is_error && !c.modern &&
+                      unquoted(member(answer->json, "resultType")) == "input_required";
+       ++round) {
+    if (round >= max_input_rounds) {
+      refused = "server '" + up->name + "' asked for input too many times in a row";
+      break;
+    }
+    auto ask = ask_client(c, answer->json, asked, &refused);
+    auto responses = co_await std::move(ask);
+    if (!responses) break;
+    params = edit_object(params, {{"inputResponses", *responses}, {"requestState", member(answer->json, "requestState")}});
+    auto again = session->request(m, params, opts);
+    answer = co_await std::move(again);
+  }
   {
     // Questions the client left unanswered die with the call. (on_message ran on the session's
     // actor before the answer came back: `asked` is complete and no longer written.)
@@ -432,7 +441,9 @@ asio::awaitable<std::string> gateway::routed(call_context& c) {
     cancels_.erase(cancel_id);
     for (const auto& k : *asked) questions_.erase(k);
   }
-  metrics_.record_request(up->name, m, std::chrono::steady_clock::now() - started, !answer || answer->is_error);
+  metrics_.record_request(up->name, m, std::chrono::steady_clock::now() - started,
+                          !answer || answer->is_error || !refused.empty());
+  if (!refused.empty()) co_return error_response(id, -32603, refused);
   if (!answer) {
     const error& e = answer.err();
     const bool login = e.code == make_error_code(errc::needs_login) || e.code == make_error_code(errc::auth_failed);
@@ -450,10 +461,6 @@ asio::awaitable<std::string> gateway::routed(call_context& c) {
     result = proxy::with_meta_member(proxy::as_modern_result(result, m), "io.modelcontextprotocol/serverInfo",
                                      server_info());
   } else {
-    if (unquoted(member(result, "resultType")) == "input_required") {
-      co_return error_response(id, -32603, "server '" + up->name + "' asked for input, which the gateway does not "
-                                           "relay to a 2025 client yet");
-    }
     result = proxy::as_legacy_result(result);
   }
   co_return proxy::response(id, result);

@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
-// What aggregate.cpp and aggregate_lists.cpp share: the modern version, the list kinds, the
-// gateway's serverInfo and the SSE framing of one message.
+// What the aggregated endpoint's files share: the modern version, the list kinds, the gateway's
+// serverInfo, a call's context and the SSE framing of its messages.
 #pragma once
 
+#include <atomic>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "fracta/json_writer.hpp"
+#include "gateway/gateway.hpp"
+#include "proxy/translate.hpp"
 
 namespace fracta::gateway {
 
@@ -33,6 +37,30 @@ inline std::string sse_event(std::string_view message) {
   out += message;
   out += "\n\n";
   return out;
+}
+
+/// One request to /mcp on its way through (aggregate.cpp, aggregate_input.cpp).
+struct gateway::call_context {
+  http_request req;
+  std::shared_ptr<responder> out;
+  proxy::message msg;
+  bool modern = false;
+  std::string version;
+  std::string session_id;
+  std::string capabilities = "{}";
+  int status = 200;  // for an error the gateway answers itself
+  std::shared_ptr<std::atomic<bool>> streaming = std::make_shared<std::atomic<bool>>(false);
+  bool accepts_sse = false;
+  // Set when the client cancelled the call or went away (a wait for its answers ends).
+  std::shared_ptr<std::atomic<bool>> abandoned = std::make_shared<std::atomic<bool>>(false);
+};
+
+/// Starts the SSE response of a call, once (later calls do nothing).
+inline void open_event_stream(responder& out, std::atomic<bool>& streaming, const std::string& session_id) {
+  if (streaming.exchange(true)) return;
+  header_list h{{"Content-Type", "text/event-stream"}, {"Cache-Control", "no-cache"}};
+  if (!session_id.empty()) h.emplace_back("Mcp-Session-Id", session_id);
+  out.start(200, std::move(h));
 }
 
 }  // namespace fracta::gateway

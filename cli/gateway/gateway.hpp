@@ -8,7 +8,9 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <functional>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <vector>
@@ -50,6 +52,9 @@ struct downstream_session {
 struct relayed_question {
   std::shared_ptr<mcp_session> session;  // where the answer goes
   std::string upstream_id;               // the id the server gave it (as written)
+  /// Set instead for a 2026 server's inputRequests put to a 2025 client: the gateway collects
+  /// the answer (result or error, as raw JSON) to make the call again.
+  std::function<void(std::string result_json, std::string error_json)> local;
 };
 
 struct gateway_settings {
@@ -111,6 +116,9 @@ class gateway final : public std::enable_shared_from_this<gateway> {
   asio::awaitable<std::string> dispatch(call_context& c);
   asio::awaitable<std::string> list_merged(call_context& c, std::string_view kind);
   asio::awaitable<std::string> routed(call_context& c);
+  asio::awaitable<std::optional<std::string>> ask_client(call_context& c, std::string input_required_json,
+                                                         std::shared_ptr<std::vector<std::string>> asked,
+                                                         std::string* why);
   asio::awaitable<void> refresh_catalog();
   static asio::awaitable<void> refresh_on_strand(std::shared_ptr<gateway> self);
   std::string discover_result() const;

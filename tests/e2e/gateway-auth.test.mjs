@@ -6,46 +6,20 @@
 // login from another process heals the running gateway without a restart.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { spawn } from 'node:child_process';
 import { describe, test } from 'node:test';
 
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
-import { cleanEnv, fractaBin, startV2Server } from './lib/harness.mjs';
+import { startV2Server } from './lib/harness.mjs';
 import { waitFor } from './lib/proxy-host.mjs';
+import { startGateway as startGatewayProcess } from './lib/gateway.mjs';
 import { secretLeak, setupOAuth } from './lib/oauth-fracta.mjs';
 
 const STATIC_TOKEN = 'gw-static-token-not-a-real-secret';
 
-/** Starts `fracta gateway` on an ephemeral loopback port; resolves once it is ready. */
-async function startGateway(t, { env, home }) {
-  const child = spawn(fractaBin(), ['gateway', '--listen', '127.0.0.1:0', '--threads', '2'], {
-    env: cleanEnv(home, env), stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.setEncoding('utf8');
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  const base = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the gateway did not get ready in 30 s:\n${stderr}`)), 30_000);
-    child.stderr.on('data', (d) => {
-      stderr += d;
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)\/mcp/.exec(stderr);
-      if (m && /ready: \d+ server/.test(stderr)) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    });
-    exited.then((e) => reject(new Error(`the gateway exited (${JSON.stringify(e)}):\n${stderr}`)));
-  });
-  t.after(async () => {
-    if (child.exitCode === null) {
-      child.kill('SIGTERM');
-      await exited;
-    }
-  });
-  return { base, stderr: () => stderr };
-}
+/** The shared start (lib/gateway.mjs): the config `env` names, two loop threads. */
+const startGateway = (t, { env, home }) => startGatewayProcess(t, null, { env, home, threads: 2 });
 
 const text = (r) => (r.content ?? []).filter((c) => c.type === 'text').map((c) => c.text).join('\n');
 

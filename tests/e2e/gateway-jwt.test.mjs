@@ -10,7 +10,6 @@
 // (gateway.resource, or the listen address); an unreachable JWKS gives 503 naming its URL while
 // /healthz answers; no token or secret on the gateway's stderr or in a response.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { before, describe, test } from 'node:test';
 
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -18,10 +17,11 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import * as jose from 'jose';
 
 import {
-  OIDC_SCRIPT, cleanEnv, closedPort, fractaBin, serverConfig, startPeer, startServer, tmpdir, tomlStr, withRpc,
+  OIDC_SCRIPT, closedPort, serverConfig, startPeer, startServer, tmpdir, tomlStr, withRpc,
   writeConfig,
 } from './lib/harness.mjs';
 import { asMetadata, decodeJwt, tokenRequest } from './lib/oauth-client.mjs';
+import { startGateway as startGatewayProcess } from './lib/gateway.mjs';
 import { secretLeak } from './lib/oauth-fracta.mjs';
 
 // The public URL clients use (as behind a TLS-terminating proxy; gateway.resource must be
@@ -33,47 +33,9 @@ const CLIENT_ID = 'gw-app';
 const CLIENT_SECRET = 'gw-jwt-client-secret-7c3a90';
 const UPSTREAM_TOKEN = 'gw-jwt-upstream-token-e41b';
 const FRONT_TOKEN = 'gw-jwt-static-front-token-2d9f';
-const START_MS = 30_000;
 
-/**
- * Starts `fracta --config <config> gateway --listen 127.0.0.1:0`; resolves once it printed
- * `ready: N server(s)`, to { base, url, stderr(), stdout() }. Stopped after the test.
- */
-async function startGateway(t, config) {
-  const home = tmpdir('fracta-e2e-home-');
-  const child = spawn(fractaBin(), ['--config', config, 'gateway', '--listen', '127.0.0.1:0', '--threads', '2'],
-    { env: cleanEnv(home), stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  let stdout = '';
-  child.stderr.setEncoding('utf8');
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (d) => { stdout += d; });
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  t.after(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const k = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(k);
-    }
-  });
-  const base = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the gateway did not get ready in ${START_MS} ms:\n${stderr}`)), START_MS);
-    child.stderr.on('data', (d) => {
-      stderr += d;
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)\/mcp/.exec(stderr);
-      if (m && /ready: \d+ server\(s\)/.test(stderr)) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    });
-    exited.then((e) => {
-      clearTimeout(timer);
-      reject(new Error(`the gateway exited (${JSON.stringify(e)}):\n${stderr}`));
-    });
-  });
-  return { base, url: `${base}/mcp`, stderr: () => stderr, stdout: () => stdout };
-}
+/** The shared start (lib/gateway.mjs), with two loop threads. */
+const startGateway = (t, config) => startGatewayProcess(t, config, { threads: 2 });
 
 const tomlList = (xs) => `[${xs.map(tomlStr).join(', ')}]`;
 

@@ -4,7 +4,6 @@
 // a faithful pass-through, front-end auth and Origin/Host checks, health and metrics, SIGTERM
 // drain, SIGHUP reload, tool filters and prefixes; no secret in anything fracta prints.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import { describe, test } from 'node:test';
@@ -14,12 +13,12 @@ import { StreamableHTTPClientTransport as HttpTransportV1 } from '@modelcontextp
 import { Client as ClientV2, StreamableHTTPClientTransport as HttpTransportV2 } from '@modelcontextprotocol/client';
 
 import {
-  cleanEnv, fractaBin, runProgram, serverConfig, startOAuthPair, startServer, startV2Server, tmpdir,
+  fractaBin, runProgram, serverConfig, startOAuthPair, startServer, startV2Server, tmpdir,
   tomlStr, writeConfig,
 } from './lib/harness.mjs';
+import { startGateway as startGatewayProcess } from './lib/gateway.mjs';
 import { waitFor } from './lib/proxy-host.mjs';
 
-const START_MS = 20_000;
 const MODERN = '2026-07-28';
 const PASSPHRASE = 'e2e gateway passphrase, not a secret';
 const META = {
@@ -28,74 +27,9 @@ const META = {
   'io.modelcontextprotocol/clientCapabilities': {},
 };
 
-/**
- * Starts `fracta --config <config> gateway --listen <listen>`; resolves once it printed
- * `ready: N server(s)`, to { base, url, port, stderr(), stdout(), signal(s), exited, lines(re) }.
- * Stopped (SIGTERM, then SIGKILL) after the test.
- */
-async function startGateway(t, config, { listen = '127.0.0.1:0', env = {} } = {}) {
-  const home = tmpdir('fracta-e2e-home-');
-  const child = spawn(fractaBin(), ['--config', config, 'gateway', '--listen', listen],
-    { env: cleanEnv(home, { FRACTA_STORE_PASSPHRASE: PASSPHRASE, ...env }), stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  let stdout = '';
-  const waiters = new Set();
-  child.stderr.setEncoding('utf8');
-  child.stdout.setEncoding('utf8');
-  child.stderr.on('data', (d) => {
-    stderr += d;
-    for (const w of waiters) w();
-  });
-  child.stdout.on('data', (d) => { stdout += d; });
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => {
-    resolve({ code, signal });
-    for (const w of waiters) w();
-  }));
-  const gw = {
-    child,
-    exited,
-    stderr: () => stderr,
-    stdout: () => stdout,
-    signal: (s) => child.kill(s),
-    /** Resolves to the match of `re` in stderr, waiting at most `ms`. */
-    waitLine(re, ms = START_MS) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const m = re.exec(stderr);
-          if (m) {
-            waiters.delete(check);
-            clearTimeout(timer);
-            resolve(m);
-          } else if (child.exitCode !== null || child.signalCode !== null) {
-            waiters.delete(check);
-            clearTimeout(timer);
-            reject(new Error(`the gateway exited (${child.exitCode ?? child.signalCode}) before ${re}; stderr:\n${stderr}`));
-          }
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`no ${re} on the gateway's stderr within ${ms} ms; stderr:\n${stderr}`));
-        }, ms);
-        waiters.add(check);
-        check();
-      });
-    },
-  };
-  t.after(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const k = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(k);
-    }
-  });
-  const m = await gw.waitLine(/listening on (http:\/\/127\.0\.0\.1:(\d+))\/mcp \(aggregated\)/);
-  gw.base = m[1];
-  gw.port = Number(m[2]);
-  gw.url = `${gw.base}/mcp`;
-  await gw.waitLine(/ready: \d+ server\(s\)/);
-  return gw;
-}
+/** The shared start (lib/gateway.mjs), with this file's store passphrase. */
+const startGateway = (t, config, o = {}) =>
+  startGatewayProcess(t, config, { ...o, env: { FRACTA_STORE_PASSPHRASE: PASSPHRASE, ...(o.env ?? {}) } });
 
 /** Asserts that none of `secrets` is in any output the gateway printed. */
 function assertNoSecrets(gw, secrets) {

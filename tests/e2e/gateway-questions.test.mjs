@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: Apache-2.0
+// `fracta gateway`'s /mcp when a 2026-07-28 server asks a question mid-call (input_required) and
+// the client speaks 2025 (SDK v1): the gateway puts it to that client as an elicitation request
+// on the call's stream, and makes the call again with the answer; a decline reaches the server
+// as a decline; a client that did not declare elicitation gets the server's refusal (the gateway
+// passes each client's capabilities on), and the other server's calls are not held up meanwhile.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+
+import { serverConfig, startV2Server, tmpdir, writeConfig } from './lib/harness.mjs';
+import { startGateway } from './lib/gateway.mjs';
+
+const text = (r) => (r.content ?? []).filter((c) => c.type === 'text').map((c) => c.text).join('\n');
+
+/** A 2025 client of the gateway's /mcp; `answer(params)` answers each elicitation (none: the
+ *  client does not declare the capability). Records what it was asked. */
+async function connect(t, url, answer) {
+  const asked = [];
+  const client = new Client({ name: 'gw-questions', version: '1.0.0' }, { capabilities: answer ? { elicitation: {} } : {} });
+  if (answer) {
+    client.setRequestHandler(ElicitRequestSchema, async (req) => {
+      asked.push(req.params);
+      return answer(req.params);
+    });
+  }
+  const transport = new StreamableHTTPClientTransport(new URL(url));
+  await client.connect(transport);
+  t.after(() => client.close());
+  return { client, asked, version: () => transport.protocolVersion };
+}
+
+describe('gateway: a 2026 server\'s questions to a 2025 client', () => {
+  test('asked as elicitation on the call\'s stream; accept and decline reach the server; undeclared is refused', async (t) => {
+    const up = await startV2Server({ t });
+    const other = await startV2Server({ t });
+    const cfg = writeConfig(tmpdir(), `${serverConfig('up', up.url)}\n${serverConfig('other', other.url)}`);
+    const gw = await startGateway(t, cfg);
+    const ready = await (await fetch(`${gw.base}/readyz`)).json();
+    assert.equal(ready.servers.up.era, 'modern', JSON.stringify(ready));
+
+    const yes = await connect(t, gw.url, () => ({ action: 'accept', content: { name: 'Grace', ok: true } }));
+    assert.match(yes.version() ?? '', /^2025-/);
+    const r = await yes.client.callTool({ name: 'up__confirm', arguments: {} });
+    assert.equal(r.isError ?? false, false, JSON.stringify(r));
+    assert.equal(text(r), 'confirmed: name=Grace ok=true');
+    assert.equal(yes.asked.length, 1);
+    assert.match(yes.asked[0].message, /Confirm the/);
+    assert.deepEqual(yes.asked[0].requestedSchema.required, ['name', 'ok']);
+
+    const no = await connect(t, gw.url, () => ({ action: 'decline' }));
+    assert.equal(text(await no.client.callTool({ name: 'up__confirm', arguments: {} })), 'confirm: decline');
+
+    // While one client is being asked (and has not answered yet), another server's call goes on.
+    let release;
+    const held = new Promise((resolve) => { release = resolve; });
+    const slow = await connect(t, gw.url, async () => {
+      await held;
+      return { action: 'accept', content: { name: 'Ada', ok: false } };
+    });
+    const pending = slow.client.callTool({ name: 'up__confirm', arguments: {} });
+    const echo = await yes.client.callTool({ name: 'other__echo', arguments: { text: 'meanwhile' } });
+    assert.equal(text(echo), 'echo: meanwhile');
+    release();
+    assert.equal(text(await pending), 'confirmed: name=Ada ok=false');
+
+    // A client without elicitation: the server hears that from the capabilities the gateway
+    // passes on, and refuses to ask; the client gets that error, naming what was needed.
+    const mute = await connect(t, gw.url, null);
+    await assert.rejects(mute.client.callTool({ name: 'up__confirm', arguments: {} }),
+      (e) => /elicitation/.test(e.message) && /capabilit/.test(e.message));
+    assert.equal(mute.asked.length, 0);
+    // The gateway keeps serving that client.
+    assert.equal(text(await mute.client.callTool({ name: 'up__echo', arguments: { text: 'still here' } })), 'echo: still here');
+  });
+});
