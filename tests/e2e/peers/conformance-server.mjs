@@ -2,9 +2,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // A dual-era MCP server with the tools, resources and prompts the conformance suite's server
 // scenarios call (@modelcontextprotocol/conformance 0.2.0-alpha.12), built on the TS SDK v2:
-// 2026-07-28 requests go to createMcpHandler (stateless, server/discover, MRTR), 2025 traffic
-// to a sessionful streamable HTTP transport per Mcp-Session-Id (server→client requests on the
-// call's stream, a GET stream, DELETE).
+// 2026-07-28 requests go to createMcpHandler (stateless, server/discover, MRTR: the sampling and
+// elicitation tools ask through input_required), 2025 traffic to a sessionful streamable HTTP
+// transport per Mcp-Session-Id (server→client requests on the call's stream, a GET stream, DELETE).
 //
 // The upstream for tests/e2e/conformance/run-server-conformance.mjs. Binds 127.0.0.1 (port 0,
 // or --port), checks Host/Origin (loopback only), prints `LISTENING <port>` on stdout when
@@ -38,7 +38,17 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // Subscriptions are process state: the modern leg makes a server per request.
 const subscribed = new Set();
 
-function addTools(server) {
+// One question put to the client in the era of the request: a 2025 session gets a request of
+// the server's own (`ask`); a 2026-07-28 request gets input_required (`question`), and the
+// retry carries the answer under `key`. { answer } once answered, else { pending: the result }.
+async function askOnce(c, legacy, key, ask, question) {
+  if (legacy) return { answer: await ask() };
+  const answer = c.mcpReq.inputResponses?.[key];
+  if (answer !== undefined) return { answer };
+  return { pending: inputRequired({ inputRequests: { [key]: question() }, requestState: await codec.mint({ key }, c) }) };
+}
+
+function addTools(server, legacy) {
   server.registerTool('test_simple_text', { description: 'Answers one text block', inputSchema: {} },
     async () => text('This is a simple text response for testing.'));
   server.registerTool('test_image_content', { description: 'Answers one PNG image', inputSchema: {} },
@@ -90,16 +100,20 @@ function addTools(server) {
     description: 'Asks the client for a completion (sampling/createMessage)',
     inputSchema: { prompt: z.string() },
   }, async ({ prompt }, c) => {
-    const got = await c.mcpReq.requestSampling({
-      messages: [{ role: 'user', content: { type: 'text', text: prompt } }], maxTokens: 100,
-    });
-    return text(`LLM response: ${got.content?.text ?? 'No response'}`);
+    const request = { messages: [{ role: 'user', content: { type: 'text', text: prompt } }], maxTokens: 100 };
+    const got = await askOnce(c, legacy, 'sampling', () => c.mcpReq.requestSampling(request),
+      () => inputRequired.createMessage(request));
+    if (got.pending) return got.pending;
+    return text(`LLM response: ${got.answer.content?.text ?? 'No response'}`);
   });
   const elicitTool = (name, description, message, requestedSchema, label) => {
     server.registerTool(name, { description, inputSchema: name === 'test_elicitation' ? { message: z.string() } : {} },
       async (args, c) => {
-        const got = await c.mcpReq.elicitInput({ message: args.message ?? message, requestedSchema });
-        return text(`${label}: action=${got.action}, content=${JSON.stringify(got.content ?? {})}`);
+        const request = { message: args.message ?? message, requestedSchema };
+        const got = await askOnce(c, legacy, 'elicitation', () => c.mcpReq.elicitInput(request),
+          () => inputRequired.elicit(request));
+        if (got.pending) return got.pending;
+        return text(`${label}: action=${got.answer.action}, content=${JSON.stringify(got.answer.content ?? {})}`);
       });
   };
   elicitTool('test_elicitation', 'Asks the user one question (elicitation/create)', '', {
@@ -282,7 +296,7 @@ function makeServer(ctx) {
     },
     requestState: { verify: (state, c) => codec.verify(state, c) },
   });
-  addTools(server);
+  addTools(server, ctx?.era === 'legacy');
   addResources(server);
   addPrompts(server);
   if (ctx?.era !== 'legacy') addModernTools(server);
