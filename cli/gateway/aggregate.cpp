@@ -237,6 +237,7 @@ asio::awaitable<void> gateway::aggregate(http_request req, std::shared_ptr<respo
   c.out = out;
   auto d = dispatch(c);
   std::string answer = co_await std::move(d);
+  if (c.holding) co_return;  // a listen stream: open until the client or a drain ends it
   header_list headers{{"Content-Type", "application/json"}};
   if (c.msg.method == "initialize") headers.emplace_back("Mcp-Session-Id", c.session_id);
   if (c.streaming->load()) {
@@ -259,6 +260,7 @@ asio::awaitable<std::string> gateway::dispatch(call_context& c) {
   }
   if (m == "initialize") co_return proxy::response(id, initialize_result(c.version));
   if (m == "server/discover") co_return proxy::response(id, discover_result());
+  if (m == "subscriptions/listen" && c.modern) co_return open_listen(c);
   if (m == "ping" || m == "logging/setLevel") co_return proxy::response(id, c.modern ? R"({"resultType":"complete"})" : "{}");
   for (const auto& k : kinds) {
     if (m == k.method) {

@@ -53,6 +53,7 @@ struct gateway::call_context {
   bool accepts_sse = false;
   // Set when the client cancelled the call or went away (a wait for its answers ends).
   std::shared_ptr<std::atomic<bool>> abandoned = std::make_shared<std::atomic<bool>>(false);
+  bool holding = false;  // the response stays open past the handler (a subscriptions/listen stream)
 };
 
 /// Starts the SSE response of a call, once (later calls do nothing).

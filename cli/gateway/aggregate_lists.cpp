@@ -171,8 +171,8 @@ std::string gateway::capabilities_union() const {
     prompts = prompts || member(caps, "prompts").has_value();
     const auto res = member(caps, "resources");
     resources = resources || res.has_value();
-    // resources/subscribe is relayed only to a 2025 server; a 2026-07-28 one needs
-    // subscriptions/listen, which the gateway does not map yet: not offered for those.
+    // resources/subscribe is relayed only to a 2025 server: a 2026-07-28 one's resource
+    // subscriptions are not mapped onto its subscriptions/listen yet, so not offered for those.
     subscribe = subscribe || (res && member(*res, "subscribe").value_or("") == "true" && up->session->era() == "legacy");
     completions = completions || member(caps, "completions").has_value();
     logging = logging || member(caps, "logging").has_value();
@@ -226,23 +226,7 @@ void gateway::on_upstream_message(const std::string& server, const std::string& 
     asio::co_spawn(io_, up->session->post(answer), asio::detached);
     return;
   }
-  if (msg->method.ends_with("/list_changed")) notify_listeners(proxy::request("", msg->method, ""));
-}
-
-void gateway::notify_listeners(const std::string& notification) {
-  std::vector<std::shared_ptr<responder>> live;
-  {
-    std::unique_lock lk(mutex_);
-    for (auto& [id, s] : sessions_) {
-      std::erase_if(s.listeners, [&live](const std::weak_ptr<responder>& w) {
-        auto r = w.lock();
-        if (!r || r->disconnected()) return true;
-        live.push_back(std::move(r));
-        return false;
-      });
-    }
-  }
-  for (auto& r : live) r->write(sse_event(notification));
+  if (msg->method.ends_with("/list_changed")) notify_listeners(msg->method);
 }
 
 }  // namespace fracta::gateway

@@ -139,6 +139,7 @@ void gateway::adopt(const config::config& cfg, std::shared_ptr<engine> fresh, st
   for (const auto& up : closing) metrics_.forget_server(up->name);
   // Removed servers: their sessions end once the requests in flight on them have.
   for (auto& up : closing) {
+    stop_listening(up);
     auto session = up->session;
     asio::co_spawn(io_, session->close(), asio::detached);
   }
@@ -379,6 +380,7 @@ asio::awaitable<std::vector<std::string>> gateway::warm_up() {
     cat = catalog_;
   }
   for (const auto& c : cat->collisions()) lines.push_back(c.kind + " '" + c.name + "': " + c.outcome);
+  for (const auto& up : all()) start_listening(up);
   co_return lines;
 }
 
@@ -388,11 +390,14 @@ void gateway::release_all() {
   questions_.clear();
   cancels_.clear();
   sessions_.clear();
+  listens_.clear();
   jwks_.reset();
 }
 
 asio::awaitable<void> gateway::close_all() {
+  closing_.store(true);
   for (const auto& up : all()) {
+    stop_listening(up);
     auto close = up->session->close();
     co_await std::move(close);
   }

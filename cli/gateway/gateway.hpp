@@ -38,6 +38,16 @@ struct upstream {
   std::shared_ptr<engine> owner;       // the engine that opened the session (outlives it)
   std::shared_ptr<mcp_session> session;
   std::string open_result = "{}";      // its initialize or server/discover result (under the gateway's mutex)
+  // A 2026-07-28 server's subscriptions/listen, held for its list_changed (aggregate_listen.cpp).
+  std::atomic<bool> listening{false};
+  std::atomic<std::uint64_t> listen_key{0};  // cancels it
+};
+
+/// A 2026-07-28 client's subscriptions/listen on /mcp. Guarded by the gateway's mutex.
+struct modern_listener {
+  std::weak_ptr<responder> out;
+  std::string id_json;                 // the listen request's id: its subscriptionId
+  bool tools = false, prompts = false, resources = false;  // the list_changed kinds it accepted
 };
 
 /// A 2025 client's session with the aggregated endpoint. Guarded by the gateway's mutex.
@@ -125,7 +135,13 @@ class gateway final : public std::enable_shared_from_this<gateway> {
   std::string capabilities_union() const;
   std::string initialize_result(const std::string& version) const;
   void on_upstream_message(const std::string& server, const std::string& message);
-  void notify_listeners(const std::string& notification);
+  /// Tells every 2025 GET stream and every matching 2026 listen that `method` (a
+  /// notifications/…/list_changed) happened.
+  void notify_listeners(const std::string& method);
+  std::string open_listen(call_context& c);
+  void start_listening(const std::shared_ptr<upstream>& up);
+  static asio::awaitable<void> listen_upstream(std::weak_ptr<gateway> weak, std::weak_ptr<upstream> weak_up);
+  void stop_listening(const std::shared_ptr<upstream>& up);
 
   asio::io_context& io_;
   gateway_settings settings_;
@@ -145,6 +161,8 @@ class gateway final : public std::enable_shared_from_this<gateway> {
   std::map<std::string, std::shared_ptr<std::function<void()>>> cancels_;
   // Questions relayed to 2025 clients, by session id + "\n" + the id the gateway gave them.
   std::map<std::string, relayed_question> questions_;
+  std::vector<modern_listener> listens_;  // 2026 clients' subscriptions/listen streams
+  std::atomic<bool> closing_{false};      // close_all() began: upstream listens are not renewed
   std::atomic<std::uint64_t> next_key_{1};
   // The catalog's refreshes: one at a time, on this strand (refreshing_ and the waiters too).
   asio::strand<asio::io_context::executor_type> refresh_strand_;

@@ -24,6 +24,7 @@ namespace {
 
 // An input_required result may ask again this many times before fracta gives up.
 constexpr int max_input_rounds = 8;
+constexpr std::chrono::hours listen_deadline{24};  // a subscriptions/listen ends when cancelled
 
 std::vector<std::string> ours() { return {mcp::modern_versions.begin(), mcp::modern_versions.end()}; }
 
@@ -128,6 +129,8 @@ asio::awaitable<result<std::string>> mcp_session::impl::modern_exchange(const st
     const std::string body = mcp::request_body(id, method, mcp::with_meta(params, protocol_version, caps));
     const std::string verb = "POST";
     auto req = make_request(verb, body, headers);
+    // A listen stream lasts until it is cancelled, not for the exchange deadline.
+    if (method == "subscriptions/listen") req.timeout = listen_deadline;
     std::shared_ptr<mcp::answer_stream> stream;
     if (raw) {
       raw->upstream_id = id;
