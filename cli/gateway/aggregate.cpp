@@ -343,6 +343,9 @@ asio::awaitable<std::string> gateway::routed(call_context& c) {
   }
   auto up = find(r->server);
   if (up == nullptr) co_return error_response(id, -32602, "the server behind this name was removed");
+  if ((m == "resources/subscribe" || m == "resources/unsubscribe") && up->session->era() == "modern") {
+    co_return subscribe_modern(c, up, unquoted(member(params, "uri")));
+  }
   // The upstream's own name, and no downstream protocol _meta (the engine writes its own).
   if (m == "tools/call" || m == "prompts/get") {
     params = edit_object(params, {{"name", proxy::json_string(r->name)}});

@@ -3,6 +3,7 @@
 // again when it ends), each 2025 server's GET stream (gateway.cpp), and what becomes of them:
 // a notification on every 2025 client's GET stream and on every 2026 client's listen stream
 // that asked for that kind, tagged with its subscriptionId.
+#include <algorithm>
 #include <chrono>
 
 #include <asio/co_spawn.hpp>
@@ -106,6 +107,48 @@ void gateway::notify_listeners(const std::string& method) {
   for (auto& [r, id] : modern) r->write(sse_event(tagged(method, id)));
 }
 
+std::string gateway::subscribe_modern(call_context& c, const std::shared_ptr<upstream>& up, const std::string& uri) {
+  const bool subscribe = c.msg.method == "resources/subscribe";
+  bool changed = false;
+  {
+    std::unique_lock lk(mutex_);
+    auto it = sessions_.find(c.session_id);
+    if (it == sessions_.end()) return proxy::error_response(c.msg.id_json, -32001, "Session not found");
+    if (subscribe) {
+      it->second.subscriptions.insert(uri);
+      changed = up->resource_uris.insert(uri).second;
+    } else {
+      it->second.subscriptions.erase(uri);
+      const bool still = std::any_of(sessions_.begin(), sessions_.end(),
+                                     [&](const auto& s) { return s.second.subscriptions.count(uri) > 0; });
+      changed = !still && up->resource_uris.erase(uri) > 0;
+    }
+  }
+  if (changed && up->listening.load()) {
+    up->relisten.store(true);
+    stop_listening(up);  // the listen loop opens it again at once, with the new set
+  }
+  return proxy::response(c.msg.id_json, "{}");
+}
+
+void gateway::notify_resource_updated(const std::string& params_json) {
+  const std::string uri(proxy::member(params_json, "uri").value_or(""));
+  std::vector<std::shared_ptr<responder>> to;
+  {
+    std::unique_lock lk(mutex_);
+    for (auto& [id, s] : sessions_) {
+      bool subscribed = false;
+      for (const auto& u : s.subscriptions) subscribed = subscribed || proxy::json_string(u) == uri;
+      if (!subscribed) continue;
+      for (const auto& w : s.listeners) {
+        if (auto r = w.lock(); r && !r->disconnected()) to.push_back(std::move(r));
+      }
+    }
+  }
+  const std::string n = sse_event(proxy::request("", "notifications/resources/updated", proxy::strip_protocol_meta(params_json)));
+  for (auto& r : to) r->write(n);
+}
+
 void gateway::start_listening(const std::shared_ptr<upstream>& up) {
   if (up->session->era() != "modern" || up->listening.exchange(true)) return;
   up->listen_key.store(next_key());
@@ -118,8 +161,6 @@ void gateway::stop_listening(const std::shared_ptr<upstream>& up) {
 
 asio::awaitable<void> gateway::listen_upstream(std::weak_ptr<gateway> weak, std::weak_ptr<upstream> weak_up) {
   const std::string method = "subscriptions/listen";
-  const std::string params =
-      R"({"notifications":{"toolsListChanged":true,"promptsListChanged":true,"resourcesListChanged":true}})";
   asio::steady_timer pause(co_await asio::this_coro::executor);
   std::chrono::seconds backoff{1};
   for (;;) {
@@ -129,18 +170,36 @@ asio::awaitable<void> gateway::listen_upstream(std::weak_ptr<gateway> weak, std:
       auto self = weak.lock();
       auto up = weak_up.lock();
       if (!self || !up || self->closing_.load() || self->find(up->name) != up) break;
+      json::writer n;
+      n.begin_object().key("toolsListChanged").value(true).key("promptsListChanged").value(true);
+      n.key("resourcesListChanged").value(true);
+      {
+        std::shared_lock lk(self->mutex_);
+        if (!up->resource_uris.empty()) {
+          n.key("resourceSubscriptions").begin_array();
+          for (const auto& u : up->resource_uris) n.value(u);
+          n.end_array();
+        }
+      }
+      n.end_object();
+      const std::string params = edit_object("{}", {{"notifications", n.take()}});
+      up->relisten.store(false);
       request_options o;
       o.cancel_key = up->listen_key.load();
       o.on_message = [weak](std::string text) {
         auto m = proxy::read_message(text, nullptr);
-        if (!m || !m->is_notification() || !m->method.ends_with("/list_changed")) return;
-        if (auto g = weak.lock()) g->notify_listeners(m->method);
+        if (!m || !m->is_notification()) return;
+        auto g = weak.lock();
+        if (!g) return;
+        if (m->method.ends_with("/list_changed")) g->notify_listeners(m->method);
+        if (m->method == "notifications/resources/updated") g->notify_resource_updated(m->params_json);
       };
       began = std::chrono::steady_clock::now();
       auto listen = up->session->request(method, params, std::move(o));
       auto ended = co_await std::move(listen);
       (void)ended;  // ended or failed alike: open it again (after a pause that grows while it fails)
       if (self->closing_.load() || self->find(up->name) != up) break;
+      if (up->relisten.load()) continue;  // cancelled for a new set of URIs: at once
     }
     backoff = std::chrono::steady_clock::now() - began >= lasting ? std::chrono::seconds(1)
                                                                    : std::min(backoff * 2, max_backoff);

@@ -171,9 +171,8 @@ std::string gateway::capabilities_union() const {
     prompts = prompts || member(caps, "prompts").has_value();
     const auto res = member(caps, "resources");
     resources = resources || res.has_value();
-    // resources/subscribe is relayed only to a 2025 server: a 2026-07-28 one's resource
-    // subscriptions are not mapped onto its subscriptions/listen yet, so not offered for those.
-    subscribe = subscribe || (res && member(*res, "subscribe").value_or("") == "true" && up->session->era() == "legacy");
+    // resources/subscribe goes to a 2025 server as it is, and onto a 2026-07-28 one's listen.
+    subscribe = subscribe || (res && member(*res, "subscribe").value_or("") == "true");
     completions = completions || member(caps, "completions").has_value();
     logging = logging || member(caps, "logging").has_value();
   }

@@ -11,6 +11,7 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <vector>
@@ -41,6 +42,8 @@ struct upstream {
   // A 2026-07-28 server's subscriptions/listen, held for its list_changed (aggregate_listen.cpp).
   std::atomic<bool> listening{false};
   std::atomic<std::uint64_t> listen_key{0};  // cancels it
+  std::atomic<bool> relisten{false};          // cancelled to listen again at once (new URIs)
+  std::set<std::string> resource_uris;        // URIs 2025 clients subscribed to (gateway's mutex)
 };
 
 /// A 2026-07-28 client's subscriptions/listen on /mcp. Guarded by the gateway's mutex.
@@ -56,6 +59,7 @@ struct downstream_session {
   std::string capabilities = "{}";     // the client's
   std::int64_t last_used_ms = 0;
   std::vector<std::weak_ptr<responder>> listeners;  // GET streams, for list_changed
+  std::set<std::string> subscriptions;  // resource URIs it subscribed to on 2026-07-28 servers
 };
 
 /// A 2025 server's question relayed to the client of the call that caused it.
@@ -140,6 +144,10 @@ class gateway final : public std::enable_shared_from_this<gateway> {
   void notify_listeners(const std::string& method);
   std::string open_listen(call_context& c);
   void start_listening(const std::shared_ptr<upstream>& up);
+  /// A 2025 client's resources/subscribe or unsubscribe for a 2026-07-28 server's resource:
+  /// kept here and made part of that server's listen. Returns the answer.
+  std::string subscribe_modern(call_context& c, const std::shared_ptr<upstream>& up, const std::string& uri);
+  void notify_resource_updated(const std::string& params_json);
   static asio::awaitable<void> listen_upstream(std::weak_ptr<gateway> weak, std::weak_ptr<upstream> weak_up);
   void stop_listening(const std::shared_ptr<upstream>& up);
 

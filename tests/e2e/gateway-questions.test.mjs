@@ -4,12 +4,16 @@
 // on the call's stream, and makes the call again with the answer; a decline reaches the server
 // as a decline; a client that did not declare elicitation gets the server's refusal (the gateway
 // passes each client's capabilities on), and the other server's calls are not held up meanwhile.
+// And what a 2026 server announces on the listen the gateway holds open: a tool-list change and a
+// subscribed resource's update reach the 2025 client's GET stream.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import {
+  ElicitRequestSchema, ResourceUpdatedNotificationSchema, ToolListChangedNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
 
 import { serverConfig, startV2Server, tmpdir, writeConfig } from './lib/harness.mjs';
 import { startGateway } from './lib/gateway.mjs';
@@ -75,5 +79,33 @@ describe('gateway: a 2026 server\'s questions to a 2025 client', () => {
     assert.equal(mute.asked.length, 0);
     // The gateway keeps serving that client.
     assert.equal(text(await mute.client.callTool({ name: 'up__echo', arguments: { text: 'still here' } })), 'echo: still here');
+  });
+});
+
+describe('gateway: a 2026 server\'s announcements to a 2025 client', () => {
+  test('tools/list_changed and a subscribed resource\'s update arrive on the client\'s stream', async (t) => {
+    const up = await startV2Server({ t, args: ['--proxy-tools'] });
+    const cfg = writeConfig(tmpdir(), serverConfig('up', up.url));
+    const gw = await startGateway(t, cfg);
+    const { client } = await connect(t, gw.url, null);
+    assert.equal(client.getServerCapabilities()?.resources?.subscribe, true, JSON.stringify(client.getServerCapabilities()));
+    const changed = new Promise((resolve) => client.setNotificationHandler(ToolListChangedNotificationSchema, resolve));
+    const updated = new Promise((resolve) => client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => resolve(n.params)));
+    assert.deepEqual(await client.subscribeResource({ uri: 'note://one' }), {});
+    // The gateway listens again with the new URI; a touch made before that listen is open
+    // would be missed, so touch until the update arrives (bounded).
+    let got;
+    updated.then((p) => { got = p; });
+    const deadline = Date.now() + 10_000;
+    while (!got && Date.now() < deadline) {
+      assert.match(text(await client.callTool({ name: 'up__touch', arguments: {} })), /^touched \d+/);
+      await Promise.race([updated, new Promise((r) => setTimeout(r, 200))]);
+    }
+    assert.equal(got?.uri, 'note://one', 'no notifications/resources/updated within 10 s');
+    assert.equal(got._meta?.['io.modelcontextprotocol/subscriptionId'], undefined, 'the upstream listen\'s tag stays upstream');
+    assert.equal(text(await client.callTool({ name: 'up__grow', arguments: {} })), 'grown');
+    await changed;
+    assert.ok((await client.listTools()).tools.some((x) => x.name === 'up__grown'));
+    assert.deepEqual(await client.unsubscribeResource({ uri: 'note://one' }), {});
   });
 });
