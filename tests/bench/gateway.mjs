@@ -64,9 +64,9 @@ async function until(what, test, ms = START_TIMEOUT_MS) {
   }
 }
 
-function post(port, urlPath, method, body) {
+function post(port, urlPath, method, body, name) {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: urlPath, method: 'POST', agent: false, headers: mcpHeaders(method) }, (res) => {
+    const req = http.request({ host: '127.0.0.1', port, path: urlPath, method: 'POST', agent: false, headers: mcpHeaders(method, name) }, (res) => {
       let text = '';
       res.on('data', (d) => { text += d; });
       res.on('end', () => resolve({ status: res.statusCode, text }));
@@ -294,10 +294,10 @@ async function main() {
   for (const t of threadCounts) gateways.push(await gateway(path.resolve(opts.fracta), path.resolve(opts.plugins), config, t));
 
   // Every path answers before the load starts, and answers right.
-  await until('the nginx hop', async () => (await post(hopPort, '/mcp', 'tools/call', callBody('ok')).catch(() => ({}))).status === 200);
+  await until('the nginx hop', async () => (await post(hopPort, '/mcp', 'tools/call', callBody('ok'), 'ok').catch(() => ({}))).status === 200);
   for (const gw of gateways) {
     for (const [p, tool] of [['/mcp/bench', 'ok'], ['/mcp', 'bench__ok']]) {
-      const r = await post(gw.port, p, 'tools/call', callBody(tool));
+      const r = await post(gw.port, p, 'tools/call', callBody(tool), tool);
       if (r.status !== 200 || !r.text.includes('"text":"ok"')) throw new Error(`gateway.mjs: ${p} answered ${r.status} ${r.text}`);
     }
   }
