@@ -13,6 +13,10 @@
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include <simdjson.h>
+
+#include <fracta/proto/json.hpp>
+
 #include "fracta/json_writer.hpp"
 #include "gateway/aggregate_detail.hpp"
 
@@ -132,14 +136,15 @@ std::string gateway::subscribe_modern(call_context& c, const std::shared_ptr<ups
 }
 
 void gateway::notify_resource_updated(const std::string& params_json) {
-  const std::string uri(proxy::member(params_json, "uri").value_or(""));
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (!json::parse(parser, params_json, doc).empty() || !doc.is_object()) return;
+  const std::string uri(json::get_string(doc, "uri").value_or(""));
   std::vector<std::shared_ptr<responder>> to;
   {
     std::unique_lock lk(mutex_);
     for (auto& [id, s] : sessions_) {
-      bool subscribed = false;
-      for (const auto& u : s.subscriptions) subscribed = subscribed || proxy::json_string(u) == uri;
-      if (!subscribed) continue;
+      if (s.subscriptions.count(uri) == 0) continue;
       for (const auto& w : s.listeners) {
         if (auto r = w.lock(); r && !r->disconnected()) to.push_back(std::move(r));
       }

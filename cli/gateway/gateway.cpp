@@ -160,10 +160,10 @@ std::vector<std::shared_ptr<upstream>> gateway::all() const {
   return out;
 }
 
-std::string gateway::metadata_url() const {
-  auto u = http::url::parse(settings_.resource_url);
-  if (!u) return metadata_path("/mcp");
-  return u->origin() + metadata_path(u->path);
+void gateway::set_resource_url(std::string url) {
+  auto u = http::url::parse(url);
+  settings_.metadata_url = u ? u->origin() + metadata_path(u->path) : metadata_path("/mcp");
+  settings_.resource_url = std::move(url);
 }
 
 void gateway::refuse_token(const std::shared_ptr<responder>& out, bool presented, const std::string& why,
@@ -175,7 +175,7 @@ void gateway::refuse_token(const std::shared_ptr<responder>& out, bool presented
   }
   out->send(insufficient_scope ? 403 : 401,
             {{"Content-Type", "application/json"},
-             {"WWW-Authenticate", www_authenticate(metadata_url(), presented, scopes, insufficient_scope)}},
+             {"WWW-Authenticate", www_authenticate(settings_.metadata_url, presented, scopes, insufficient_scope)}},
             error_json(why));
 }
 

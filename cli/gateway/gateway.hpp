@@ -75,6 +75,7 @@ struct gateway_settings {
   std::string config_path;
   std::string listen_host;  // where the server listens (for the guard's loopback rules)
   std::string resource_url;  // the URL clients reach /mcp at: the metadata's resource
+  std::string metadata_url;  // where its metadata is served (named in each 401 and 403)
 };
 
 class gateway final : public std::enable_shared_from_this<gateway> {
@@ -98,7 +99,7 @@ class gateway final : public std::enable_shared_from_this<gateway> {
   metrics& stats() { return metrics_; }
   /// The URL clients reach /mcp at (gateway.resource, or the listen address's /mcp): named in
   /// the protected-resource metadata and in each 401. Before the loop runs.
-  void set_resource_url(std::string url) { settings_.resource_url = std::move(url); }
+  void set_resource_url(std::string url);
 
   // ---- used by the request coroutines (gateway.cpp, passthrough.cpp, aggregate.cpp) ----
   std::shared_ptr<upstream> find(const std::string& name) const;
@@ -120,7 +121,6 @@ class gateway final : public std::enable_shared_from_this<gateway> {
   void serve_admitted(http_request req, std::shared_ptr<responder> out);
   void refuse_token(const std::shared_ptr<responder>& out, bool presented, const std::string& why,
                     bool insufficient_scope = false);
-  std::string metadata_url() const;
   void adopt_front_end(const config::config& cfg, const std::shared_ptr<engine>& fresh);
   std::shared_ptr<upstream> open_upstream(const config::server& s, const std::shared_ptr<engine>& owner);
 

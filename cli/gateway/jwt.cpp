@@ -24,27 +24,16 @@ namespace {
 constexpr std::size_t max_token_bytes = 16 * 1024;
 constexpr int min_rsa_bits = 2048;
 
-struct pkey_free {
-  void operator()(EVP_PKEY* k) const noexcept { EVP_PKEY_free(k); }
+// An OpenSSL object owned by a unique_ptr that frees it with its own free function.
+template <auto Free>
+struct freer {
+  template <class T>
+  void operator()(T* p) const noexcept {
+    Free(p);
+  }
 };
-struct pkey_ctx_free {
-  void operator()(EVP_PKEY_CTX* c) const noexcept { EVP_PKEY_CTX_free(c); }
-};
-struct md_ctx_free {
-  void operator()(EVP_MD_CTX* c) const noexcept { EVP_MD_CTX_free(c); }
-};
-struct bld_free {
-  void operator()(OSSL_PARAM_BLD* b) const noexcept { OSSL_PARAM_BLD_free(b); }
-};
-struct params_free {
-  void operator()(OSSL_PARAM* p) const noexcept { OSSL_PARAM_free(p); }
-};
-struct bn_free {
-  void operator()(BIGNUM* b) const noexcept { BN_free(b); }
-};
-struct sig_free {
-  void operator()(ECDSA_SIG* s) const noexcept { ECDSA_SIG_free(s); }
-};
+template <class T, auto Free>
+using owned = std::unique_ptr<T, freer<Free>>;
 
 // OpenSSL's error queue is per thread; what a failed check leaves there is dropped on the way
 // out so a later TLS call on this loop thread does not read it.
@@ -70,20 +59,20 @@ std::optional<std::string> b64url(std::string_view text) {
 }
 
 std::shared_ptr<void> from_params(const char* type, OSSL_PARAM_BLD* bld) {
-  std::unique_ptr<OSSL_PARAM, params_free> params(OSSL_PARAM_BLD_to_param(bld));
-  std::unique_ptr<EVP_PKEY_CTX, pkey_ctx_free> ctx(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
+  owned<OSSL_PARAM, OSSL_PARAM_free> params(OSSL_PARAM_BLD_to_param(bld));
+  owned<EVP_PKEY_CTX, EVP_PKEY_CTX_free> ctx(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
   if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) <= 0) return nullptr;
   EVP_PKEY* raw = nullptr;
   if (EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, params.get()) <= 0) return nullptr;
-  std::unique_ptr<EVP_PKEY, pkey_free> key(raw);
+  owned<EVP_PKEY, EVP_PKEY_free> key(raw);
   // The point must be on the curve, the modulus sane: checked once here, not per token.
-  std::unique_ptr<EVP_PKEY_CTX, pkey_ctx_free> check(EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
+  owned<EVP_PKEY_CTX, EVP_PKEY_CTX_free> check(EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
   if (!check || EVP_PKEY_public_check(check.get()) != 1) return nullptr;
   return std::shared_ptr<void>(key.release(), [](void* k) { EVP_PKEY_free(static_cast<EVP_PKEY*>(k)); });
 }
 
-std::unique_ptr<BIGNUM, bn_free> bignum(const std::string& bytes) {
-  return std::unique_ptr<BIGNUM, bn_free>(
+owned<BIGNUM, BN_free> bignum(const std::string& bytes) {
+  return owned<BIGNUM, BN_free>(
       BN_bin2bn(reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()), nullptr));
 }
 
@@ -96,7 +85,7 @@ std::shared_ptr<void> rsa_key(simdjson::dom::element k) {
   if (!nb || !eb || eb->empty() || eb->size() > 8) return nullptr;
   auto bn_n = bignum(*nb);
   auto bn_e = bignum(*eb);
-  std::unique_ptr<OSSL_PARAM_BLD, bld_free> bld(OSSL_PARAM_BLD_new());
+  owned<OSSL_PARAM_BLD, OSSL_PARAM_BLD_free> bld(OSSL_PARAM_BLD_new());
   if (!bn_n || !bn_e || !bld || BN_num_bits(bn_n.get()) < min_rsa_bits ||
       OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, bn_n.get()) != 1 ||
       OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, bn_e.get()) != 1) {
@@ -114,7 +103,7 @@ std::shared_ptr<void> p256_key(simdjson::dom::element k) {
   const auto yb = b64url(*y);
   if (!xb || !yb || xb->size() != 32 || yb->size() != 32) return nullptr;
   const std::string point = "\x04" + *xb + *yb;  // SEC 1 uncompressed form
-  std::unique_ptr<OSSL_PARAM_BLD, bld_free> bld(OSSL_PARAM_BLD_new());
+  owned<OSSL_PARAM_BLD, OSSL_PARAM_BLD_free> bld(OSSL_PARAM_BLD_new());
   if (!bld || OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) != 1 ||
       OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size()) != 1) {
     return nullptr;
@@ -140,7 +129,7 @@ bool for_signatures(simdjson::dom::element k) {
 // ES256: the JWS signature is R || S, 32 bytes each (RFC 7518 §3.4); OpenSSL wants DER.
 std::optional<std::string> der_signature(const std::string& raw) {
   if (raw.size() != 64) return std::nullopt;
-  std::unique_ptr<ECDSA_SIG, sig_free> sig(ECDSA_SIG_new());
+  owned<ECDSA_SIG, ECDSA_SIG_free> sig(ECDSA_SIG_new());
   BIGNUM* r = BN_bin2bn(reinterpret_cast<const unsigned char*>(raw.data()), 32, nullptr);
   BIGNUM* s = BN_bin2bn(reinterpret_cast<const unsigned char*>(raw.data()) + 32, 32, nullptr);
   if (!sig || !r || !s || ECDSA_SIG_set0(sig.get(), r, s) != 1) {
@@ -165,7 +154,7 @@ bool signature_ok(const jwk& key, std::string_view signing_input, const std::str
     der = std::move(*d);
     sig = &der;
   }
-  std::unique_ptr<EVP_MD_CTX, md_ctx_free> ctx(EVP_MD_CTX_new());
+  owned<EVP_MD_CTX, EVP_MD_CTX_free> ctx(EVP_MD_CTX_new());
   auto* pkey = static_cast<EVP_PKEY*>(key.key.get());
   return ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, pkey) == 1 &&
          EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(sig->data()), sig->size(),
