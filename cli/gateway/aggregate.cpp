@@ -2,8 +2,6 @@
 // `/mcp`: the aggregated server, for clients of both eras. A 2026-07-28 client's requests stand
 // alone; a 2025 client gets a session (initialize, Mcp-Session-Id, a GET stream for
 // list_changed). Lists are merged from every server; calls are routed by the catalog's table.
-#include <openssl/rand.h>
-
 #include <algorithm>
 #include <chrono>
 #include <optional>
@@ -35,7 +33,6 @@ namespace {
 constexpr std::string_view version_key = "io.modelcontextprotocol/protocolVersion";
 constexpr std::string_view capabilities_key = "io.modelcontextprotocol/clientCapabilities";
 constexpr std::size_t max_sessions = 10000;
-constexpr int max_input_rounds = 8;  // a server that keeps asking is cut off
 constexpr std::int64_t session_idle_ms = 24LL * 3600 * 1000;
 
 std::int64_t now_ms() {
@@ -43,30 +40,12 @@ std::int64_t now_ms() {
       .count();
 }
 
-std::string new_session_id() {
-  unsigned char bytes[16];
-  if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("no randomness for a session id");
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : bytes) {
-    out += hex[b >> 4];
-    out += hex[b & 15];
-  }
-  return out;
-}
 
 bool is_legacy_version(std::string_view v) {
   return std::find(config::legacy_protocol_versions.begin(), config::legacy_protocol_versions.end(), v) !=
          config::legacy_protocol_versions.end();
 }
 
-std::string unquoted(const std::optional<std::string>& raw) {
-  if (!raw || raw->size() < 2 || raw->front() != '"') return {};
-  simdjson::dom::parser p;
-  simdjson::dom::element e;
-  if (!json::parse(p, *raw, e).empty() || !e.is_string()) return {};
-  return std::string(e.get_string().value_unsafe());
-}
 
 }  // namespace
 
@@ -127,7 +106,7 @@ asio::awaitable<void> gateway::aggregate(http_request req, std::shared_ptr<respo
   if (c.msg.method == "initialize" && meta_version.empty()) {
     c.version = unquoted(member(params, "protocolVersion"));
     if (!is_legacy_version(c.version)) c.version = std::string(config::legacy_protocol_versions.front());
-    c.session_id = new_session_id();
+    c.session_id = random_id();
     std::unique_lock lk(mutex_);
     if (sessions_.size() >= max_sessions) {
       const auto cutoff = now_ms() - session_idle_ms;
@@ -343,6 +322,14 @@ asio::awaitable<std::string> gateway::routed(call_context& c) {
   }
   auto up = find(r->server);
   if (up == nullptr) co_return error_response(id, -32602, "the server behind this name was removed");
+  // A 2026 client's call to a 2025 server: the server's questions park the call (aggregate_parked.cpp).
+  const bool parks = c.modern && up->session->era() != "modern" &&
+                     (m == "tools/call" || m == "prompts/get" || m == "resources/read");
+  if (parks && member(params, "requestState")) {
+    auto resume = resume_parked(c, up);
+    co_return co_await std::move(resume);
+  }
+  std::shared_ptr<parked_call> parked = parks ? new_parked_call(c, up) : nullptr;
   if ((m == "resources/subscribe" || m == "resources/unsubscribe") && up->session->era() == "modern") {
     co_return subscribe_modern(c, up, unquoted(member(params, "uri")));
   }
@@ -373,7 +360,7 @@ asio::awaitable<std::string> gateway::routed(call_context& c) {
   const bool modern = c.modern;
   std::weak_ptr<gateway> weak = weak_from_this();
   auto asked = std::make_shared<std::vector<std::string>>();  // this call's relayed questions
-  opts.on_message = [session, out, streaming, sse, sid, io, caps, modern, weak, asked](std::string message) {
+  opts.on_message = [session, out, streaming, sse, sid, io, caps, modern, weak, asked, parked](std::string message) {
     std::string why;
     auto msg = proxy::read_message(message, &why);
     if (!msg) return;
@@ -387,6 +374,10 @@ asio::awaitable<std::string> gateway::routed(call_context& c) {
                                      : msg->method == "roots/list"             ? "roots"
                                                                                : "";
       auto self = weak.lock();
+      if (parked && !capability.empty() && member(caps, capability)) {
+        park_question(parked, msg->id_json, msg->method, msg->params_json);
+        return;
+      }
       if (self && !modern && sse && !capability.empty() && member(caps, capability)) {
         const std::string ours = proxy::json_string("gw-" + std::to_string(self->next_key()));
         {
@@ -420,6 +411,17 @@ asio::awaitable<std::string> gateway::routed(call_context& c) {
   }
   out->on_disconnect([cancel] { (*cancel)(); });
   const auto started = std::chrono::steady_clock::now();
+  if (parked) {
+    {
+      std::unique_lock lk(mutex_);
+      cancels_.erase(cancel_id);  // a parked call outlives this request: its wait handles the client leaving
+    }
+    parked->cancel_key = key;
+    parked->started = started;
+    asio::co_spawn(parked->strand, run_parked(parked, m, params, std::move(opts)), asio::detached);
+    auto wait = wait_parked(c, parked);
+    co_return co_await std::move(wait);
+  }
   auto send = session->request(m, params, opts);
   auto answer = co_await std::move(send);
   // A 2026 server's questions to a 2025 client: asked on the call's stream as requests of the
@@ -446,19 +448,26 @@ asio::awaitable<std::string> gateway::routed(call_context& c) {
     cancels_.erase(cancel_id);
     for (const auto& k : *asked) questions_.erase(k);
   }
-  metrics_.record_request(up->name, m, std::chrono::steady_clock::now() - started,
+  co_return call_answer(c, *up, answer, refused, started);
+}
+
+std::string gateway::call_answer(call_context& c, const upstream& up, const result<rpc_answer>& answer,
+                                 const std::string& refused, std::chrono::steady_clock::time_point started) {
+  const std::string& m = c.msg.method;
+  const std::string& id = c.msg.id_json;
+  metrics_.record_request(up.name, m, std::chrono::steady_clock::now() - started,
                           !answer || answer->is_error || !refused.empty());
-  if (!refused.empty()) co_return error_response(id, -32603, refused);
+  if (!refused.empty()) return error_response(id, -32603, refused);
   if (!answer) {
     const error& e = answer.err();
     const bool login = e.code == make_error_code(errc::needs_login) || e.code == make_error_code(errc::auth_failed);
-    co_return error_response(id, login ? -32001 : -32603, e.message);
+    return error_response(id, login ? -32001 : -32603, e.message);
   }
   if (answer->is_error) {
     // The spec's HTTP-level refusals keep their status for a 2026-07-28 client.
     const std::string code = member(answer->json, "code").value_or("");
     if (c.modern && (code == "-32020" || code == "-32021" || code == "-32022")) c.status = 400;
-    co_return proxy::error_response_raw(id, answer->json);
+    return proxy::error_response_raw(id, answer->json);
   }
   std::string result = answer->json;
   if (c.modern) {
@@ -468,7 +477,7 @@ asio::awaitable<std::string> gateway::routed(call_context& c) {
   } else {
     result = proxy::as_legacy_result(result);
   }
-  co_return proxy::response(id, result);
+  return proxy::response(id, result);
 }
 
 }  // namespace fracta::gateway

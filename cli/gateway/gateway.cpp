@@ -179,7 +179,7 @@ void gateway::refuse_token(const std::shared_ptr<responder>& out, bool presented
             error_json(why));
 }
 
-gateway::admission gateway::admit(const http_request& req, const std::shared_ptr<responder>& out) {
+gateway::admission gateway::admit(http_request& req, const std::shared_ptr<responder>& out) {
   guard_policy policy;
   std::vector<std::string> tokens;
   bool jwt = false;
@@ -202,7 +202,10 @@ gateway::admission gateway::admit(const http_request& req, const std::shared_ptr
   }
   if (tokens.empty() && !jwt) return admission::admitted;
   const auto authorization = req.header("Authorization");
-  if (!tokens.empty() && bearer_allowed(authorization, tokens)) return admission::admitted;
+  if (!tokens.empty() && bearer_allowed(authorization, tokens)) {
+    req.principal = token_principal(*bearer_token(authorization));
+    return admission::admitted;
+  }
   if (jwt && bearer_token(authorization)) return admission::check_jwt;
   refuse_token(out, authorization.has_value(),
                authorization ? "the bearer token is not one this gateway accepts"
@@ -229,6 +232,8 @@ asio::awaitable<void> gateway::serve_after_jwt(std::shared_ptr<gateway> self, ht
   const jwt_decision d = co_await std::move(checking);
   switch (d.verdict) {
     case jwt_decision::kind::ok:
+      // Bound to the subject, not to the token: the client's next token is the same caller.
+      req.principal = "jwt:" + policy.issuer + " " + d.subject;
       self->serve_admitted(std::move(req), std::move(out));
       break;
     case jwt_decision::kind::insufficient_scope:
@@ -388,6 +393,7 @@ void gateway::release_all() {
   std::unique_lock lk(mutex_);
   upstreams_.clear();
   questions_.clear();
+  parked_.clear();
   cancels_.clear();
   sessions_.clear();
   listens_.clear();

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -78,6 +79,8 @@ struct gateway_settings {
   std::string metadata_url;  // where its metadata is served (named in each 401 and 403)
 };
 
+struct parked_call;  // aggregate_detail.hpp
+
 class gateway final : public std::enable_shared_from_this<gateway> {
  public:
   gateway(asio::io_context& io, gateway_settings settings, const config::config& cfg, std::vector<std::string> tokens);
@@ -115,7 +118,7 @@ class gateway final : public std::enable_shared_from_this<gateway> {
   void send_ready(const std::shared_ptr<responder>& out);
   static asio::awaitable<void> serve_metrics(std::shared_ptr<gateway> self, std::shared_ptr<responder> out);
   enum class admission { admitted, refused, check_jwt };
-  admission admit(const http_request& req, const std::shared_ptr<responder>& out);
+  admission admit(http_request& req, const std::shared_ptr<responder>& out);
   static asio::awaitable<void> serve_after_jwt(std::shared_ptr<gateway> self, http_request req,
                                                std::shared_ptr<responder> out);
   void serve_admitted(http_request req, std::shared_ptr<responder> out);
@@ -133,6 +136,19 @@ class gateway final : public std::enable_shared_from_this<gateway> {
   asio::awaitable<std::optional<std::string>> ask_client(call_context& c, std::string input_required_json,
                                                          std::shared_ptr<std::vector<std::string>> asked,
                                                          std::string* why);
+  /// The client's answer to a routed call, from the server's (metrics recorded).
+  std::string call_answer(call_context& c, const upstream& up, const result<rpc_answer>& answer,
+                          const std::string& refused, std::chrono::steady_clock::time_point started);
+  // A 2025 server's questions to a 2026 client: the call parks (aggregate_parked.cpp).
+  std::shared_ptr<parked_call> new_parked_call(call_context& c, const std::shared_ptr<upstream>& up);
+  static void park_question(const std::shared_ptr<parked_call>& p, std::string id_json, std::string method,
+                            std::string params_json);
+  static asio::awaitable<void> run_parked(std::shared_ptr<parked_call> p, std::string method, std::string params,
+                                          request_options opts);
+  asio::awaitable<std::string> wait_parked(call_context& c, std::shared_ptr<parked_call> p);
+  asio::awaitable<std::string> resume_parked(call_context& c, std::shared_ptr<upstream> up);
+  static asio::awaitable<void> expire_parked(std::weak_ptr<gateway> weak, std::string token,
+                                             std::shared_ptr<parked_call> p);
   asio::awaitable<void> refresh_catalog();
   static asio::awaitable<void> refresh_on_strand(std::shared_ptr<gateway> self);
   std::string discover_result() const;
@@ -169,6 +185,8 @@ class gateway final : public std::enable_shared_from_this<gateway> {
   std::map<std::string, std::shared_ptr<std::function<void()>>> cancels_;
   // Questions relayed to 2025 clients, by session id + "\n" + the id the gateway gave them.
   std::map<std::string, relayed_question> questions_;
+  // 2026 clients' calls waiting for their answers to a 2025 server's questions, by requestState.
+  std::map<std::string, std::shared_ptr<parked_call>> parked_;
   std::vector<modern_listener> listens_;  // 2026 clients' subscriptions/listen streams
   std::atomic<bool> closing_{false};      // close_all() began: upstream listens are not renewed
   std::atomic<std::uint64_t> next_key_{1};

@@ -170,6 +170,17 @@ bool bearer_allowed(std::optional<std::string_view> authorization, const std::ve
   return matched != 0;
 }
 
+std::string token_principal(std::string_view token) {
+  const digest d = sha256(token);
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out = "token:";
+  for (std::size_t i = 0; i < 16; ++i) {
+    out += hex[d[i] >> 4];
+    out += hex[d[i] & 15];
+  }
+  return out;
+}
+
 std::string www_authenticate(std::string_view resource_metadata_url, bool token_was_presented,
                              const std::vector<std::string>& scopes, bool insufficient_scope) {
   std::string out = "Bearer ";

@@ -64,6 +64,10 @@ struct guard_policy {
 [[nodiscard]] bool bearer_allowed(std::optional<std::string_view> authorization,
                                   const std::vector<std::string>& tokens);
 
+/// Who presented the front-end bearer `token`, as a principal: "token:" and the first 16 bytes
+/// of its SHA-256 digest in hex (the token itself cannot be read back from it). Thread-safe.
+[[nodiscard]] std::string token_principal(std::string_view token);
+
 /// The WWW-Authenticate value of a 401 (or, with `insufficient_scope`, a 403):
 /// `Bearer [error=…, ][scope="…", ]resource_metadata="<url>"`. The error is "insufficient_scope"
 /// when so, else "invalid_token" when the request carried a token (RFC 6750 §3.1: none when it

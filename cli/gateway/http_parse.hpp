@@ -22,6 +22,9 @@ struct http_request {
   std::string body;
   unsigned version = 11;  // 10 or 11
   bool keep_alive = true;
+  /// Who the gateway's front end admitted (set by the gateway, not parsed): "" when it asks
+  /// no one. What the state it mints for a caller is bound to.
+  std::string principal;
   /// The first header field called `name` (case-insensitive), or nullopt.
   std::optional<std::string_view> header(std::string_view name) const;
 };

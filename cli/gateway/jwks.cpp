@@ -134,16 +134,16 @@ namespace {
 jwt_decision decide(const jwt_check& c) {
   using kind = jwt_decision::kind;
   switch (c.verdict) {
-    case jwt_verdict::ok: return {kind::ok, {}};
-    case jwt_verdict::insufficient_scope: return {kind::insufficient_scope, c.detail};
-    default: return {kind::invalid, "the bearer token is not accepted: " + c.detail};
+    case jwt_verdict::ok: return {kind::ok, {}, c.subject};
+    case jwt_verdict::insufficient_scope: return {kind::insufficient_scope, c.detail, {}};
+    default: return {kind::invalid, "the bearer token is not accepted: " + c.detail, {}};
   }
 }
 
 jwt_decision unavailable(const jwks_cache& cache) {
   std::string why = cache.last_error();
   if (why.empty()) why = "no keys were read from " + cache.url();
-  return {jwt_decision::kind::unavailable, "cannot check the token: the issuer's keys are unavailable (" + why + ")"};
+  return {jwt_decision::kind::unavailable, "cannot check the token: the issuer's keys are unavailable (" + why + ")", {}};
 }
 
 }  // namespace
@@ -152,7 +152,7 @@ asio::awaitable<jwt_decision> check_token(std::shared_ptr<jwks_cache> cache, jwt
                                           std::int64_t now) {
   // A token that is not a JWS at all is refused without touching the keys.
   const auto header = peek_header(token);
-  if (!header) co_return jwt_decision{jwt_decision::kind::invalid, "the bearer token is not accepted: not a signed JWT"};
+  if (!header) co_return jwt_decision{jwt_decision::kind::invalid, "the bearer token is not accepted: not a signed JWT", {}};
   auto first = cache->keys(false);
   auto keys = co_await std::move(first);
   if (!keys) co_return unavailable(*cache);

@@ -84,6 +84,7 @@ class jwks_cache final : public std::enable_shared_from_this<jwks_cache> {
 struct jwt_decision {
   enum class kind { ok, invalid, insufficient_scope, unavailable } verdict = kind::invalid;
   std::string detail;  // for the response body; never quotes the token
+  std::string subject;  // the token's `sub`, when ok
 };
 
 /// Checks `token` with the cache's keys against `policy` at `now_unix_s`; a token naming a key

@@ -6,6 +6,9 @@
 // passes each client's capabilities on), and the other server's calls are not held up meanwhile.
 // And what a 2026 server announces on the listen the gateway holds open: a tool-list change and a
 // subscribed resource's update reach the 2025 client's GET stream.
+// And the other way: a 2025 server (SDK v1) asking during a 2026 client's call parks the call;
+// the client gets input_required with a requestState bound to it, and its retry's answer
+// reaches the server.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
@@ -15,8 +18,13 @@ import {
   ElicitRequestSchema, ResourceUpdatedNotificationSchema, ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 
-import { serverConfig, startV2Server, tmpdir, writeConfig } from './lib/harness.mjs';
+import { Client as ClientV2, StreamableHTTPClientTransport as HttpTransportV2 } from '@modelcontextprotocol/client';
+
+import {
+  serverConfig, startServer, startV2Server, tmpdir, tomlStr, writeConfig,
+} from './lib/harness.mjs';
 import { startGateway } from './lib/gateway.mjs';
+import { modernMeta } from './lib/proxy-host.mjs';
 
 const text = (r) => (r.content ?? []).filter((c) => c.type === 'text').map((c) => c.text).join('\n');
 
@@ -107,5 +115,85 @@ describe('gateway: a 2026 server\'s announcements to a 2025 client', () => {
     await changed;
     assert.ok((await client.listTools()).tools.some((x) => x.name === 'up__grown'));
     assert.deepEqual(await client.unsubscribeResource({ uri: 'note://one' }), {});
+  });
+});
+
+describe('gateway: a 2025 server\'s questions to a 2026 client', () => {
+  test('an SDK v2 client answers the input_required the gateway mints, and the server sees the answer', async (t) => {
+    const up = await startServer(['--mode', 'stateful', '--proxy-tools'], { t });
+    const cfg = writeConfig(tmpdir(), serverConfig('up', up.url));
+    const gw = await startGateway(t, cfg);
+    const asked = [];
+    const client = new ClientV2({ name: 'gw-questions-v2', version: '2.0.0' },
+      { capabilities: { elicitation: { form: {} } }, versionNegotiation: { mode: 'auto' } });
+    client.setRequestHandler('elicitation/create', async (req) => {
+      asked.push(req.params);
+      return { action: 'accept', content: { name: 'Grace' } };
+    });
+    await client.connect(new HttpTransportV2(new URL(gw.url)));
+    t.after(() => client.close());
+    assert.equal(client.getProtocolEra(), 'modern');
+    const r = await client.callTool({ name: 'up__ask', arguments: {} });
+    assert.equal(text(r), 'asked: accept Grace', JSON.stringify(r));
+    assert.equal(asked.length, 1);
+    assert.equal(asked[0].message, 'Your name?');
+    // Twice more: each call parks on its own.
+    const [a, b] = await Promise.all([client.callTool({ name: 'up__ask', arguments: {} }),
+      client.callTool({ name: 'up__ask', arguments: {} })]);
+    assert.deepEqual([text(a), text(b)], ['asked: accept Grace', 'asked: accept Grace']);
+    assert.equal(asked.length, 3);
+  });
+
+  test('the requestState works once, for the caller it was issued to, for the same tool; a forged one is refused', async (t) => {
+    const up = await startServer(['--mode', 'stateful', '--proxy-tools'], { t });
+    const A = 'front-token-alice-0123456789';
+    const B = 'front-token-bob-0123456789';
+    const cfg = writeConfig(tmpdir(), `[gateway.auth]\ntokens = [{ value = ${tomlStr(A)} }, { value = ${tomlStr(B)} }]\n\n${serverConfig('up', up.url)}`);
+    const gw = await startGateway(t, cfg);
+    let id = 0;
+    const call = async (token, name, extra = {}) => {
+      const res = await fetch(gw.url, {
+        method: 'POST',
+        headers: {
+          Authorization: `Bearer ${token}`,
+          'Content-Type': 'application/json',
+          Accept: 'application/json, text/event-stream',
+          'MCP-Protocol-Version': '2026-07-28',
+          'Mcp-Method': 'tools/call',
+          'Mcp-Name': name,
+        },
+        body: JSON.stringify({
+          jsonrpc: '2.0', id: ++id, method: 'tools/call',
+          params: { name, arguments: {}, ...extra, _meta: modernMeta({ elicitation: { form: {} } }) },
+        }),
+      });
+      assert.equal(res.status, 200);
+      const body = await res.text();
+      const json = body.startsWith('{') ? JSON.parse(body)
+        : JSON.parse(body.split('\n').filter((l) => l.startsWith('data: ')).pop().slice(6));
+      return json;
+    };
+    const first = await call(A, 'up__ask');
+    assert.equal(first.result?.resultType, 'input_required', JSON.stringify(first));
+    const [key, question] = Object.entries(first.result.inputRequests)[0];
+    assert.equal(question.method, 'elicitation/create');
+    assert.equal(question.params.message, 'Your name?');
+    const state = first.result.requestState;
+    assert.match(state, /^fracta-gw\.[0-9a-f]{32}$/);
+    const answer = { inputResponses: { [key]: { action: 'accept', content: { name: 'Ada' } } }, requestState: state };
+
+    // Another caller, another tool, a forged handle: refused, and the parked call is kept.
+    for (const [token, name, extra] of [[B, 'up__ask', answer], [A, 'up__echo', answer],
+      [A, 'up__ask', { ...answer, requestState: `fracta-gw.${'0'.repeat(32)}` }]]) {
+      const r = await call(token, name, extra);
+      assert.equal(r.error?.code, -32602, JSON.stringify(r));
+      assert.match(r.error.message, /requestState/);
+    }
+    const done = await call(A, 'up__ask', answer);
+    assert.equal(text(done.result ?? {}), 'asked: accept Ada', JSON.stringify(done));
+    assert.equal(done.result.resultType, 'complete');
+    // Used once: a replay is refused.
+    const again = await call(A, 'up__ask', answer);
+    assert.equal(again.error?.code, -32602, JSON.stringify(again));
   });
 });
