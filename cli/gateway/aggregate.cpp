@@ -40,12 +40,10 @@ std::int64_t now_ms() {
       .count();
 }
 
-
 bool is_legacy_version(std::string_view v) {
   return std::find(config::legacy_protocol_versions.begin(), config::legacy_protocol_versions.end(), v) !=
          config::legacy_protocol_versions.end();
 }
-
 
 }  // namespace
 
@@ -369,16 +367,14 @@ asio::awaitable<std::string> gateway::routed(call_context& c) {
       // A 2025 server's question mid-call (elicitation, sampling, roots): put to the 2025
       // client that made the call, on its response stream, when it declared the capability;
       // its answer comes back as a POST (see above). Otherwise refused, so the call goes on.
-      const std::string capability = msg->method == "elicitation/create"       ? "elicitation"
-                                     : msg->method == "sampling/createMessage" ? "sampling"
-                                     : msg->method == "roots/list"             ? "roots"
-                                                                               : "";
+      const auto capability = capability_for(msg->method);
+      const bool declared = !capability.empty() && member(caps, capability);
       auto self = weak.lock();
-      if (parked && !capability.empty() && member(caps, capability)) {
+      if (parked && declared) {
         park_question(parked, msg->id_json, msg->method, msg->params_json);
         return;
       }
-      if (self && !modern && sse && !capability.empty() && member(caps, capability)) {
+      if (self && !modern && sse && declared) {
         const std::string ours = proxy::json_string("gw-" + std::to_string(self->next_key()));
         {
           std::unique_lock lk(self->mutex_);

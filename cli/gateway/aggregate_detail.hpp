@@ -4,6 +4,7 @@
 #pragma once
 
 #include <openssl/rand.h>
+#include <sodium.h>
 
 #include <atomic>
 #include <chrono>
@@ -38,17 +39,21 @@ inline std::string unquoted(const std::optional<std::string>& raw) {
   return std::string(e.get_string().value_unsafe());
 }
 
+/// The capability a client must have declared to be asked `method` (a server's question), or ""
+/// for one never put to a client.
+inline std::string_view capability_for(std::string_view method) {
+  if (method == "elicitation/create") return "elicitation";
+  if (method == "sampling/createMessage") return "sampling";
+  if (method == "roots/list") return "roots";
+  return "";
+}
+
 /// 128 random bits in hex: a session id, a requestState handle. Throws when there is no randomness.
 inline std::string random_id() {
   unsigned char bytes[16];
   if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("no randomness for an id");
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : bytes) {
-    out += hex[b >> 4];
-    out += hex[b & 15];
-  }
-  return out;
+  char hex[2 * sizeof bytes + 1];
+  return sodium_bin2hex(hex, sizeof hex, bytes, sizeof bytes);
 }
 
 struct kind_info {

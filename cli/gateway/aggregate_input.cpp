@@ -32,14 +32,6 @@ struct round_answers {
   std::string failed;                                     // the first error the client answered
 };
 
-// The capability a client must have declared for a question, or "" for one never put to it.
-std::string_view capability_for(std::string_view method) {
-  if (method == "elicitation/create") return "elicitation";
-  if (method == "sampling/createMessage") return "sampling";
-  if (method == "roots/list") return "roots";
-  return "";
-}
-
 }  // namespace
 
 asio::awaitable<std::optional<std::string>> gateway::ask_client(call_context& c, std::string input_required_json,

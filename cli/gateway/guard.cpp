@@ -6,6 +6,7 @@
 #include <fracta/proto/fields.hpp>
 #include <fracta/proto/url.hpp>
 
+#include <sodium.h>
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
@@ -172,13 +173,9 @@ bool bearer_allowed(std::optional<std::string_view> authorization, const std::ve
 
 std::string token_principal(std::string_view token) {
   const digest d = sha256(token);
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out = "token:";
-  for (std::size_t i = 0; i < 16; ++i) {
-    out += hex[d[i] >> 4];
-    out += hex[d[i] & 15];
-  }
-  return out;
+  char hex[2 * 16 + 1];
+  sodium_bin2hex(hex, sizeof hex, d.data(), 16);
+  return std::string("token:") + hex;
 }
 
 std::string www_authenticate(std::string_view resource_metadata_url, bool token_was_presented,
